@@ -1,0 +1,285 @@
+import { EventEmitter } from 'eventemitter3';
+import type { CacheBackend, MaybePromise } from './backend';
+import { normalizeCallType, DEFAULT_SUPPORTED_CALL_TYPES, type CallType } from './call-types';
+import { validateCacheControl, type CacheControl, type ResolvedControl } from './cache-control';
+import { decodeEntry, encodeEntry } from './entry';
+import { CacheBackendError } from './errors';
+import { createBackendForType } from './load-backend';
+import { CacheMode, validateCacheOptions, type CacheOptions } from './options';
+import { SingleFlight, type DistributedLock } from './single-flight';
+
+/** A value read back from the cache. */
+export interface CacheHit<T> {
+  value: T;
+  /** When it was stored, ms since the epoch. */
+  createdAt: number;
+  /** When it expires, ms since the epoch; `null` for never. */
+  expiresAt: number | null;
+}
+
+/** Where `wrap` got its value: the cache, a fresh computation, or another caller's computation it waited for. */
+export type ValueSource = 'cache' | 'computed' | 'shared';
+
+export interface WrapResult<T> {
+  value: T;
+  source: ValueSource;
+}
+
+export interface WrapOptions<T> {
+  /** The call's resolved controls (`cache.resolveControl(...)`). */
+  control: ResolvedControl;
+  /** Whether a computed value may be stored; errors, empty and partial answers should say no. @default () => true */
+  isStorable?: (value: T) => boolean;
+}
+
+export type MissReason = 'absent' | 'expired' | 'too-old' | 'error';
+
+export interface CacheEvents {
+  hit: (event: { key: string; ageMs: number }) => void;
+  miss: (event: { key: string; reason: MissReason }) => void;
+  set: (event: { key: string; bytes: number; ttlMs: number | null }) => void;
+  error: (error: CacheBackendError) => void;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  writes: number;
+  errors: number;
+  /** hits / (hits + misses), 0 before any lookup. */
+  hitRate: number;
+}
+
+/** What a backend operation yields when it threw or timed out (already reported). */
+const FAILED = Symbol('failed');
+
+/**
+ * The cache a router (or anything else) reads and writes through. It owns every rule that must hold
+ * whatever the store: entry encoding, expiry and `s-maxage`, timeouts, and turning backend failures
+ * into misses plus `error` events, so a failing store never fails a call.
+ */
+export class Cache extends EventEmitter<CacheEvents> {
+  readonly backend: CacheBackend;
+  readonly mode: CacheMode;
+  readonly namespace: string | undefined;
+  /** Default lifetime in ms; `null` for never. */
+  readonly ttlMs: number | null;
+  private readonly supported: ReadonlySet<CallType>;
+  private readonly timeoutMs: number;
+  private readonly lock: DistributedLock | undefined;
+  private readonly lockWaitMs: number;
+  private readonly flights = new SingleFlight();
+  private readonly counters = { hits: 0, misses: 0, writes: 0, errors: 0 };
+
+  constructor(options?: CacheOptions) {
+    super();
+    const o = validateCacheOptions(options);
+    this.backend = o.backend ?? createBackendForType(o);
+    this.mode = o.mode ?? CacheMode.default_on;
+    this.namespace = o.namespace;
+    this.ttlMs = o.ttl === null ? null : (o.ttl ?? 600) * 1000;
+    this.supported = new Set((o.supportedCallTypes ?? DEFAULT_SUPPORTED_CALL_TYPES).map((name) => normalizeCallType(name)!));
+    this.timeoutMs = o.operationTimeoutMs ?? 2000;
+    this.lock = o.lock;
+    this.lockWaitMs = o.lockWaitMs ?? 30_000;
+  }
+
+  /** Applies mode, supported call types and the request's `cache` controls; throws `CacheConfigError` on a bad control. */
+  resolveControl(callType: string, control?: CacheControl): ResolvedControl {
+    const c = validateCacheControl(control);
+    const type = normalizeCallType(callType);
+    const enabled =
+      type !== undefined &&
+      this.supported.has(type) &&
+      (this.mode === CacheMode.default_on ? c['use-cache'] !== false : c['use-cache'] === true);
+    return {
+      read: enabled && c['no-cache'] !== true,
+      write: enabled && c['no-store'] !== true && c.ttl !== 0,
+      ttlMs: c.ttl === undefined ? this.ttlMs : c.ttl * 1000,
+      maxAgeMs: c['s-maxage'] === undefined ? undefined : c['s-maxage'] * 1000,
+      namespace: c.namespace ?? this.namespace,
+    };
+  }
+
+  /** Reads `key`; any failure, expiry or corruption is a miss. `maxAgeMs` rejects older entries (`s-maxage`). */
+  async get<T = unknown>(key: string, options: { maxAgeMs?: number | undefined } = {}): Promise<CacheHit<T> | undefined> {
+    const raw = await this.call('get', key, () => this.backend.get(key));
+    return this.accept<T>(key, raw, options.maxAgeMs);
+  }
+
+  /** Reads many keys at once, in order. */
+  async getMany<T = unknown>(keys: readonly string[], options: { maxAgeMs?: number | undefined } = {}): Promise<(CacheHit<T> | undefined)[]> {
+    if (keys.length === 0) return [];
+    const raws = await this.call('getMany', undefined, () =>
+      this.backend.getMany ? this.backend.getMany(keys) : Promise.all(keys.map((k) => this.backend.get(k))),
+    );
+    if (raws === FAILED) return keys.map((key) => this.miss(key, 'error'));
+    return keys.map((key, i) => this.accept<T>(key, raws[i], options.maxAgeMs));
+  }
+
+  /** Stores `value` (JSON-serialisable) for `ttlMs` (default: the cache's ttl). Resolves false when the write failed. */
+  async set<T>(key: string, value: T, options: { ttlMs?: number | null } = {}): Promise<boolean> {
+    const ttlMs = options.ttlMs === undefined ? this.ttlMs : options.ttlMs;
+    const now = Date.now();
+    const encoded = encodeEntry(value, now, ttlMs === null ? null : now + ttlMs);
+    const outcome = await this.call('set', key, async () => {
+      await this.backend.set(key, encoded, ttlMs);
+      return true;
+    });
+    if (outcome !== true) return false;
+    this.counters.writes++;
+    this.emit('set', { key, bytes: encoded.length, ttlMs });
+    return true;
+  }
+
+  /** Stores many values with one lifetime. Resolves false when the write failed. */
+  async setMany<T>(items: readonly { key: string; value: T }[], options: { ttlMs?: number | null } = {}): Promise<boolean> {
+    if (items.length === 0) return true;
+    const ttlMs = options.ttlMs === undefined ? this.ttlMs : options.ttlMs;
+    const now = Date.now();
+    const expiresAt = ttlMs === null ? null : now + ttlMs;
+    const entries = items.map(({ key, value }) => ({ key, value: encodeEntry(value, now, expiresAt), ttlMs }));
+    const outcome = await this.call('setMany', undefined, async () => {
+      if (this.backend.setMany) await this.backend.setMany(entries);
+      else await Promise.all(entries.map((e) => this.backend.set(e.key, e.value, e.ttlMs)));
+      return true;
+    });
+    if (outcome !== true) return false;
+    this.counters.writes += entries.length;
+    for (const e of entries) this.emit('set', { key: e.key, bytes: e.value.length, ttlMs });
+    return true;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.call('delete', key, () => this.backend.delete(key));
+  }
+
+  /**
+   * Cache-aside with single-flight: a hit is returned as is; on a miss, concurrent callers of the same
+   * key share one `compute` (and, with a `lock`, so do other processes). A failure reaches every waiter
+   * and is not stored; a value is stored only when the control allows and `isStorable` agrees.
+   */
+  async wrap<T>(key: string, compute: () => Promise<T>, options: WrapOptions<T>): Promise<WrapResult<T>> {
+    const { control } = options;
+    const isStorable = options.isStorable ?? (() => true);
+    if (!control.read) {
+      const value = await compute();
+      if (control.write && isStorable(value)) await this.set(key, value, { ttlMs: control.ttlMs });
+      return { value, source: 'computed' };
+    }
+    const hit = await this.get<T>(key, { maxAgeMs: control.maxAgeMs });
+    if (hit) return { value: hit.value, source: 'cache' };
+    const flight = this.flights.run(key, () => this.computeMiss(key, compute, control, isStorable));
+    const result = await flight.promise;
+    return flight.leader ? result : { value: result.value, source: 'shared' };
+  }
+
+  private async computeMiss<T>(key: string, compute: () => Promise<T>, control: ResolvedControl, isStorable: (value: T) => boolean): Promise<WrapResult<T>> {
+    const release = await this.acquireLock(key);
+    if (release === null) {
+      const winner = await this.waitForWinner<T>(key, control);
+      if (winner) return { value: winner.value, source: 'cache' };
+    }
+    try {
+      const value = await compute();
+      if (control.write && isStorable(value)) await this.set(key, value, { ttlMs: control.ttlMs });
+      return { value, source: 'computed' };
+    } finally {
+      if (release) await release().catch((err: unknown) => this.report('unlock', key, err));
+    }
+  }
+
+  /** A release function, `undefined` when there is no lock (or it failed: then we just compute), `null` when another process holds it. */
+  private async acquireLock(key: string): Promise<(() => Promise<void>) | undefined | null> {
+    if (!this.lock) return undefined;
+    try {
+      return (await this.lock.acquire(key, this.lockWaitMs)) ?? null;
+    } catch (err) {
+      this.report('lock', key, err);
+      return undefined;
+    }
+  }
+
+  private async waitForWinner<T>(key: string, control: ResolvedControl): Promise<CacheHit<T> | undefined> {
+    const deadline = Date.now() + this.lockWaitMs;
+    for (let delay = 10; Date.now() < deadline; delay = Math.min(delay * 2, 250)) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      const hit = await this.get<T>(key, { maxAgeMs: control.maxAgeMs });
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+
+  stats(): CacheStats {
+    const { hits, misses, writes, errors } = this.counters;
+    return { hits, misses, writes, errors, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses) };
+  }
+
+  /** Closes the backend; errors are reported, not thrown. */
+  async close(): Promise<void> {
+    if (this.backend.close) await this.call('close', undefined, () => this.backend.close!());
+  }
+
+  private accept<T>(key: string, raw: string | undefined | typeof FAILED, maxAgeMs: number | undefined): CacheHit<T> | undefined {
+    if (raw === undefined || raw === FAILED) return this.miss(key, raw === undefined ? 'absent' : 'error');
+    let entry;
+    try {
+      entry = decodeEntry<T>(raw);
+    } catch (err) {
+      this.report('decode', key, err);
+      // Best effort: a corrupt entry would otherwise cost a decode failure on every read until it expires.
+      void this.call('delete', key, () => this.backend.delete(key));
+      return this.miss(key, 'error');
+    }
+    const now = Date.now();
+    if (entry.e !== null && entry.e <= now) return this.miss(key, 'expired');
+    const ageMs = now - entry.c;
+    if (maxAgeMs !== undefined && ageMs >= maxAgeMs) return this.miss(key, 'too-old');
+    this.counters.hits++;
+    this.emit('hit', { key, ageMs });
+    return { value: entry.d, createdAt: entry.c, expiresAt: entry.e };
+  }
+
+  private miss(key: string, reason: MissReason): undefined {
+    this.counters.misses++;
+    this.emit('miss', { key, reason });
+    return undefined;
+  }
+
+  /** Runs a backend operation under the timeout; a throw or a timeout is reported and yields FAILED. */
+  private async call<R>(operation: string, key: string | undefined, op: () => MaybePromise<R>): Promise<R | typeof FAILED> {
+    let pending: MaybePromise<R>;
+    try {
+      pending = op();
+    } catch (err) {
+      this.report(operation, key, err);
+      return FAILED;
+    }
+    if (!isThenable(pending)) return pending;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<typeof FAILED>((resolve) => {
+      timer = setTimeout(() => resolve(FAILED), this.timeoutMs);
+      timer.unref?.();
+    });
+    try {
+      const result = await Promise.race([pending, timeout]);
+      if (result === FAILED) this.report(operation, key, new Error(`no answer within ${this.timeoutMs} ms`));
+      return result;
+    } catch (err) {
+      this.report(operation, key, err);
+      return FAILED;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private report(operation: string, key: string | undefined, err: unknown): void {
+    this.counters.errors++;
+    const message = err instanceof Error ? err.message : String(err);
+    this.emit('error', new CacheBackendError(this.backend.name, operation, key, message, { cause: err }));
+  }
+}
+
+function isThenable<R>(value: MaybePromise<R>): value is Promise<R> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}

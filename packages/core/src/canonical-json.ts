@@ -1,0 +1,49 @@
+/**
+ * Canonical JSON: object keys sorted by UTF-16 code unit order (as `Array.prototype.sort`), no
+ * whitespace, `undefined` object members dropped, everything else exactly as `JSON.stringify` prints it
+ * (so `undefined` in arrays is `null`, non-finite numbers are `null`, `toJSON` is honoured).
+ */
+export function canonicalJson(value: unknown): string {
+  const out = write(value);
+  if (out === undefined) throw new TypeError('canonicalJson: value has no JSON form');
+  return out;
+}
+
+function write(value: unknown): string | undefined {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'bigint':
+      throw new TypeError('canonicalJson: BigInt has no JSON form');
+    case 'object':
+      break;
+    default:
+      return undefined; // undefined, functions, symbols: dropped like JSON.stringify does
+  }
+  const withToJson = value as { toJSON?: () => unknown };
+  if (typeof withToJson.toJSON === 'function') return write(withToJson.toJSON());
+  if (Array.isArray(value)) {
+    let s = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) s += ',';
+      s += write(value[i]) ?? 'null';
+    }
+    return s + ']';
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let s = '{';
+  let first = true;
+  for (const k of keys) {
+    const v = write(record[k]);
+    if (v === undefined) continue;
+    if (!first) s += ',';
+    first = false;
+    s += JSON.stringify(k) + ':' + v;
+  }
+  return s + '}';
+}

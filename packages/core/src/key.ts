@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical-json';
+import { normalizeCallType } from './call-types';
+import { CacheConfigError } from './errors';
+
+/**
+ * Request params that never change what the model answers: transport, credentials, retries, routing,
+ * streaming framing and cache control. Every other param is part of the key, including ones llmcache
+ * does not know (provider-specific `top_k`, `num_ctx`, …).
+ */
+export const NON_KEY_PARAMS: ReadonlySet<string> = new Set([
+  'model', 'cache', 'stream', 'stream_options', 'streamOptions',
+  'apiKey', 'api_key', 'apiBase', 'api_base', 'baseUrl', 'base_url', 'apiVersion', 'api_version',
+  'organization', 'headers', 'extraHeaders', 'extra_headers',
+  'timeout', 'requestTimeout', 'request_timeout', 'signal',
+  'numRetries', 'num_retries', 'maxRetries', 'max_retries',
+  'fallbacks', 'contextWindowFallbacks', 'context_window_fallbacks',
+  'metadata', 'caching', 'proxy_server_request',
+]);
+
+export interface CacheKeyInput {
+  /** `completion`, `embedding`, `transcription`, `text_completion` or an `a*` alias. */
+  callType: string;
+  /** The resolved model identity: a caching group's canonical id, else the model group name. */
+  model: string;
+  /** The request's params; non-key params (see `NON_KEY_PARAMS`) are ignored. */
+  params: Record<string, unknown>;
+  /** Prefixes the key as `namespace:hex`. */
+  namespace?: string | undefined;
+}
+
+/** The object whose canonical JSON is hashed; exported so the algorithm can be checked from outside. */
+export function cacheKeyMaterial(input: CacheKeyInput): { callType: string; model: string; params: Record<string, unknown> } {
+  const callType = normalizeCallType(input.callType);
+  if (callType === undefined) throw new CacheConfigError('core', 'callType', `unknown call type "${input.callType}"`);
+  if (typeof input.model !== 'string' || input.model === '') throw new CacheConfigError('core', 'model', 'must be a non-empty string');
+  const params: Record<string, unknown> = {};
+  for (const name of Object.keys(input.params)) {
+    if (!NON_KEY_PARAMS.has(name)) params[name] = input.params[name];
+  }
+  return { callType, model: input.model, params };
+}
+
+/** `sha256` hex of the canonical JSON of `{ callType, model, params }`, prefixed `namespace:` when given. */
+export function cacheKey(input: CacheKeyInput): string {
+  const hex = createHash('sha256').update(canonicalJson(cacheKeyMaterial(input))).digest('hex');
+  return !input.namespace ? hex : `${input.namespace}:${hex}`;
+}

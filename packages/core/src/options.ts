@@ -1,0 +1,241 @@
+import type { CacheBackend } from './backend';
+import { DEFAULT_SUPPORTED_CALL_TYPES, normalizeCallType, type CallTypeName } from './call-types';
+import { CacheConfigError } from './errors';
+import type { DistributedLock } from './single-flight';
+import { describe, nonEmptyString, positiveInteger, positiveNumber } from './validate';
+
+/** When the cache is consulted: always, or only for requests that ask with `cache: { 'use-cache': true }`. */
+export const CacheMode = { default_on: 'default_on', default_off: 'default_off' } as const;
+export type CacheMode = (typeof CacheMode)[keyof typeof CacheMode];
+
+/** Where entries live. `azure_blob` is accepted as LiteLLM spells it. */
+export type CacheType = 'local' | 'redis' | 'redis-semantic' | 'qdrant-semantic' | 's3' | 'gcs' | 'azure-blob' | 'azure_blob' | 'disk';
+
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** Options of `new Cache()`: LiteLLM's `Cache(...)` arguments in camelCase, plus a few of llmcache's own. */
+export interface CacheOptions {
+  /**
+   * Storage type; its package is loaded on demand (`redis` → `@llmcache/redis`, …).
+   * @default 'local'
+   */
+  type?: CacheType;
+  /** A backend instance to use instead of `type`. */
+  backend?: CacheBackend;
+  /**
+   * Default entry lifetime in seconds; `null` for entries that never expire.
+   * @default 600
+   */
+  ttl?: number | null;
+  /** Prefixes every key as `namespace:hex`; caches in different namespaces never see each other. */
+  namespace?: string;
+  /**
+   * `default_on`: every supported call reads and writes. `default_off`: only calls with `cache: { 'use-cache': true }`.
+   * @default CacheMode.default_on
+   */
+  mode?: CacheMode;
+  /**
+   * Call types served from the cache; the `a*` names are aliases.
+   * @default ['completion','acompletion','embedding','aembedding','transcription','atranscription','text_completion','atext_completion']
+   */
+  supportedCallTypes?: readonly CallTypeName[];
+  /**
+   * Longest wait for one backend operation, in ms; a slower one is abandoned as a miss (or a failed write) and reported.
+   * @default 2000
+   */
+  operationTimeoutMs?: number;
+  /** Cross-process lock so that a miss is computed once across processes (see `DistributedLock`). */
+  lock?: DistributedLock;
+  /**
+   * How long a caller that could not take `lock` waits for the winner's value before computing itself, in ms.
+   * @default 30000
+   */
+  lockWaitMs?: number;
+
+  /** In-memory cache: most entries. @default 200 */
+  maxSizeInMemory?: number;
+  /** In-memory cache: most total bytes. @default 67108864 */
+  maxBytesInMemory?: number;
+  /** In-memory cache: largest entry stored, in KB. @default 1024 */
+  maxSizePerItem?: number;
+
+  /** Redis host. @default process.env.REDIS_HOST, else '127.0.0.1' */
+  host?: string;
+  /** Redis port. @default process.env.REDIS_PORT, else 6379 */
+  port?: number | string;
+  /** Redis password. @default process.env.REDIS_PASSWORD */
+  password?: string;
+  /** Redis URL (`redis://…`, `rediss://…`); wins over host/port. @default process.env.REDIS_URL */
+  url?: string;
+  /** Redis Cluster seed nodes; when given, a cluster client is used. */
+  redisStartupNodes?: readonly RedisNode[];
+  /** Semantic caches: least cosine similarity that counts as a hit, in (0, 1]. Required for semantic types. */
+  similarityThreshold?: number;
+  /** Redis semantic cache: embedding model (a router model group or provider/model). @default 'text-embedding-ada-002' */
+  redisSemanticCacheEmbeddingModel?: string;
+  /** Redis semantic cache: index name. @default 'litellm_semantic_cache_index' */
+  redisSemanticCacheIndexName?: string;
+  /** Qdrant URL. @default process.env.QDRANT_API_BASE */
+  qdrantApiBase?: string;
+  /** Qdrant API key. @default process.env.QDRANT_API_KEY */
+  qdrantApiKey?: string;
+  /** Qdrant collection. Required for `qdrant-semantic`. */
+  qdrantCollectionName?: string;
+  /** Qdrant semantic cache: embedding model. @default 'text-embedding-ada-002' */
+  qdrantSemanticCacheEmbeddingModel?: string;
+  /** S3 bucket. Required for `s3`. */
+  s3BucketName?: string;
+  /** S3 region. @default process.env.AWS_REGION */
+  s3RegionName?: string;
+  /** S3 access key id. @default the AWS SDK's credential chain */
+  s3AwsAccessKeyId?: string;
+  /** S3 secret key. @default the AWS SDK's credential chain */
+  s3AwsSecretAccessKey?: string;
+  /** Key prefix inside the bucket. @default '' */
+  s3Path?: string;
+  /** S3-compatible endpoint (MinIO, R2, s3rver). @default AWS */
+  s3EndpointUrl?: string;
+  /** GCS bucket. Required for `gcs`. */
+  gcsBucketName?: string;
+  /** Service-account key file. @default Application Default Credentials */
+  gcsPathServiceAccount?: string;
+  /** Object prefix inside the bucket. @default '' */
+  gcsPath?: string;
+  /** GCS API endpoint (an emulator). @default Google's */
+  gcsApiEndpoint?: string;
+  /** Azure storage account URL, used with the default Azure credential chain. */
+  azureAccountUrl?: string;
+  /** Azure Blob container. Required for `azure-blob`. */
+  azureBlobContainer?: string;
+  /** Azure connection string; wins over `azureAccountUrl`. */
+  azureConnectionString?: string;
+  /** Blob name prefix. @default '' */
+  azurePath?: string;
+  /** Disk cache folder. @default '.llmcache' */
+  diskCacheDir?: string;
+  /** Disk cache size bound in bytes; the oldest entries go first past it. @default 1073741824 (1 GiB) */
+  diskCacheMaxBytes?: number;
+}
+
+type Check = (option: string, value: unknown) => void;
+
+const nonEmpty: Check = (option, value) => void nonEmptyString('core', option, value);
+const wholeNumber: Check = (option, value) => void positiveInteger('core', option, value);
+const positive: Check = (option, value) => void positiveNumber('core', option, value);
+
+const CHECKS: Record<keyof CacheOptions, Check> = {
+  type: (option, value) => {
+    if (!CACHE_TYPES.includes(value as CacheType)) {
+      throw new CacheConfigError('core', option, `must be one of ${CACHE_TYPES.join(', ')}, got ${describe(value)}`);
+    }
+  },
+  backend: (option, value) => {
+    const b = value as Partial<CacheBackend> | null;
+    if (typeof b !== 'object' || b === null || typeof b.get !== 'function' || typeof b.set !== 'function' || typeof b.delete !== 'function') {
+      throw new CacheConfigError('core', option, 'must be a CacheBackend (an object with get, set and delete)');
+    }
+  },
+  ttl: (option, value) => {
+    if (value !== null) positive(option, value);
+  },
+  namespace: nonEmpty,
+  mode: (option, value) => {
+    if (value !== CacheMode.default_on && value !== CacheMode.default_off) {
+      throw new CacheConfigError('core', option, `must be CacheMode.default_on or CacheMode.default_off, got ${describe(value)}`);
+    }
+  },
+  supportedCallTypes: (option, value) => {
+    if (!Array.isArray(value)) throw new CacheConfigError('core', option, 'must be an array of call types');
+    for (const name of value) {
+      if (typeof name !== 'string' || normalizeCallType(name) === undefined) {
+        throw new CacheConfigError('core', option, `unknown call type ${describe(name)}; known: ${DEFAULT_SUPPORTED_CALL_TYPES.join(', ')}`);
+      }
+    }
+  },
+  operationTimeoutMs: positive,
+  lock: (option, value) => {
+    if (typeof (value as { acquire?: unknown } | null)?.acquire !== 'function') {
+      throw new CacheConfigError('core', option, 'must be a DistributedLock (an object with acquire)');
+    }
+  },
+  lockWaitMs: positive,
+  maxSizeInMemory: wholeNumber,
+  maxBytesInMemory: wholeNumber,
+  maxSizePerItem: positive,
+  host: nonEmpty,
+  port: (option, value) => {
+    const port = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new CacheConfigError('core', option, `must be a port number (1-65535), got ${describe(value)}`);
+    }
+  },
+  password: (option, value) => {
+    if (typeof value !== 'string') throw new CacheConfigError('core', option, `must be a string, got ${describe(value)}`);
+  },
+  url: nonEmpty,
+  redisStartupNodes: (option, value) => {
+    if (!Array.isArray(value) || value.length === 0) throw new CacheConfigError('core', option, 'must be a non-empty array of { host, port }');
+    value.forEach((node: Partial<RedisNode> | null, i) => {
+      if (typeof node?.host !== 'string') throw new CacheConfigError('core', `${option}[${i}].host`, 'must be a string');
+      CHECKS.port(`${option}[${i}].port`, node.port);
+    });
+  },
+  similarityThreshold: (option, value) => {
+    if (typeof value !== 'number' || !(value > 0 && value <= 1)) {
+      throw new CacheConfigError('core', option, `must be a number in (0, 1], got ${describe(value)}`);
+    }
+  },
+  redisSemanticCacheEmbeddingModel: nonEmpty,
+  redisSemanticCacheIndexName: nonEmpty,
+  qdrantApiBase: nonEmpty,
+  qdrantApiKey: nonEmpty,
+  qdrantCollectionName: nonEmpty,
+  qdrantSemanticCacheEmbeddingModel: nonEmpty,
+  s3BucketName: nonEmpty,
+  s3RegionName: nonEmpty,
+  s3AwsAccessKeyId: nonEmpty,
+  s3AwsSecretAccessKey: nonEmpty,
+  s3Path: prefix,
+  s3EndpointUrl: nonEmpty,
+  gcsBucketName: nonEmpty,
+  gcsPathServiceAccount: nonEmpty,
+  gcsPath: prefix,
+  gcsApiEndpoint: nonEmpty,
+  azureAccountUrl: nonEmpty,
+  azureBlobContainer: nonEmpty,
+  azureConnectionString: nonEmpty,
+  azurePath: prefix,
+  diskCacheDir: nonEmpty,
+  diskCacheMaxBytes: wholeNumber,
+};
+
+function prefix(option: string, value: unknown): void {
+  if (typeof value !== 'string') throw new CacheConfigError('core', option, `must be a string, got ${describe(value)}`);
+}
+
+export const CACHE_TYPES: readonly CacheType[] = ['local', 'redis', 'redis-semantic', 'qdrant-semantic', 's3', 'gcs', 'azure-blob', 'azure_blob', 'disk'];
+
+/** Throws `CacheConfigError` naming the first unknown, mistyped or out-of-range option. `undefined` means "not given". */
+export function validateCacheOptions(options: unknown): CacheOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new CacheConfigError('core', 'options', `must be an object, got ${describe(options)}`);
+  }
+  for (const [name, value] of Object.entries(options)) {
+    const check = (CHECKS as Record<string, Check | undefined>)[name];
+    if (!check) throw new CacheConfigError('core', name, `is not a Cache option${suggest(name)}`);
+    if (value !== undefined) check(name, value);
+  }
+  const valid = options as CacheOptions;
+  if (valid.backend && valid.type) throw new CacheConfigError('core', 'backend', 'give either type or backend, not both');
+  return valid;
+}
+
+function suggest(name: string): string {
+  // Catch LiteLLM's snake_case names, the most likely slip for users moving over.
+  const camel = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  return camel !== name && camel in CHECKS ? `; did you mean ${camel}?` : '';
+}

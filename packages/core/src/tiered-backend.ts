@@ -1,0 +1,69 @@
+import type { CacheBackend, MaybePromise } from './backend';
+import { decodeEntry, remainingTtlMs } from './entry';
+
+export interface TieredBackendOptions {
+  /** The fast tier, usually a `MemoryBackend`. */
+  memory: CacheBackend;
+  /** The shared tier: Redis, S3, disk, … */
+  remote: CacheBackend;
+}
+
+/**
+ * Memory in front of a remote store. Reads try memory first; a remote hit is copied into memory with
+ * the remote entry's remaining lifetime, so the copy never outlives the original. Writes go to both.
+ */
+export class TieredBackend implements CacheBackend {
+  readonly name: string;
+  readonly memory: CacheBackend;
+  readonly remote: CacheBackend;
+
+  constructor(options: TieredBackendOptions) {
+    this.memory = options.memory;
+    this.remote = options.remote;
+    this.name = `tiered(${this.memory.name}+${this.remote.name})`;
+  }
+
+  get(key: string): MaybePromise<string | undefined> {
+    const near = this.memory.get(key);
+    if (near instanceof Promise) return near.then((value) => value ?? this.getRemote(key));
+    return near ?? this.getRemote(key);
+  }
+
+  private async getRemote(key: string): Promise<string | undefined> {
+    const value = await this.remote.get(key);
+    if (value !== undefined) await this.copyToMemory(key, value);
+    return value;
+  }
+
+  private async copyToMemory(key: string, value: string): Promise<void> {
+    let ttlMs: number | null;
+    try {
+      ttlMs = remainingTtlMs(decodeEntry(value), Date.now());
+    } catch {
+      return; // a corrupt remote entry is reported by Cache; never spread it
+    }
+    if (ttlMs === null || ttlMs > 0) await this.memory.set(key, value, ttlMs);
+  }
+
+  async set(key: string, value: string, ttlMs: number | null): Promise<void> {
+    await Promise.all([this.memory.set(key, value, ttlMs), this.remote.set(key, value, ttlMs)]);
+  }
+
+  async delete(key: string): Promise<void> {
+    await Promise.all([this.memory.delete(key), this.remote.delete(key)]);
+  }
+
+  async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
+    const near = await (this.memory.getMany ? this.memory.getMany(keys) : Promise.all(keys.map((k) => this.memory.get(k))));
+    const missing = keys.filter((_, i) => near[i] === undefined);
+    if (missing.length === 0) return near;
+    const far = await (this.remote.getMany ? this.remote.getMany(missing) : Promise.all(missing.map((k) => this.remote.get(k))));
+    await Promise.all(missing.map((k, i) => (far[i] === undefined ? undefined : this.copyToMemory(k, far[i]!))));
+    let next = 0;
+    return near.map((value) => value ?? far[next++]);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.memory.close?.(), this.remote.close?.()]);
+  }
+}

@@ -1,0 +1,215 @@
+import {
+  Cache,
+  CacheBackendError,
+  CacheConfigError,
+  MemoryBackend,
+  type CacheBackend,
+  type DistributedLock,
+} from '@llmcache/core';
+
+const control = (cache: Cache) => cache.resolveControl('completion');
+
+/** A backend whose every operation can be made to throw or hang, over a real MemoryBackend. */
+class FlakyBackend implements CacheBackend {
+  readonly name = 'flaky';
+  readonly inner = new MemoryBackend();
+  failure: 'none' | 'throw' | 'reject' | 'hang' = 'none';
+  private act<T>(op: () => T): T | Promise<T> {
+    if (this.failure === 'throw') throw new Error('connection refused');
+    if (this.failure === 'reject') return Promise.reject(new Error('ECONNRESET'));
+    if (this.failure === 'hang') return new Promise<T>(() => {});
+    return Promise.resolve(op());
+  }
+  get(key: string) {
+    return this.act(() => this.inner.get(key));
+  }
+  set(key: string, value: string, ttlMs: number | null) {
+    return this.act(() => this.inner.set(key, value, ttlMs));
+  }
+  delete(key: string) {
+    return this.act(() => this.inner.delete(key));
+  }
+}
+
+describe('Cache options', () => {
+  it.each([
+    [{ ttl: -5 }, 'ttl'],
+    [{ ttl: 0 }, 'ttl'],
+    [{ ttl: '60' }, 'ttl'],
+    [{ namespace: 3 }, 'namespace'],
+    [{ mode: 'on' }, 'mode'],
+    [{ type: 'memcached' }, 'type'],
+    [{ supportedCallTypes: ['chat'] }, 'supportedCallTypes'],
+    [{ similarityThreshold: 1.5 }, 'similarityThreshold'],
+    [{ similarityThreshold: 0 }, 'similarityThreshold'],
+    [{ port: 70000 }, 'port'],
+    [{ redisStartupNodes: [{ host: 'h', port: 'x' }] }, 'redisStartupNodes[0].port'],
+    [{ maxSizeInMemory: 1.5 }, 'maxSizeInMemory'],
+    [{ hostname: 'x' }, 'hostname'],
+    [{ backend: {} }, 'backend'],
+    [{ backend: new MemoryBackend(), type: 'redis' }, 'backend'],
+  ])('%j is a CacheConfigError naming %s', (options, option) => {
+    let caught: unknown;
+    try {
+      new Cache(options as never);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(CacheConfigError);
+    expect((caught as CacheConfigError).name).toBe('CacheConfigError');
+    expect((caught as CacheConfigError).option).toBe(option);
+    expect((caught as Error).message).toMatch(/^\[llmcache\]\[core\] /);
+  });
+
+  it("suggests the camelCase name for LiteLLM's snake_case options", () => {
+    expect(() => new Cache({ s3_bucket_name: 'b' } as never)).toThrow(/did you mean s3BucketName/);
+  });
+
+  it('names the package to install for a type whose package is missing', () => {
+    let caught: unknown;
+    try {
+      new Cache({ type: 'gcs', gcsBucketName: 'b' });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(CacheConfigError);
+    expect((caught as Error).message).toContain('npm install @llmcache/gcs');
+    expect((caught as Error).cause).toBeDefined();
+  });
+
+  it('defaults to an in-memory backend', () => {
+    expect(new Cache().backend).toBeInstanceOf(MemoryBackend);
+  });
+});
+
+describe('a failing backend never fails the caller', () => {
+  it.each(['throw', 'reject', 'hang'] as const)('backend that %ss: get is a miss, set resolves false, both reported', async (failure) => {
+    const backend = new FlakyBackend();
+    const cache = new Cache({ backend, operationTimeoutMs: 50 });
+    const errors: CacheBackendError[] = [];
+    cache.on('error', (err) => errors.push(err));
+    backend.failure = failure;
+    await expect(cache.get('k')).resolves.toBeUndefined();
+    await expect(cache.set('k', 'v')).resolves.toBe(false);
+    await expect(cache.getMany(['a', 'b'])).resolves.toEqual([undefined, undefined]);
+    expect(errors.map((e) => e.operation)).toEqual(['get', 'set', 'getMany']);
+    expect(errors[0]).toBeInstanceOf(CacheBackendError);
+    expect(errors[0]!.backend).toBe('flaky');
+    expect(errors[0]!.cause).toBeDefined();
+    expect(cache.stats()).toMatchObject({ errors: 3, misses: 3, writes: 0 });
+  });
+
+  it('wrap still computes and returns the value when the backend is down', async () => {
+    const backend = new FlakyBackend();
+    backend.failure = 'reject';
+    const cache = new Cache({ backend });
+    const result = await cache.wrap('k', async () => 'fresh', { control: control(cache) });
+    expect(result).toEqual({ value: 'fresh', source: 'computed' });
+  });
+
+  it('an error event with no listener does not throw', async () => {
+    const backend = new FlakyBackend();
+    backend.failure = 'throw';
+    const cache = new Cache({ backend });
+    await expect(cache.get('k')).resolves.toBeUndefined();
+  });
+
+  it('an entry of another format version is a miss, reported', async () => {
+    const backend = new MemoryBackend();
+    const cache = new Cache({ backend });
+    backend.set('k', JSON.stringify({ v: 99, c: Date.now(), e: null, d: 'future' }), null);
+    const errors: CacheBackendError[] = [];
+    cache.on('error', (err) => errors.push(err));
+    expect(await cache.get('k')).toBeUndefined();
+    expect(errors[0]?.message).toMatch(/format version 99/);
+  });
+});
+
+describe('events and stats', () => {
+  it('emits hit, miss and set and counts them', async () => {
+    const cache = new Cache();
+    const seen: string[] = [];
+    cache.on('hit', (e) => seen.push(`hit ${e.key}`));
+    cache.on('miss', (e) => seen.push(`miss ${e.key} ${e.reason}`));
+    cache.on('set', (e) => seen.push(`set ${e.key} ${e.ttlMs}`));
+    await cache.get('a');
+    await cache.set('a', 1, { ttlMs: 1000 });
+    await cache.get('a');
+    expect(seen).toEqual(['miss a absent', 'set a 1000', 'hit a']);
+    expect(cache.stats()).toEqual({ hits: 1, misses: 1, writes: 1, errors: 0, hitRate: 0.5 });
+  });
+});
+
+describe('single-flight', () => {
+  it('100 concurrent misses of one key compute once and all get the value', async () => {
+    const cache = new Cache();
+    let computed = 0;
+    const compute = async () => {
+      computed++;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return { answer: 'shared' };
+    };
+    const results = await Promise.all(Array.from({ length: 100 }, () => cache.wrap('k', compute, { control: control(cache) })));
+    expect(computed).toBe(1);
+    expect(results.every((r) => r.value.answer === 'shared')).toBe(true);
+    expect(results.filter((r) => r.source === 'computed')).toHaveLength(1);
+    expect(results.filter((r) => r.source === 'shared')).toHaveLength(99);
+    expect((await cache.wrap('k', compute, { control: control(cache) })).source).toBe('cache');
+  });
+
+  it('a failure reaches every waiter, is not stored, and the next caller tries again', async () => {
+    const cache = new Cache();
+    let attempts = 0;
+    const failing = async () => {
+      attempts++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      throw new Error('upstream 500');
+    };
+    const settled = await Promise.allSettled(Array.from({ length: 10 }, () => cache.wrap('k', failing, { control: control(cache) })));
+    expect(settled.every((s) => s.status === 'rejected')).toBe(true);
+    expect(attempts).toBe(1);
+    expect(await cache.get('k')).toBeUndefined();
+    expect((await cache.wrap('k', async () => 'ok', { control: control(cache) })).source).toBe('computed');
+  });
+
+  it('does not store what isStorable rejects', async () => {
+    const cache = new Cache();
+    await cache.wrap('k', async () => '', { control: control(cache), isStorable: (v) => v !== '' });
+    expect(await cache.get('k')).toBeUndefined();
+  });
+
+  it('with a DistributedLock, a second process waits for the holder and reads its value', async () => {
+    // Two Cache instances over one store and one lock stand in for two processes.
+    const held = new Set<string>();
+    const lock: DistributedLock = {
+      async acquire(key) {
+        if (held.has(key)) return undefined;
+        held.add(key);
+        return async () => void held.delete(key);
+      },
+    };
+    const store = new MemoryBackend();
+    const first = new Cache({ backend: store, lock });
+    const second = new Cache({ backend: store, lock, lockWaitMs: 5000 });
+    let computed = 0;
+    const compute = async () => {
+      computed++;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return 'from the lock holder';
+    };
+    const [a, b] = await Promise.all([first.wrap('k', compute, { control: control(first) }), second.wrap('k', compute, { control: control(second) })]);
+    expect(computed).toBe(1);
+    expect(a).toEqual({ value: 'from the lock holder', source: 'computed' });
+    expect(b).toEqual({ value: 'from the lock holder', source: 'cache' });
+    expect(held.size).toBe(0);
+  });
+
+  it('computes anyway when the lock holder never delivers within lockWaitMs', async () => {
+    const lock: DistributedLock = { acquire: async () => undefined };
+    const cache = new Cache({ lock, lockWaitMs: 100 });
+    const started = Date.now();
+    const result = await cache.wrap('k', async () => 'computed myself', { control: control(cache) });
+    expect(result.source).toBe('computed');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+  });
+});
