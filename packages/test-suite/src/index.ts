@@ -4,9 +4,9 @@ import { Cache, cacheKey, type CacheBackend, type CacheBackendError } from '@llm
 /** The test functions of the runner (jest, vitest and mocha all provide these). */
 export interface TestApi {
   describe(name: string, fn: () => void): void;
-  it(name: string, fn: () => Promise<void> | void, timeoutMs?: number): void;
-  beforeAll(fn: () => Promise<void> | void): void;
-  afterAll(fn: () => Promise<void> | void): void;
+  it(name: string, fn: () => Promise<void>, timeoutMs?: number): void;
+  beforeAll(fn: () => Promise<void>): void;
+  afterAll(fn: () => Promise<void>): void;
 }
 
 export interface ConformanceOptions {
