@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '@llmcache/core';
+import PQueue from 'p-queue';
+import { RouterConfigError } from './errors';
+import { resolveProvider, PROVIDER_NAMES, type Provider } from './providers';
+import type { DeploymentParams, ModelListEntry } from './types';
+
+/** One deployment of a model group, ready to call. */
+export interface Deployment {
+  id: string;
+  modelGroup: string;
+  params: DeploymentParams;
+  provider: Provider;
+  /** The provider's model name, e.g. `gpt-4o` for `openai/gpt-4o`. */
+  providerModel: string;
+  /** Relative share for simple-shuffle. */
+  weight: number | undefined;
+  /** Caps calls in flight when `maxParallelRequests` is set. */
+  queue: PQueue | undefined;
+}
+
+export interface ModelGroups {
+  groups: ReadonlyMap<string, readonly Deployment[]>;
+  /** Model group → the identity it has in cache keys. */
+  cacheIdentity: ReadonlyMap<string, string>;
+}
+
+/** A stable id from the group and params: the same in every process that has the same config. */
+export function deploymentId(modelName: string, params: DeploymentParams): string {
+  return createHash('sha256').update(canonicalJson({ modelName, params })).digest('hex').slice(0, 16);
+}
+
+/** The cache identity of a caching group: independent of the order its members were declared in. */
+export function cachingGroupId(members: readonly string[]): string {
+  return `caching-group:${canonicalJson([...new Set(members)].sort())}`;
+}
+
+const PARAM_CHECKS: Partial<Record<keyof DeploymentParams, (v: unknown) => boolean>> = {
+  rpm: (v) => typeof v === 'number' && v > 0,
+  tpm: (v) => typeof v === 'number' && v > 0,
+  weight: (v) => typeof v === 'number' && v > 0,
+  timeout: (v) => typeof v === 'number' && v > 0,
+  maxParallelRequests: (v) => typeof v === 'number' && Number.isInteger(v) && v > 0,
+  apiKey: (v) => typeof v === 'string',
+  apiBase: (v) => typeof v === 'string' && /^https?:\/\//.test(v),
+  apiVersion: (v) => typeof v === 'string',
+  mockResponse: (v) => typeof v === 'string',
+};
+
+/** Validates `modelList` and `cachingGroups` and builds the groups; every problem is a `RouterConfigError` naming its place. */
+export function buildModelGroups(modelList: unknown, cachingGroups: unknown): ModelGroups {
+  if (!Array.isArray(modelList) || modelList.length === 0) {
+    throw new RouterConfigError('modelList', 'must be a non-empty array of { modelName, params }');
+  }
+  const groups = new Map<string, Deployment[]>();
+  const ids = new Map<string, string>();
+  (modelList as ModelListEntry[]).forEach((entry, i) => {
+    const at = `modelList[${i}]`;
+    if (typeof entry?.modelName !== 'string' || entry.modelName === '') throw new RouterConfigError(`${at}.modelName`, 'must be a non-empty string');
+    if (typeof entry.params !== 'object' || entry.params === null) throw new RouterConfigError(`${at}.params`, 'must be an object with at least { model }');
+    if (typeof entry.params.model !== 'string' || entry.params.model === '') throw new RouterConfigError(`${at}.params.model`, 'must be a non-empty string such as openai/gpt-4o');
+    for (const [name, check] of Object.entries(PARAM_CHECKS)) {
+      const value = entry.params[name];
+      if (value !== undefined && !check!(value)) throw new RouterConfigError(`${at}.params.${name}`, `invalid value ${JSON.stringify(value)}`);
+    }
+    const resolved = resolveProvider(entry.params.model);
+    if (!resolved) {
+      throw new RouterConfigError(`${at}.params.model`, `cannot tell the provider of "${entry.params.model}"; write provider/model with one of ${PROVIDER_NAMES.join(', ')}`);
+    }
+    const id = entry.info?.id ?? deploymentId(entry.modelName, entry.params);
+    if (typeof id !== 'string' || id === '') throw new RouterConfigError(`${at}.info.id`, 'must be a non-empty string');
+    const previous = ids.get(id);
+    if (previous) throw new RouterConfigError(`${at}`, `deployment id "${id}" is also the id of ${previous}; give one of them a distinct info.id`);
+    ids.set(id, at);
+    const deployment: Deployment = {
+      id,
+      modelGroup: entry.modelName,
+      params: entry.params,
+      provider: resolved.provider,
+      providerModel: resolved.model,
+      weight: entry.params.weight ?? entry.params.rpm ?? entry.params.tpm,
+      queue: entry.params.maxParallelRequests ? new PQueue({ concurrency: entry.params.maxParallelRequests }) : undefined,
+    };
+    const group = groups.get(entry.modelName) ?? [];
+    group.push(deployment);
+    groups.set(entry.modelName, group);
+  });
+
+  const cacheIdentity = new Map<string, string>([...groups.keys()].map((name) => [name, name]));
+  if (cachingGroups !== undefined) {
+    if (!Array.isArray(cachingGroups)) throw new RouterConfigError('cachingGroups', 'must be an array of arrays of model group names');
+    const memberOf = new Map<string, number>();
+    cachingGroups.forEach((members: unknown, i) => {
+      if (!Array.isArray(members) || members.length === 0) throw new RouterConfigError(`cachingGroups[${i}]`, 'must be a non-empty array of model group names');
+      for (const name of members) {
+        if (typeof name !== 'string' || !groups.has(name)) {
+          throw new RouterConfigError(`cachingGroups[${i}]`, `names ${JSON.stringify(name)}, which is not a model group in modelList`);
+        }
+        const other = memberOf.get(name);
+        if (other !== undefined && other !== i) {
+          throw new RouterConfigError(`cachingGroups[${i}]`, `"${name}" is already in cachingGroups[${other}]; a model group may be in one caching group only`);
+        }
+        memberOf.set(name, i);
+      }
+      const id = cachingGroupId(members as string[]);
+      for (const name of members as string[]) cacheIdentity.set(name, id);
+    });
+  }
+  return { groups, cacheIdentity };
+}
+
+/** Holds a slot of the deployment's `maxParallelRequests` until the returned function is called. */
+export async function takeSlot(deployment: Deployment): Promise<() => void> {
+  const queue = deployment.queue;
+  if (!queue) return () => {};
+  return new Promise((resolve) => {
+    void queue.add(() => new Promise<void>((release) => resolve(release)));
+  });
+}

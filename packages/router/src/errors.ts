@@ -1,0 +1,80 @@
+import { LlmcacheError, type LlmcacheErrorOptions } from '@llmcache/core';
+
+/** The router's options are inconsistent: named at construction. */
+export class RouterConfigError extends LlmcacheError {
+  /** The offending option, e.g. `cachingGroups[1]`. */
+  readonly option: string;
+  constructor(option: string, message: string, options?: LlmcacheErrorOptions) {
+    super('router', `${option}: ${message}`, options);
+    this.option = option;
+  }
+}
+
+export interface ProviderErrorDetails extends LlmcacheErrorOptions {
+  status: number;
+  provider: string;
+  model?: string | undefined;
+  /** Seconds the provider asked us to wait (`Retry-After`). */
+  retryAfter?: number | undefined;
+  /** The provider's own error code or type, e.g. `rate_limit_exceeded`. */
+  code?: string | undefined;
+}
+
+/** A provider answered with an error, or could not be reached. `status` follows HTTP (connection errors are 500). */
+export class ProviderError extends LlmcacheError {
+  readonly status: number;
+  readonly provider: string;
+  readonly model: string | undefined;
+  readonly retryAfter: number | undefined;
+  readonly code: string | undefined;
+  constructor(message: string, details: ProviderErrorDetails) {
+    super('router', `${details.provider}${details.model ? ` ${details.model}` : ''}: ${message}`, details);
+    this.status = details.status;
+    this.provider = details.provider;
+    this.model = details.model;
+    this.retryAfter = details.retryAfter;
+    this.code = details.code;
+  }
+}
+
+export class BadRequestError extends ProviderError {}
+export class ContextWindowExceededError extends BadRequestError {}
+export class AuthenticationError extends ProviderError {}
+export class PermissionDeniedError extends ProviderError {}
+export class NotFoundError extends ProviderError {}
+export class TimeoutError extends ProviderError {}
+export class RateLimitError extends ProviderError {}
+export class InternalServerError extends ProviderError {}
+/** The connection failed or broke off (including a stream cut mid-way). */
+export class APIConnectionError extends ProviderError {}
+
+const CONTEXT_WINDOW = /context.?(length|window)|maximum context|too many tokens|prompt is too long/i;
+
+/** The typed error for an HTTP error answer. */
+export function errorForStatus(message: string, details: ProviderErrorDetails): ProviderError {
+  const { status } = details;
+  if (status === 400 || status === 413 || status === 422) {
+    return CONTEXT_WINDOW.test(message) || details.code === 'context_length_exceeded'
+      ? new ContextWindowExceededError(message, details)
+      : new BadRequestError(message, details);
+  }
+  if (status === 401) return new AuthenticationError(message, details);
+  if (status === 403) return new PermissionDeniedError(message, details);
+  if (status === 404) return new NotFoundError(message, details);
+  if (status === 408) return new TimeoutError(message, details);
+  if (status === 429) return new RateLimitError(message, details);
+  if (status >= 500) return new InternalServerError(message, details);
+  return new ProviderError(message, details);
+}
+
+/** 408, 429, 5xx and connection errors are worth another attempt; other 4xx are not. */
+export function isRetryable(err: unknown): boolean {
+  if (!(err instanceof ProviderError)) return false;
+  return err.status === 408 || err.status === 429 || err.status >= 500;
+}
+
+/** Failures that count toward a deployment's cooldown: 429, 401, 408, 404, 5xx and connection errors. */
+export function countsTowardCooldown(err: unknown): boolean {
+  if (!(err instanceof ProviderError)) return false;
+  return [401, 404, 408, 429].includes(err.status) || err.status >= 500;
+}

@@ -1,0 +1,25 @@
+export { Router } from './router';
+export type { RouterEvents } from './router';
+export { completion, embedding, textCompletion, transcription } from './toplevel';
+export { disableCache, enableCache, getCache, setCache } from './global';
+export {
+  APIConnectionError,
+  AuthenticationError,
+  BadRequestError,
+  ContextWindowExceededError,
+  InternalServerError,
+  NotFoundError,
+  PermissionDeniedError,
+  ProviderError,
+  RateLimitError,
+  RouterConfigError,
+  TimeoutError,
+} from './errors';
+export type { ProviderErrorDetails } from './errors';
+export { MemoryRouterState } from './state';
+export type { MinuteUsage, RouterState } from './state';
+export { cachingGroupId, deploymentId } from './deployments';
+export { assembleChunks, completionToChunks } from './stream';
+export { translateLiteLLMConfig, readLiteLLMConfig } from './config';
+export type { LiteLLMConfigTranslation } from './config';
+export type * from './types';

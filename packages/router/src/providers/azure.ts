@@ -1,0 +1,18 @@
+import { RouterConfigError } from '../errors';
+import { OpenAiProvider, trimSlash } from './openai';
+
+/** Azure OpenAI: `azure/<deployment>`, `apiBase` the resource endpoint, an `api-key` header and `api-version`. */
+export const azureProvider = new OpenAiProvider({
+  name: 'azure',
+  url: (target, operation) => {
+    const base = target.apiBase ?? process.env.AZURE_API_BASE;
+    if (!base) throw new RouterConfigError('apiBase', 'azure/ models need apiBase (or AZURE_API_BASE): https://<resource>.openai.azure.com');
+    const version = target.apiVersion ?? process.env.AZURE_API_VERSION ?? '2024-10-21';
+    return `${trimSlash(base)}/openai/deployments/${encodeURIComponent(target.model)}/${operation}?api-version=${encodeURIComponent(version)}`;
+  },
+  headers: (target) => {
+    const key = target.apiKey ?? process.env.AZURE_API_KEY;
+    return key ? { 'api-key': key } : ({} as Record<string, string>);
+  },
+  sendsModel: false,
+});

@@ -1,0 +1,125 @@
+import { APIConnectionError, errorForStatus, ProviderError, TimeoutError } from '../errors';
+
+export interface RequestContext {
+  provider: string;
+  model: string;
+  signal: AbortSignal;
+}
+
+/** Sends a request; network failures and error statuses become typed `ProviderError`s. */
+export async function send(url: string, init: RequestInit, ctx: RequestContext): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, signal: ctx.signal });
+  } catch (err) {
+    throw connectionError(err, ctx);
+  }
+  if (response.ok) return response;
+  const text = await response.text().catch(() => '');
+  const { message, code } = parseErrorBody(text, response.statusText);
+  throw errorForStatus(message, {
+    status: response.status,
+    provider: ctx.provider,
+    model: ctx.model,
+    retryAfter: parseRetryAfter(response.headers.get('retry-after')),
+    code,
+  });
+}
+
+/** Reads a JSON body; a body cut off or not JSON is a connection error (nothing usable arrived). */
+export async function readJson<T>(response: Response, ctx: RequestContext): Promise<T> {
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (err) {
+    throw connectionError(err, ctx);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new APIConnectionError(`answer is not JSON: ${text.slice(0, 200)}`, { status: 500, provider: ctx.provider, model: ctx.model, cause: err });
+  }
+}
+
+/** Maps a fetch/stream failure: our own timeout is a 408 TimeoutError, anything else a connection error. */
+export function connectionError(err: unknown, ctx: RequestContext): ProviderError {
+  if (err instanceof ProviderError) return err;
+  // Duck-typed: the abort reason is a DOMException, which may come from another realm than our Error.
+  const reason = ctx.signal.aborted ? (ctx.signal.reason as { name?: unknown } | undefined) : undefined;
+  if (reason?.name === 'TimeoutError') {
+    return new TimeoutError('no answer within the timeout', { status: 408, provider: ctx.provider, model: ctx.model, cause: err });
+  }
+  const { message, cause } = (err ?? {}) as { message?: string; cause?: { message?: string } };
+  const detail = message === undefined ? String(err) : cause?.message ? `${message}: ${cause.message}` : message;
+  return new APIConnectionError(`connection failed: ${detail}`, { status: 500, provider: ctx.provider, model: ctx.model, cause: err });
+}
+
+function parseErrorBody(text: string, fallback: string): { message: string; code: string | undefined } {
+  try {
+    const body = JSON.parse(text) as { error?: { message?: string; code?: string | null; type?: string } | string; message?: string };
+    if (typeof body.error === 'string') return { message: body.error, code: undefined };
+    const message = body.error?.message ?? body.message;
+    if (message) return { message, code: body.error?.code ?? body.error?.type ?? undefined };
+  } catch {
+    // not JSON: use the text itself
+  }
+  return { message: text.slice(0, 500) || fallback, code: undefined };
+}
+
+/** `Retry-After` as seconds: a number of seconds or an HTTP date. */
+export function parseRetryAfter(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
+}
+
+export interface SseEvent {
+  event: string | undefined;
+  data: string;
+}
+
+/**
+ * Parses a server-sent-event body incrementally, yielding each event as soon as its blank line arrives.
+ * A body that breaks off throws a connection error.
+ */
+export async function* readSse(response: Response, ctx: RequestContext): AsyncGenerator<SseEvent> {
+  if (!response.body) throw new APIConnectionError('stream has no body', { status: 500, provider: ctx.provider, model: ctx.model });
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let event: string | undefined;
+  let data: string[] = [];
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        throw connectionError(err, ctx);
+      }
+      if (chunk.done) break;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      let newline: number;
+      while ((newline = buffer.search(/\r?\n/)) !== -1) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(buffer[newline] === '\r' ? newline + 2 : newline + 1);
+        if (line === '') {
+          if (data.length > 0) yield { event, data: data.join('\n') };
+          event = undefined;
+          data = [];
+        } else if (line.startsWith('data:')) {
+          data.push(line.slice(line[5] === ' ' ? 6 : 5));
+        } else if (line.startsWith('event:')) {
+          event = line.slice(6).trim();
+        } // comments (":") and other fields are ignored, as the SSE spec says
+      }
+    }
+    if (data.length > 0) yield { event, data: data.join('\n') };
+  } finally {
+    reader.releaseLock();
+    // Stop the download when the consumer leaves early.
+    void response.body.cancel().catch(() => {});
+  }
+}

@@ -1,0 +1,118 @@
+import { APIConnectionError, BadRequestError } from '../errors';
+import type { ChatCompletionChunk } from '../types';
+import { readJson, readSse, send, type RequestContext } from './http';
+import type {
+  PlainChatCompletion,
+  PlainEmbeddingResponse,
+  PlainTextCompletion,
+  PlainTranscription,
+  Provider,
+  ProviderParams,
+  ProviderTarget,
+  TranscriptionUpload,
+} from './provider';
+
+/** How an OpenAI-compatible API is addressed: OpenAI itself and Azure OpenAI differ only in URL and auth header. */
+export interface OpenAiDialect {
+  name: string;
+  url(target: ProviderTarget, operation: 'chat/completions' | 'completions' | 'embeddings' | 'audio/transcriptions'): string;
+  headers(target: ProviderTarget): Record<string, string>;
+  /** Whether the body carries `model` (Azure takes it from the URL). */
+  sendsModel: boolean;
+}
+
+const openAiDialect: OpenAiDialect = {
+  name: 'openai',
+  url: (target, operation) => `${trimSlash(target.apiBase ?? process.env.OPENAI_API_BASE ?? 'https://api.openai.com/v1')}/${operation}`,
+  headers: (target) => {
+    const key = target.apiKey ?? process.env.OPENAI_API_KEY;
+    return key ? { authorization: `Bearer ${key}` } : ({} as Record<string, string>);
+  },
+  sendsModel: true,
+};
+
+export function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+/** Any OpenAI-compatible API (OpenAI, vLLM, Ollama's /v1, LM Studio, a test server) through `fetch`. */
+export class OpenAiProvider implements Provider {
+  readonly name: string;
+  constructor(private readonly dialect: OpenAiDialect = openAiDialect) {
+    this.name = dialect.name;
+  }
+
+  async chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion> {
+    const ctx = this.context(target);
+    const response = await this.post(target, 'chat/completions', { ...params, stream: false }, ctx);
+    return readJson<PlainChatCompletion>(response, ctx);
+  }
+
+  async *chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<ChatCompletionChunk> {
+    yield* this.stream<ChatCompletionChunk>(target, 'chat/completions', params);
+  }
+
+  async textCompletion(params: ProviderParams, target: ProviderTarget): Promise<PlainTextCompletion> {
+    const ctx = this.context(target);
+    const response = await this.post(target, 'completions', { ...params, stream: false }, ctx);
+    return readJson<PlainTextCompletion>(response, ctx);
+  }
+
+  async embedding(params: ProviderParams, target: ProviderTarget): Promise<PlainEmbeddingResponse> {
+    const ctx = this.context(target);
+    const response = await this.post(target, 'embeddings', params, ctx);
+    return readJson<PlainEmbeddingResponse>(response, ctx);
+  }
+
+  async transcription(upload: TranscriptionUpload, target: ProviderTarget): Promise<PlainTranscription> {
+    const ctx = this.context(target);
+    const form = new FormData();
+    form.set('file', upload.file, upload.fileName);
+    if (this.dialect.sendsModel) form.set('model', target.model);
+    for (const [name, value] of Object.entries(upload.params)) {
+      if (value !== undefined) form.set(name, typeof value === 'string' ? value : JSON.stringify(value));
+    }
+    const response = await send(this.dialect.url(target, 'audio/transcriptions'), { method: 'POST', headers: this.dialect.headers(target), body: form }, ctx);
+    const type = response.headers.get('content-type') ?? '';
+    // response_format text/srt/vtt answers plain text
+    if (!type.includes('json')) return { text: await response.text() };
+    return readJson<PlainTranscription>(response, ctx);
+  }
+
+  private async *stream<T>(target: ProviderTarget, operation: 'chat/completions' | 'completions', params: ProviderParams): AsyncGenerator<T> {
+    const ctx = this.context(target);
+    const response = await this.post(target, operation, { ...params, stream: true }, ctx);
+    let done = false;
+    for await (const event of readSse(response, ctx)) {
+      if (event.data === '[DONE]') {
+        done = true;
+        break;
+      }
+      let parsed: T & { error?: { message?: string } };
+      try {
+        parsed = JSON.parse(event.data) as T & { error?: { message?: string } };
+      } catch (err) {
+        throw new APIConnectionError(`stream sent a chunk that is not JSON: ${event.data.slice(0, 200)}`, { status: 500, provider: this.name, model: target.model, cause: err });
+      }
+      if (parsed.error) throw new APIConnectionError(`stream failed: ${parsed.error.message ?? 'unknown error'}`, { status: 500, provider: this.name, model: target.model });
+      yield parsed as T;
+    }
+    if (!done) throw new APIConnectionError('stream ended before [DONE]', { status: 500, provider: this.name, model: target.model });
+  }
+
+  private post(target: ProviderTarget, operation: Parameters<OpenAiDialect['url']>[1], body: ProviderParams, ctx: RequestContext): Promise<Response> {
+    if (!target.model) throw new BadRequestError('model is empty', { status: 400, provider: this.name });
+    const payload = this.dialect.sendsModel ? { model: target.model, ...body } : body;
+    return send(
+      this.dialect.url(target, operation),
+      { method: 'POST', headers: { 'content-type': 'application/json', ...this.dialect.headers(target) }, body: JSON.stringify(payload) },
+      ctx,
+    );
+  }
+
+  private context(target: ProviderTarget): RequestContext {
+    return { provider: this.name, model: target.model, signal: target.signal };
+  }
+}
+
+export const openAiProvider = new OpenAiProvider();

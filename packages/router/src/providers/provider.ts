@@ -1,0 +1,33 @@
+import type { ChatCompletionChunk, PlainChatCompletion, PlainEmbeddingResponse, PlainTextCompletion, PlainTranscription } from '../types';
+
+export type { PlainChatCompletion, PlainEmbeddingResponse, PlainTextCompletion, PlainTranscription };
+
+/** Where and how to reach one deployment. */
+export interface ProviderTarget {
+  /** The provider's model name (the part after `provider/`). */
+  model: string;
+  apiKey: string | undefined;
+  apiBase: string | undefined;
+  apiVersion: string | undefined;
+  signal: AbortSignal;
+}
+
+/** OpenAI-shaped request params, without `model`, `stream` or anything llmcache consumes. */
+export type ProviderParams = Record<string, unknown>;
+
+export interface TranscriptionUpload {
+  file: Blob;
+  fileName: string;
+  params: ProviderParams;
+}
+
+/** One LLM API. Every method speaks OpenAI shapes; a provider translates to and from its own. */
+export interface Provider {
+  readonly name: string;
+  chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion>;
+  /** Yields chunks as they arrive; throws `APIConnectionError` when the stream breaks off. */
+  chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<ChatCompletionChunk>;
+  textCompletion(params: ProviderParams, target: ProviderTarget): Promise<PlainTextCompletion>;
+  embedding(params: ProviderParams, target: ProviderTarget): Promise<PlainEmbeddingResponse>;
+  transcription(upload: TranscriptionUpload, target: ProviderTarget): Promise<PlainTranscription>;
+}

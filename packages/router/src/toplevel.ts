@@ -1,0 +1,53 @@
+import { canonicalJson } from '@llmcache/core';
+import { Router } from './router';
+import type {
+  ChatCompletion,
+  CompletionRequest,
+  CompletionStream,
+  EmbeddingRequest,
+  EmbeddingResponse,
+  TextCompletion,
+  TextCompletionRequest,
+  TranscriptionRequest,
+  TranscriptionResponse,
+} from './types';
+
+// Top-level calls as in LiteLLM: `completion({ model: 'openai/gpt-4o', messages, apiKey, apiBase })`. Each
+// distinct model and endpoint gets a one-deployment router, kept for the next call, and the global cache.
+const routers = new Map<string, Router>();
+const MAX_ROUTERS = 100;
+
+function routerFor(request: { model: unknown; apiKey?: unknown; apiBase?: unknown; apiVersion?: unknown }): Router {
+  const params = { model: request.model, apiKey: request.apiKey, apiBase: request.apiBase, apiVersion: request.apiVersion };
+  const id = canonicalJson(params);
+  let router = routers.get(id);
+  if (!router) {
+    if (routers.size >= MAX_ROUTERS) routers.delete(routers.keys().next().value!);
+    router = new Router({ modelList: [{ modelName: String(request.model), params: params as { model: string } }] });
+    routers.set(id, router);
+  }
+  return router;
+}
+
+export function completion(request: CompletionRequest & { stream: true }): Promise<CompletionStream>;
+export function completion(request: CompletionRequest & { stream?: false | undefined }): Promise<ChatCompletion>;
+export function completion(request: CompletionRequest): Promise<ChatCompletion | CompletionStream>;
+/** One chat completion, on the global cache (`setCache()`), without a Router. */
+export function completion(request: CompletionRequest): Promise<ChatCompletion | CompletionStream> {
+  return routerFor(request).completion(request);
+}
+
+/** One text completion, on the global cache. */
+export function textCompletion(request: TextCompletionRequest): Promise<TextCompletion> {
+  return routerFor(request).textCompletion(request);
+}
+
+/** Embeddings, on the global cache: each input its own entry. */
+export function embedding(request: EmbeddingRequest): Promise<EmbeddingResponse> {
+  return routerFor(request).embedding(request);
+}
+
+/** A transcription, on the global cache, keyed by the audio bytes. */
+export function transcription(request: TranscriptionRequest): Promise<TranscriptionResponse> {
+  return routerFor(request).transcription(request);
+}

@@ -1,0 +1,214 @@
+import type { Cache, CacheControl } from '@llmcache/core';
+
+/** OpenAI-shaped chat message. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool' | 'developer' | (string & {});
+  content: string | null | Array<{ type: string; text?: string; [k: string]: unknown }>;
+  name?: string;
+  tool_calls?: ToolCall[];
+  tool_call_id?: string;
+  [k: string]: unknown;
+}
+
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  [k: string]: unknown;
+}
+
+/** What the router adds to every answer, non-enumerable so `JSON.stringify(res)` is the plain OpenAI object. */
+export interface HiddenParams {
+  cacheHit: boolean;
+  /** The cache key the call used, when a cache was consulted. */
+  cacheKey: string | undefined;
+  modelGroup: string;
+  /** The deployment that answered, or, for a hit, the one that produced the stored answer. */
+  deploymentId: string | undefined;
+  /** The provider's model, e.g. `gpt-3.5-turbo`. */
+  model: string | undefined;
+  latencyMs: number;
+  /** True when this call waited for an identical concurrent call instead of going upstream itself. */
+  sharedFlight?: boolean;
+}
+
+export interface PlainChatCompletion {
+  id: string;
+  object: 'chat.completion';
+  created: number;
+  model: string;
+  choices: Array<{
+    index: number;
+    message: { role: 'assistant'; content: string | null; tool_calls?: ToolCall[]; [k: string]: unknown };
+    finish_reason: string | null;
+    logprobs?: unknown;
+  }>;
+  usage?: Usage;
+  system_fingerprint?: string | null;
+  [k: string]: unknown;
+}
+
+/** Marks an answer as one the router returned. */
+export interface WithHiddenParams {
+  readonly _hiddenParams: HiddenParams;
+}
+
+export type ChatCompletion = PlainChatCompletion & WithHiddenParams;
+export type TextCompletion = PlainTextCompletion & WithHiddenParams;
+export type EmbeddingResponse = PlainEmbeddingResponse & WithHiddenParams;
+export type TranscriptionResponse = PlainTranscription & WithHiddenParams;
+
+export interface ChatCompletionChunk {
+  id: string;
+  object: 'chat.completion.chunk';
+  created: number;
+  model: string;
+  choices: Array<{
+    index: number;
+    delta: {
+      role?: 'assistant';
+      content?: string | null;
+      tool_calls?: Array<{ index: number; id?: string; type?: 'function'; function?: { name?: string; arguments?: string } }>;
+      [k: string]: unknown;
+    };
+    finish_reason: string | null;
+    logprobs?: unknown;
+  }>;
+  usage?: Usage | null;
+  [k: string]: unknown;
+}
+
+/** A streamed answer: iterate it for chunks; `_hiddenParams` is set once the call is routed. */
+export interface CompletionStream extends AsyncIterable<ChatCompletionChunk> {
+  readonly _hiddenParams: HiddenParams;
+}
+
+export interface PlainTextCompletion {
+  id: string;
+  object: 'text_completion';
+  created: number;
+  model: string;
+  choices: Array<{ text: string; index: number; logprobs: unknown; finish_reason: string | null }>;
+  usage?: Usage;
+  [k: string]: unknown;
+}
+
+export interface PlainEmbeddingResponse {
+  object: 'list';
+  data: Array<{ object: 'embedding'; index: number; embedding: number[] | string }>;
+  model: string;
+  usage: { prompt_tokens: number; total_tokens: number };
+}
+
+export interface PlainTranscription {
+  text: string;
+  [k: string]: unknown;
+}
+
+/** Fields every call accepts besides the provider's own params (which are passed through unchanged). */
+export interface CallOptions {
+  /** A model group name (with a Router), or `provider/model` (top-level functions). */
+  model: string;
+  /** Per-request cache control. */
+  cache?: CacheControl;
+  /** Returns this text without calling a provider. */
+  mockResponse?: string;
+  /** Seconds; overrides the router's and the deployment's timeout for this call. */
+  timeout?: number;
+  /** Overrides the router's `numRetries` for this call. */
+  numRetries?: number;
+  /** Top-level calls only: credentials and endpoint. */
+  apiKey?: string;
+  apiBase?: string;
+  apiVersion?: string;
+  metadata?: Record<string, unknown>;
+  [param: string]: unknown;
+}
+
+export interface CompletionRequest extends CallOptions {
+  messages: ChatMessage[];
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+}
+
+export interface TextCompletionRequest extends CallOptions {
+  prompt: string | string[];
+  stream?: boolean;
+}
+
+export interface EmbeddingRequest extends CallOptions {
+  input: string | string[];
+}
+
+export interface TranscriptionRequest extends CallOptions {
+  file: Blob | Buffer | Uint8Array;
+  /** Sent to the provider as the upload's name; never part of the cache key. @default 'audio.mp3' */
+  fileName?: string;
+}
+
+/** One deployment's params, LiteLLM's `litellm_params` in camelCase. Unknown params go to the provider. */
+export interface DeploymentParams {
+  /** `provider/model`: `openai/gpt-4o`, `azure/<deployment>`, `anthropic/claude-…`, or a bare known name. */
+  model: string;
+  apiKey?: string;
+  /** Endpoint, including `/v1` for OpenAI-compatible servers. @default the provider's public API */
+  apiBase?: string;
+  /** Azure `api-version`. @default '2024-10-21' */
+  apiVersion?: string;
+  /** Requests per minute this deployment may take (usage-based routing; weight for simple-shuffle). */
+  rpm?: number;
+  /** Tokens per minute this deployment may take. */
+  tpm?: number;
+  /** Relative share of traffic for simple-shuffle. */
+  weight?: number;
+  /** Seconds before a call to this deployment is abandoned. */
+  timeout?: number;
+  /** Most calls in flight at once to this deployment; more wait their turn. */
+  maxParallelRequests?: number;
+  /** Returns this text without calling the provider. */
+  mockResponse?: string;
+  [param: string]: unknown;
+}
+
+export interface ModelListEntry {
+  /** The model group this deployment serves. */
+  modelName: string;
+  params: DeploymentParams;
+  /** `id` overrides the derived deployment id. */
+  info?: { id?: string; [k: string]: unknown };
+}
+
+export type RoutingStrategyName = 'simple-shuffle' | 'least-busy' | 'latency-based-routing' | 'usage-based-routing';
+
+export interface RouterOptions {
+  /** Deployments; entries sharing a `modelName` form one load-balanced model group. */
+  modelList: ModelListEntry[];
+  /** Model groups that share cache entries, e.g. `[['gpt-3.5', 'gpt-4']]`. */
+  cachingGroups?: string[][];
+  /** The cache; without it, whatever `setCache()` holds at call time. */
+  cache?: Cache;
+  /** How a deployment is picked within a group. @default 'simple-shuffle' */
+  routingStrategy?: RoutingStrategyName;
+  /** Retries after the first attempt, on 408, 429, 5xx and connection errors. @default 2 */
+  numRetries?: number;
+  /** Seconds before a call is abandoned. @default 600 */
+  timeout?: number;
+  /** Groups to try, in order, when a group fails: `[{ 'gpt-4': ['gpt-3.5'] }]`; `'*'` matches any group. */
+  fallbacks?: Array<Record<string, string[]>>;
+  /** Groups to try when a call fails for exceeding the context window. */
+  contextWindowFallbacks?: Array<Record<string, string[]>>;
+  /** Failures within a minute before a deployment cools down. @default 3 */
+  allowedFails?: number;
+  /** Seconds a deployment cools down for. @default 5 */
+  cooldownTime?: number;
+  /** First retry backoff in seconds, doubled each retry, unless the provider sends `Retry-After`. @default 0.5 */
+  retryAfter?: number;
+  /** Where usage and cooldown state lives; the in-process default suits one instance. */
+  state?: import('./state').RouterState;
+}

@@ -1,0 +1,3 @@
+import { runDualEntryCheck } from '@llmcache/test-suite';
+
+runDualEntryCheck({ describe, it, beforeAll, afterAll }, '@llmcache/router');

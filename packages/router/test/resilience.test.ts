@@ -1,0 +1,172 @@
+import { deploymentId, Router, RateLimitError, TimeoutError, BadRequestError, ContextWindowExceededError } from '@llmcache/router';
+import { ask, deployment, useUpstream } from './helpers';
+
+const upstream = useUpstream();
+
+/** Records router events in order as short strings. */
+function trace(router: Router): string[] {
+  const log: string[] = [];
+  router.on('retry', (e) => log.push(`retry ${e.modelGroup} #${e.attempt} (${(e.error as { status?: number }).status})`));
+  router.on('fallback', (e) => log.push(`fallback ${e.from} -> ${e.to}`));
+  router.on('cooldown', (e) => log.push(`cooldown ${e.modelGroup}`));
+  router.on('success', (e) => log.push(`success ${e.modelGroup}`));
+  return log;
+}
+
+describe('retries, fallbacks and cooldowns', () => {
+  it('retries 429 and 5xx up to numRetries, honouring Retry-After', async () => {
+    const router = new Router({ modelList: [deployment(upstream(), 'a', 'model-a')], numRetries: 2, retryAfter: 0.01, cache: undefined });
+    upstream().script('model-a', { status: 429, retryAfter: 0.3 }, { status: 503 });
+    const log = trace(router);
+    const started = Date.now();
+    const res = await router.completion({ model: 'a', messages: ask('retry') });
+    expect(res.choices[0]!.message.content).toBe('Reply to "retry" from model-a');
+    expect(upstream().callCount()).toBe(3);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(log).toEqual(['retry a #1 (429)', 'retry a #2 (503)', 'success a']);
+  });
+
+  it('gives up after numRetries + 1 attempts with the typed error, status and Retry-After', async () => {
+    const router = new Router({ modelList: [deployment(upstream(), 'a', 'model-a')], numRetries: 1, retryAfter: 0.01 });
+    upstream().script('model-a', { status: 429, retryAfter: 0 }, { status: 429, retryAfter: 0, message: 'slow down' });
+    const err = await router.completion({ model: 'a', messages: ask('x') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect(err).toMatchObject({ name: 'RateLimitError', status: 429, retryAfter: 0 });
+    expect((err as Error).message).toContain('slow down');
+    expect(upstream().callCount()).toBe(2);
+  });
+
+  it('does not retry other 4xx', async () => {
+    const router = new Router({ modelList: [deployment(upstream(), 'a', 'model-a')], numRetries: 3 });
+    upstream().script('model-a', { status: 400, message: 'bad param' });
+    await expect(router.completion({ model: 'a', messages: ask('x') })).rejects.toBeInstanceOf(BadRequestError);
+    expect(upstream().callCount()).toBe(1);
+  });
+
+  it('retries, then falls back, in the order the options say', async () => {
+    const router = new Router({
+      modelList: [deployment(upstream(), 'primary', 'p-model'), deployment(upstream(), 'second', 's-model'), deployment(upstream(), 'third', 't-model')],
+      numRetries: 1,
+      retryAfter: 0.01,
+      fallbacks: [{ primary: ['second', 'third'] }],
+    });
+    upstream().script('p-model', { status: 500 }, { status: 500 });
+    upstream().script('s-model', { status: 502 }, { status: 502 });
+    const log = trace(router);
+    const res = await router.completion({ model: 'primary', messages: ask('fall') });
+    expect(res.choices[0]!.message.content).toBe('Reply to "fall" from t-model');
+    expect(res._hiddenParams.modelGroup).toBe('primary');
+    expect(log).toEqual(['retry primary #1 (500)', 'fallback primary -> second', 'retry second #1 (502)', 'fallback second -> third', 'success primary']);
+    expect(upstream().calls.map((c) => c.model)).toEqual(['p-model', 'p-model', 's-model', 's-model', 't-model']);
+  });
+
+  it("'*' fallbacks apply to any group", async () => {
+    const router = new Router({ modelList: [deployment(upstream(), 'a', 'm-a'), deployment(upstream(), 'b', 'm-b')], numRetries: 0, fallbacks: [{ '*': ['b'] }] });
+    upstream().script('m-a', { status: 500 });
+    expect((await router.completion({ model: 'a', messages: ask('any') })).choices[0]!.message.content).toContain('from m-b');
+  });
+
+  it('a context window error goes to contextWindowFallbacks, without retries', async () => {
+    const router = new Router({
+      modelList: [deployment(upstream(), 'small', 'small-model'), deployment(upstream(), 'large', 'large-model'), deployment(upstream(), 'other', 'other-model')],
+      contextWindowFallbacks: [{ small: ['large'] }],
+      fallbacks: [{ small: ['other'] }],
+    });
+    const tooLong = { status: 400, message: "This model's maximum context length is 4096 tokens. However, your messages resulted in 9000 tokens." };
+    upstream().script('small-model', tooLong);
+    const res = await router.completion({ model: 'small', messages: ask('a very long prompt') });
+    expect(res.choices[0]!.message.content).toContain('from large-model');
+    expect(upstream().calls.map((c) => c.model)).toEqual(['small-model', 'large-model']);
+    upstream().script('small-model', tooLong);
+    const noFallback = new Router({ modelList: [deployment(upstream(), 'small', 'small-model')] });
+    await expect(noFallback.completion({ model: 'small', messages: ask('a very long prompt') })).rejects.toBeInstanceOf(ContextWindowExceededError);
+  });
+
+  it('cools a deployment down after more than allowedFails failures in a minute, for cooldownTime', async () => {
+    const router = new Router({
+      modelList: [deployment(upstream(), 'g', 'flaky'), deployment(upstream(), 'g', 'steady')],
+      routingStrategy: 'least-busy',
+      numRetries: 0,
+      allowedFails: 1,
+      cooldownTime: 0.5,
+    });
+    const cooldowns: string[] = [];
+    router.on('cooldown', (e) => cooldowns.push(e.deploymentId));
+    upstream().script('flaky', { status: 500 }, { status: 500 });
+    const flakyId = deploymentId('g', deployment(upstream(), 'g', 'flaky').params);
+    // Drive two failures into "flaky" (least-busy with no load picks at random, so call until both happened).
+    for (let i = 0; i < 40 && upstream().callCount({ model: 'flaky' }) < 2; i++) {
+      await router.completion({ model: 'g', messages: ask(`c${i}`) }).catch(() => undefined);
+    }
+    expect(cooldowns).toEqual([flakyId]);
+    upstream().reset();
+    for (let i = 0; i < 10; i++) await router.completion({ model: 'g', messages: ask(`during ${i}`) });
+    expect(upstream().callCount({ model: 'flaky' })).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    for (let i = 0; i < 30 && upstream().callCount({ model: 'flaky' }) === 0; i++) await router.completion({ model: 'g', messages: ask(`after ${i}`) });
+    expect(upstream().callCount({ model: 'flaky' })).toBeGreaterThan(0);
+  });
+
+  it('never cools down on other 4xx', async () => {
+    const router = new Router({ modelList: [deployment(upstream(), 'g', 'm1'), deployment(upstream(), 'g', 'm2')], numRetries: 0, allowedFails: 0 });
+    const cooldowns: unknown[] = [];
+    router.on('cooldown', (e) => cooldowns.push(e));
+    upstream().script('m1', { status: 400 }, { status: 400 });
+    upstream().script('m2', { status: 422 }, { status: 400 });
+    for (let i = 0; i < 4; i++) await router.completion({ model: 'g', messages: ask(`q${i}`) }).catch(() => undefined);
+    expect(cooldowns).toEqual([]);
+  });
+
+  it("one failure never cools down a group's only deployment", async () => {
+    const router = new Router({ modelList: [deployment(upstream(), 'only', 'only-model')], numRetries: 0, allowedFails: 0 });
+    const cooldowns: unknown[] = [];
+    router.on('cooldown', (e) => cooldowns.push(e));
+    upstream().script('only-model', { status: 500 });
+    await expect(router.completion({ model: 'only', messages: ask('one') })).rejects.toMatchObject({ status: 500 });
+    expect(cooldowns).toEqual([]);
+    expect((await router.completion({ model: 'only', messages: ask('two') })).choices[0]!.message.content).toContain('only-model');
+  });
+
+  it('a group with every deployment cooling down goes straight to its fallbacks', async () => {
+    const router = new Router({
+      modelList: [deployment(upstream(), 'g', 'gm'), deployment(upstream(), 'backup', 'bm')],
+      numRetries: 0,
+      allowedFails: 1,
+      cooldownTime: 60,
+      fallbacks: [{ g: ['backup'] }],
+    });
+    upstream().script('gm', { status: 500 }, { status: 500 }, { status: 500 });
+    await router.completion({ model: 'g', messages: ask('1') });
+    await router.completion({ model: 'g', messages: ask('2') });
+    upstream().reset();
+    const res = await router.completion({ model: 'g', messages: ask('3') });
+    expect(res.choices[0]!.message.content).toContain('from bm');
+    expect(upstream().calls.map((c) => c.model)).toEqual(['bm']);
+  });
+
+  it('a dropped connection is retried like a 5xx', async () => {
+    const router = new Router({ modelList: [deployment(upstream(), 'a', 'drop-model')], retryAfter: 0.01 });
+    upstream().script('drop-model', { drop: true });
+    expect((await router.completion({ model: 'a', messages: ask('dropped') })).choices[0]!.message.content).toContain('drop-model');
+    expect(upstream().callCount()).toBe(2);
+  });
+
+  it('timeout: per call and per deployment, as a TimeoutError (408)', async () => {
+    upstream().setLatency('slow', 1000);
+    const router = new Router({ modelList: [deployment(upstream(), 'a', 'slow', { timeout: 0.2 })], numRetries: 0 });
+    const started = Date.now();
+    const err = await router.completion({ model: 'a', messages: ask('slow') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(err).toMatchObject({ status: 408 });
+    expect(Date.now() - started).toBeLessThan(900);
+    const perCall = new Router({ modelList: [deployment(upstream(), 'a', 'slow')], numRetries: 0 });
+    await expect(perCall.completion({ model: 'a', messages: ask('slow2'), timeout: 0.1 })).rejects.toBeInstanceOf(TimeoutError);
+  });
+
+  it('maxParallelRequests caps calls in flight to one deployment', async () => {
+    upstream().setLatency('capped', 100);
+    const router = new Router({ modelList: [deployment(upstream(), 'a', 'capped', { maxParallelRequests: 2 })] });
+    await Promise.all(Array.from({ length: 6 }, (_, i) => router.completion({ model: 'a', messages: ask(`cap ${i}`) })));
+    expect(upstream().peakConcurrency('capped')).toBe(2);
+  });
+});

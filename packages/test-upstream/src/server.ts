@@ -1,0 +1,209 @@
+// The HTTP server: records each request, applies scripted steps and latencies, checks credentials, and
+// hands the request to its endpoint.
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { handleMessages } from './anthropic-messages';
+import { anthropicError, openAIError } from './errors';
+import type { Exchange } from './exchange';
+import { dropConnection, isClosed, readBody, sendJson, sleep } from './http';
+import { handleChatCompletion } from './openai-chat';
+import { handleTextCompletion } from './openai-completions';
+import { handleEmbeddings } from './embeddings';
+import { type Endpoint, type Route, matchRoute } from './routes';
+import { UpstreamState } from './state';
+import { handleTranscription, parseTranscriptionForm, transcriptionRecord } from './transcriptions';
+import type { RecordedCall, Upstream, UpstreamOptions } from './types';
+
+/** The API key that every endpoint rejects with 401; any other key, or none, is accepted. */
+export const BAD_API_KEY = 'bad-key';
+
+const HANDLERS: Record<Endpoint, (exchange: Exchange) => Promise<void>> = {
+  chat: handleChatCompletion,
+  completions: handleTextCompletion,
+  embeddings: handleEmbeddings,
+  transcriptions: handleTranscription,
+  messages: handleMessages,
+};
+
+/**
+ * Starts a local OpenAI-, Azure OpenAI- and Anthropic-compatible server on a real socket.
+ *
+ * @example
+ * const upstream = await startUpstream();
+ * const res = await fetch(`${upstream.openaiBase}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' },
+ *   body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }] }) });
+ * // (await res.json()).choices[0].message.content === 'Reply to "Hi" from gpt-4o'
+ * await upstream.close();
+ */
+export async function startUpstream(options: UpstreamOptions = {}): Promise<Upstream> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 0;
+  const state = new UpstreamState();
+
+  const server = createServer((req, res) => {
+    res.on('error', () => {}); // writes racing a client disconnect must not crash the process
+    req.on('error', () => {});
+    handle(state, req, res).catch(() => {
+      if (isClosed(res)) return;
+      if (res.headersSent) dropConnection(res);
+      else sendJson(res, 500, openAIError(500));
+    });
+  });
+  server.on('clientError', (_error, socket) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  const address = server.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url,
+    openaiBase: `${url}/v1`,
+    calls: state.calls,
+    callCount: (filter) => state.callCount(filter),
+    peakConcurrency: (model) => state.peakConcurrency(model),
+    script: (model, ...steps) => state.script(model, steps),
+    setLatency: (model, ms) => state.setLatency(model, ms),
+    setReply: (model, text) => state.setReply(model, text),
+    reset: () => state.reset(),
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+async function handle(state: UpstreamState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = req.method ?? 'GET';
+  const rawUrl = req.url ?? '/';
+  const path = new URL(rawUrl, 'http://upstream.invalid').pathname;
+  const call: RecordedCall = { path, url: rawUrl, method, model: '', body: undefined, headers: { ...req.headers }, at: Date.now() };
+  state.calls.push(call);
+
+  const aborted = new AbortController();
+  res.once('close', () => aborted.abort());
+
+  const raw = await readBody(req);
+  const route = matchRoute(method, path);
+  if (route === undefined) {
+    call.body = parseJsonOrText(raw);
+    sendJson(res, 404, openAIError(404, { message: `Invalid URL (${method} ${path})`, code: null }));
+    return;
+  }
+  call.model = route.deployment ?? '';
+
+  const parsed = await parseBody(route, req, raw);
+  if (!parsed.ok) {
+    call.body = parsed.recorded;
+    sendError(res, route, 400, { message: parsed.message });
+    return;
+  }
+  const body = parsed.body;
+  const model = route.deployment ?? (typeof body.model === 'string' ? body.model : '');
+  call.model = model;
+  call.body = body;
+
+  const done = state.begin(model); // in flight until the answer is flushed or the connection closes
+  res.once('finish', done);
+  res.once('close', done);
+  const step = state.takeStep(model);
+  await sleep(step !== undefined && 'latencyMs' in step ? step.latencyMs : state.latency(model), aborted.signal);
+  if (isClosed(res)) return;
+
+  const streaming = body.stream === true && route.endpoint !== 'transcriptions' && route.endpoint !== 'embeddings';
+  if (step !== undefined && ('drop' in step || ('cutStreamAfter' in step && !streaming))) {
+    dropConnection(res);
+    return;
+  }
+  if (step !== undefined && 'status' in step && step.status >= 400) { // a status below 400 answers normally
+    const headers: Record<string, string> = step.retryAfter === undefined ? {} : { 'retry-after': String(step.retryAfter) };
+    sendError(res, route, step.status, step.message === undefined ? {} : { message: step.message }, headers);
+    return;
+  }
+  if (hasBadKey(req, route)) {
+    sendError(res, route, 401);
+    return;
+  }
+  if (model === '') {
+    sendError(res, route, 400, {
+      message: route.flavor === 'anthropic' ? 'model: Field required' : 'you must provide a model parameter',
+    });
+    return;
+  }
+
+  await HANDLERS[route.endpoint]({
+    req,
+    res,
+    model,
+    body,
+    stepReply: step !== undefined && 'reply' in step ? step.reply : undefined,
+    cutAfter: step !== undefined && 'cutStreamAfter' in step ? step.cutStreamAfter : undefined,
+    state,
+  });
+}
+
+type ParsedBody = { ok: true; body: any } | { ok: false; message: string; recorded: unknown };
+
+async function parseBody(route: Route, req: IncomingMessage, raw: Buffer): Promise<ParsedBody> {
+  if (route.endpoint === 'transcriptions') {
+    try {
+      const form = await parseTranscriptionForm(req.headers['content-type'], raw);
+      return { ok: true, body: transcriptionRecord(form, route.deployment ?? '') };
+    } catch {
+      return { ok: false, message: 'Could not parse multipart form', recorded: raw.toString('utf8') };
+    }
+  }
+  const text = raw.toString('utf8');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { ok: false, message: 'We could not parse the JSON body of your request.', recorded: text };
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, message: 'The request body must be a JSON object.', recorded: body };
+  }
+  return { ok: true, body };
+}
+
+function parseJsonOrText(raw: Buffer): unknown {
+  if (raw.length === 0) return undefined;
+  const text = raw.toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function hasBadKey(req: IncomingMessage, route: Route): boolean {
+  if (header(req, 'authorization') === `Bearer ${BAD_API_KEY}`) return true;
+  return header(req, route.flavor === 'anthropic' ? 'x-api-key' : 'api-key') === BAD_API_KEY;
+}
+
+function sendError(
+  res: ServerResponse,
+  route: Route,
+  status: number,
+  details: { message?: string } = {},
+  headers: Record<string, string> = {},
+): void {
+  const body = route.flavor === 'anthropic' ? anthropicError(status, details) : openAIError(status, details);
+  sendJson(res, status, body, headers);
+}
+
