@@ -103,8 +103,8 @@ export class Cache extends EventEmitter<CacheEvents> {
 
   /** Reads `key`; any failure, expiry or corruption is a miss. `maxAgeMs` rejects older entries (`s-maxage`). */
   async get<T = unknown>(key: string, options: { maxAgeMs?: number | undefined } = {}): Promise<CacheHit<T> | undefined> {
-    const raw = await this.call('get', key, () => this.backend.get(key));
-    return this.accept<T>(key, raw, options.maxAgeMs);
+    const pending = this.call('get', key, () => this.backend.get(key));
+    return this.accept<T>(key, isThenable(pending) ? await pending : pending, options.maxAgeMs);
   }
 
   /** Reads many keys at once, in order. */
@@ -246,8 +246,11 @@ export class Cache extends EventEmitter<CacheEvents> {
     return undefined;
   }
 
-  /** Runs a backend operation under the timeout; a throw or a timeout is reported and yields FAILED. */
-  private async call<R>(operation: string, key: string | undefined, op: () => MaybePromise<R>): Promise<R | typeof FAILED> {
+  /**
+   * Runs a backend operation under the timeout; a throw or a timeout is reported and yields FAILED.
+   * A synchronous backend's answer comes back synchronously: no timer, no extra promise on the hit path.
+   */
+  private call<R>(operation: string, key: string | undefined, op: () => MaybePromise<R>): MaybePromise<R | typeof FAILED> {
     let pending: MaybePromise<R>;
     try {
       pending = op();
@@ -255,7 +258,10 @@ export class Cache extends EventEmitter<CacheEvents> {
       this.report(operation, key, err);
       return FAILED;
     }
-    if (!isThenable(pending)) return pending;
+    return isThenable(pending) ? this.settle(operation, key, pending) : pending;
+  }
+
+  private async settle<R>(operation: string, key: string | undefined, pending: Promise<R>): Promise<R | typeof FAILED> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<typeof FAILED>((resolve) => {
       timer = setTimeout(() => resolve(FAILED), this.timeoutMs);

@@ -1,6 +1,6 @@
 export { Cache } from './cache';
 export type { CacheEvents, CacheHit, CacheStats, MissReason, ValueSource, WrapOptions, WrapResult } from './cache';
-export { CacheMode, CACHE_TYPES, validateCacheOptions } from './options';
+export { CacheMode, CACHE_OPTION_NAMES, CACHE_TYPES, validateCacheOptions } from './options';
 export type { CacheOptions, CacheType, RedisNode } from './options';
 export { validateCacheControl } from './cache-control';
 export type { CacheControl, ResolvedControl } from './cache-control';

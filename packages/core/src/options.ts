@@ -216,6 +216,9 @@ function prefix(option: string, value: unknown): void {
   if (typeof value !== 'string') throw new CacheConfigError('core', option, `must be a string, got ${describe(value)}`);
 }
 
+/** Every option `new Cache()` accepts. */
+export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set(Object.keys(CHECKS));
+
 export const CACHE_TYPES: readonly CacheType[] = ['local', 'redis', 'redis-semantic', 'qdrant-semantic', 's3', 'gcs', 'azure-blob', 'azure_blob', 'disk'];
 
 /** Throws `CacheConfigError` naming the first unknown, mistyped or out-of-range option. `undefined` means "not given". */

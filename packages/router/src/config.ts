@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { describeValue, validateCacheOptions, type CacheOptions } from '@llmcache/core';
+import { CACHE_OPTION_NAMES, describeValue, normalizeCallType, validateCacheOptions, type CacheOptions } from '@llmcache/core';
 import { parse } from 'yaml';
 import { RouterConfigError } from './errors';
 import type { DeploymentParams, ModelListEntry, RouterOptions, RoutingStrategyName } from './types';
@@ -361,6 +361,17 @@ function translateCache(ctx: Context, settings: unknown): CacheOptions | undefin
   for (const [key, value] of Object.entries(raw)) {
     if (value === null) continue;
     const name = snakeToCamel(key);
+    // LiteLLM grows cache params (max_connections, socket_timeout, …): skip and report the ones we lack.
+    if (!CACHE_OPTION_NAMES.has(name)) {
+      ignore(ctx, `litellm_settings.cache_params.${key}`, value);
+      continue;
+    }
+    if (name === 'supportedCallTypes' && Array.isArray(value)) {
+      const known = value.filter((t) => typeof t === 'string' && normalizeCallType(t) !== undefined);
+      value.filter((t) => !known.includes(t)).forEach((t) => ignore(ctx, `litellm_settings.cache_params.supported_call_types: ${String(t)}`, t));
+      options[name] = known;
+      continue;
+    }
     options[name] = NUMERIC_CACHE_OPTIONS.has(name) ? (toNumber(value) ?? value) : value;
   }
   return validateCacheOptions(options);

@@ -164,8 +164,8 @@ export class Router extends EventEmitter<RouterEvents> {
     const call = this.prepare('completion', request);
     if (!Array.isArray(request.messages)) throw new BadRequestError('messages: must be an array of chat messages', { status: 400, provider: 'llmcache' });
     if (request.stream === true) return this.streamCompletion(call, started);
-    const promptText = JSON.stringify(request.messages);
     const compute = async (): Promise<Stored<PlainChatCompletion>> => {
+      const promptText = JSON.stringify(request.messages);
       const { value, deployment } = await this.execute(call, estimateTokens(promptText), (d, target) => {
         const mock = (request.mockResponse ?? d.params.mockResponse) as string | undefined;
         if (mock !== undefined) return Promise.resolve(mockCompletion(mock, d.providerModel, promptText));

@@ -416,13 +416,24 @@ model_list:
       }
     });
 
+    it('skips and reports cache params and call types llmcache does not have, keeping the rest', () => {
+      const yaml = minimal(
+        'litellm_settings:\n  cache: true\n  cache_params:\n    type: local\n    ttl: 60\n    default_in_memory_ttl: 30\n    max_connections: 10\n    supported_call_types: [acompletion, arerank, embedding]\n',
+      );
+      const result = translateLiteLLMConfig(yaml, {});
+      expect(result.cacheOptions).toStrictEqual({ type: 'local', ttl: 60, supportedCallTypes: ['acompletion', 'embedding'] });
+      expect(result.unsupported).toStrictEqual([
+        'litellm_settings.cache_params.default_in_memory_ttl',
+        'litellm_settings.cache_params.max_connections',
+        'litellm_settings.cache_params.supported_call_types: arerank',
+      ]);
+    });
+
     it("lets validateCacheOptions' CacheConfigError through, naming the option", () => {
       const bad: Array<[string, string]> = [
         ['ttl: -1', 'ttl'],
         ['type: memcached', 'type'],
         ['mode: sometimes', 'mode'],
-        ['supported_call_types: [arerank]', 'supportedCallTypes'],
-        ['default_in_memory_ttl: 60', 'defaultInMemoryTtl'],
       ];
       for (const [line, option] of bad) {
         const yaml = minimal(`litellm_settings:\n  cache: true\n  cache_params:\n    ${line}\n`);
