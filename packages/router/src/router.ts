@@ -403,6 +403,11 @@ export class Router extends EventEmitter<RouterEvents> {
     };
   }
 
+  private async allCoolingDown(modelGroup: string): Promise<boolean> {
+    const ids = this.groupIds.get(modelGroup)!;
+    return (await this.state.coolingDown(ids, Date.now())).size === ids.length;
+  }
+
   /** With `reserve`, the pick counts as in flight at once, so concurrent picks see each other (least-busy). */
   private async pick(modelGroup: string, expectedTokens: number, reserve: boolean): Promise<Deployment> {
     const deployments = this.groups.get(modelGroup);
@@ -448,6 +453,7 @@ export class Router extends EventEmitter<RouterEvents> {
           lastError = err;
           break;
         }
+        const attemptStarted = performance.now();
         try {
           const outcome = await this.attemptOn(deployment, request, attempt, options.keepSlot === true);
           const tokens = tokensOf?.(outcome.value);
@@ -455,8 +461,10 @@ export class Router extends EventEmitter<RouterEvents> {
           return { ...outcome, deployment };
         } catch (err) {
           lastError = err;
-          await this.noteFailure(deployment, err as Error, call.callType);
+          await this.noteFailure(deployment, err as Error, call.callType, performance.now() - attemptStarted);
           if (err instanceof ContextWindowExceededError || !isRetryable(err) || tries === numRetries) break;
+          // A retry needs somewhere to go: once every deployment of the group cools down, fall back now.
+          if (await this.allCoolingDown(group)) break;
           const delayMs = this.backoffMs(tries, err as ProviderError);
           this.emit('retry', { modelGroup: group, deploymentId: deployment.id, attempt: tries + 1, delayMs, error: err as Error });
           await new Promise((resolve) => setTimeout(resolve, delayMs));
@@ -511,8 +519,8 @@ export class Router extends EventEmitter<RouterEvents> {
     );
   }
 
-  private async noteFailure(deployment: Deployment, error: Error, callType: string): Promise<void> {
-    this.emit('failure', { modelGroup: deployment.modelGroup, deploymentId: deployment.id, error, latencyMs: 0, callType });
+  private async noteFailure(deployment: Deployment, error: Error, callType: string, latencyMs: number): Promise<void> {
+    this.emit('failure', { modelGroup: deployment.modelGroup, deploymentId: deployment.id, error, latencyMs, callType });
     if (!countsTowardCooldown(error)) return;
     try {
       const now = Date.now();

@@ -1,5 +1,6 @@
 import { Cache, MemoryBackend, type CacheBackend } from '@llmcache/core';
-import { assembleChunks, disableCache, Router, RouterConfigError, setCache, type ChatCompletionChunk } from '@llmcache/router';
+import { execFileSync } from 'node:child_process';
+import { assembleChunks, deploymentId, disableCache, Router, RouterConfigError, setCache, type ChatCompletionChunk } from '@llmcache/router';
 import { ask, collect, deployment, useUpstream } from './helpers';
 
 const upstream = useUpstream();
@@ -242,7 +243,13 @@ describe('streaming and the cache', () => {
     const router = twoGroupRouter();
     upstream().script('gpt-3.5-turbo', { cutStreamAfter: 2 });
     const stream = await router.completion({ model: 'gpt-3.5', messages: ask('cut me off in the middle please'), stream: true });
-    await expect(collect(stream)).rejects.toMatchObject({ name: 'APIConnectionError' });
+    const received: string[] = [];
+    const failure = await (async () => {
+      for await (const chunk of stream) received.push(chunk.choices[0]?.delta.content ?? '');
+    })().catch((err: unknown) => err);
+    expect(failure).toMatchObject({ name: 'APIConnectionError', status: 500 });
+    // Chunks reach the consumer as they arrive, not after the stream completes.
+    expect(received).toHaveLength(2);
     const next = await router.completion({ model: 'gpt-3.5', messages: ask('cut me off in the middle please') });
     expect(next._hiddenParams.cacheHit).toBe(false);
     expect(upstream().callCount()).toBe(2);
@@ -291,12 +298,17 @@ describe('RouterConfigError at construction', () => {
     expect((caught as Error).message).toContain(option);
   });
 
-  it('derives the same deployment ids in every process with the same config', () => {
-    const make = () => new Router({ modelList: [deployment(upstream(), 'a', 'm'), deployment(upstream(), 'a', 'n')] });
-    return Promise.all([make().getAvailableDeployment('a'), make().getAvailableDeployment('a')]).then(() => {
-      const ids = (r: Router) => (r as unknown as { groupIds: Map<string, string[]> }).groupIds.get('a');
-      expect(ids(make())).toEqual(ids(make()));
-    });
+  it('derives the same deployment ids in every process with the same config', async () => {
+    const entry = { modelName: 'a', params: { model: 'openai/m', apiBase: 'http://127.0.0.1:1/v1', rpm: 10 } };
+    const router = new Router({ modelList: [entry] });
+    const here = (await router.getAvailableDeployment('a')).id;
+    const script = `const { Router } = require('@llmcache/router');
+      new Router({ modelList: [${JSON.stringify(entry)}] }).getAvailableDeployment('a').then((d) => console.log(d.id));`;
+    const there = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim();
+    expect(there).toBe(here);
+    expect(here).toBe(deploymentId('a', entry.params));
+    const withId = new Router({ modelList: [{ ...entry, info: { id: 'my-id' } }] });
+    expect((await withId.getAvailableDeployment('a')).id).toBe('my-id');
   });
 });
 

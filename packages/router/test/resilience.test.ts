@@ -60,6 +60,30 @@ describe('retries, fallbacks and cooldowns', () => {
     expect(upstream().calls.map((c) => c.model)).toEqual(['p-model', 'p-model', 's-model', 's-model', 't-model']);
   });
 
+  it('retries until the deployment cools down, then falls back; the next call skips the cooled group', async () => {
+    const router = new Router({
+      modelList: [deployment(upstream(), 'primary', 'down-model'), deployment(upstream(), 'backup', 'up-model')],
+      numRetries: 2,
+      retryAfter: 0.01,
+      allowedFails: 1,
+      cooldownTime: 30,
+      fallbacks: [{ primary: ['backup'] }],
+    });
+    upstream().script('down-model', { status: 500 }, { status: 500 }, { status: 500 });
+    const log = trace(router);
+    const failures: number[] = [];
+    router.on('failure', (e) => failures.push(e.latencyMs));
+    await router.completion({ model: 'primary', messages: ask('order 1') });
+    expect(log).toEqual(['retry primary #1 (500)', 'cooldown primary', 'fallback primary -> backup', 'success primary']);
+    expect(upstream().calls.map((c) => c.model)).toEqual(['down-model', 'down-model', 'up-model']);
+    expect(failures.every((ms) => ms > 0)).toBe(true);
+    upstream().reset();
+    log.length = 0;
+    await router.completion({ model: 'primary', messages: ask('order 2') });
+    expect(log).toEqual(['fallback primary -> backup', 'success primary']);
+    expect(upstream().calls.map((c) => c.model)).toEqual(['up-model']);
+  });
+
   it("'*' fallbacks apply to any group", async () => {
     const router = new Router({ modelList: [deployment(upstream(), 'a', 'm-a'), deployment(upstream(), 'b', 'm-b')], numRetries: 0, fallbacks: [{ '*': ['b'] }] });
     upstream().script('m-a', { status: 500 });
