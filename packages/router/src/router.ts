@@ -146,7 +146,7 @@ export class Router extends EventEmitter<RouterEvents> {
     if (callType !== 'embedding') return cacheKey({ callType, model: call.identity, params: call.params, namespace });
     const input = (request as EmbeddingRequest).input;
     const inputs = Array.isArray(input) ? input : [input];
-    if (inputs.length !== 1) throw new BadRequestError('input: an embedding request with several inputs has one cache key per input; ask for each', { status: 400, provider: 'llmcache' });
+    if (inputs.length !== 1) throw invalidRequest('input: an embedding request with several inputs has one cache key per input; ask for each');
     return this.embeddingKeys(call, inputs, namespace)[0]!;
   }
 
@@ -162,16 +162,11 @@ export class Router extends EventEmitter<RouterEvents> {
   async completion(request: CompletionRequest): Promise<ChatCompletion | CompletionStream> {
     const started = performance.now();
     const call = this.prepare('completion', request);
-    if (!Array.isArray(request.messages)) throw new BadRequestError('messages: must be an array of chat messages', { status: 400, provider: 'llmcache' });
+    if (!Array.isArray(request.messages)) throw invalidRequest('messages: must be an array of chat messages');
     if (request.stream === true) return this.streamCompletion(call, started);
-    const compute = async (): Promise<Stored<PlainChatCompletion>> => {
+    const compute = () => {
       const promptText = JSON.stringify(request.messages);
-      const { value, deployment } = await this.execute(call, estimateTokens(promptText), (d, target) => {
-        const mock = (request.mockResponse ?? d.params.mockResponse) as string | undefined;
-        if (mock !== undefined) return Promise.resolve(mockCompletion(mock, d.providerModel, promptText));
-        return d.provider.chat(this.paramsFor(d, call), target);
-      }, (v) => v.usage?.total_tokens);
-      return { response: value, deploymentId: deployment.id };
+      return this.answer(call, promptText, (text, model) => mockCompletion(text, model, promptText), (d, target) => d.provider.chat(this.paramsFor(d, call), target));
     };
     const { stored, hidden } = await this.cached(call, request, compute, (s) => isCompleteChat(s.response), started);
     return withHiddenParams(stored.response, hidden) as ChatCompletion;
@@ -180,16 +175,10 @@ export class Router extends EventEmitter<RouterEvents> {
   async textCompletion(request: TextCompletionRequest): Promise<TextCompletion> {
     const started = performance.now();
     const call = this.prepare('text_completion', request);
-    if (request.stream === true) throw new BadRequestError('stream: textCompletion does not stream; use completion() with messages', { status: 400, provider: 'llmcache' });
+    if (request.stream === true) throw invalidRequest('stream: textCompletion does not stream; use completion() with messages');
     const prompt = Array.isArray(request.prompt) ? request.prompt.join('\n') : String(request.prompt ?? '');
-    const compute = async (): Promise<Stored<PlainTextCompletion>> => {
-      const { value, deployment } = await this.execute(call, estimateTokens(prompt), (d, target) => {
-        const mock = (request.mockResponse ?? d.params.mockResponse) as string | undefined;
-        if (mock !== undefined) return Promise.resolve(mockTextCompletion(mock, d.providerModel, prompt));
-        return d.provider.textCompletion(this.paramsFor(d, call), target);
-      }, (v) => v.usage?.total_tokens);
-      return { response: value, deploymentId: deployment.id };
-    };
+    const compute = () =>
+      this.answer(call, prompt, (text, model) => mockTextCompletion(text, model, prompt), (d, target) => d.provider.textCompletion(this.paramsFor(d, call), target));
     const { stored, hidden } = await this.cached(call, request, compute, (s) => isCompleteText(s.response), started);
     return withHiddenParams(stored.response, hidden) as TextCompletion;
   }
@@ -201,7 +190,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const single = typeof request.input === 'string';
     const inputs = single ? [request.input as string] : request.input;
     if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((s) => typeof s === 'string')) {
-      throw new BadRequestError('input: must be a string or a non-empty array of strings', { status: 400, provider: 'llmcache' });
+      throw invalidRequest('input: must be a string or a non-empty array of strings');
     }
     const cache = this.cache;
     const control = cache?.resolveControl('embedding', request.cache);
@@ -249,7 +238,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const call = this.prepare('transcription', request);
     const file = request.file;
     if (!(file instanceof Blob) && !(file instanceof Uint8Array)) {
-      throw new BadRequestError('file: must be a File, Blob or Buffer', { status: 400, provider: 'llmcache' });
+      throw invalidRequest('file: must be a File, Blob or Buffer');
     }
     const bytes = file instanceof Blob ? new Uint8Array(await file.arrayBuffer()) : file;
     const blob = file instanceof Blob ? file : new Blob([bytes]);
@@ -264,6 +253,25 @@ export class Router extends EventEmitter<RouterEvents> {
     };
     const { stored, hidden } = await this.cached(keyed, request, compute, (s) => typeof s.response.text === 'string' && s.response.text.length > 0, started);
     return withHiddenParams(stored.response, hidden) as TranscriptionResponse;
+  }
+
+  /** Routes a chat or text call and returns the answer with the deployment that gave it; `mockResponse` answers locally. */
+  private async answer<T extends { usage?: Usage }>(
+    call: PreparedCall,
+    promptText: string,
+    mock: (text: string, providerModel: string) => T,
+    real: (deployment: Deployment, target: ProviderTarget) => Promise<T>,
+  ): Promise<Stored<T>> {
+    const { value, deployment } = await this.execute(
+      call,
+      estimateTokens(promptText),
+      (d, target) => {
+        const text = mockResponseFor(d, call.request);
+        return text === undefined ? real(d, target) : Promise.resolve(mock(text, d.providerModel));
+      },
+      (v) => v.usage?.total_tokens,
+    );
+    return { response: value, deploymentId: deployment.id };
   }
 
   // ---- caching ----
@@ -318,7 +326,7 @@ export class Router extends EventEmitter<RouterEvents> {
       call,
       estimateTokens(promptText),
       async (d, target) => {
-        const mock = (request.mockResponse ?? d.params.mockResponse) as string | undefined;
+        const mock = mockResponseFor(d, request);
         const source = mock !== undefined
           ? replay(completionToChunks(mockCompletion(mock, d.providerModel, promptText), { includeUsage }))
           : d.provider.chatStream({ ...this.paramsFor(d, call), stream_options: request.stream_options }, target);
@@ -363,10 +371,10 @@ export class Router extends EventEmitter<RouterEvents> {
   // ---- routing ----
 
   private prepare(callType: PreparedCall['callType'], request: Record<string, unknown>): PreparedCall {
-    if (typeof request !== 'object' || request === null) throw new BadRequestError('request: must be an object', { status: 400, provider: 'llmcache' });
+    if (typeof request !== 'object' || request === null) throw invalidRequest('request: must be an object');
     const modelGroup = request.model;
     if (typeof modelGroup !== 'string' || !this.groups.has(modelGroup)) {
-      throw new BadRequestError(`model: "${String(modelGroup)}" is not a model group of this router; known: ${[...this.groups.keys()].join(', ')}`, { status: 400, provider: 'llmcache' });
+      throw invalidRequest(`model: "${String(modelGroup)}" is not a model group of this router; known: ${[...this.groups.keys()].join(', ')}`);
     }
     const params: ProviderParams = {};
     for (const [name, value] of Object.entries(request)) if (!OWN_FIELDS.has(name)) params[name] = value;
@@ -411,7 +419,7 @@ export class Router extends EventEmitter<RouterEvents> {
   /** With `reserve`, the pick counts as in flight at once, so concurrent picks see each other (least-busy). */
   private async pick(modelGroup: string, expectedTokens: number, reserve: boolean): Promise<Deployment> {
     const deployments = this.groups.get(modelGroup);
-    if (!deployments) throw new BadRequestError(`model: "${modelGroup}" is not a model group of this router`, { status: 400, provider: 'llmcache' });
+    if (!deployments) throw invalidRequest(`model: "${modelGroup}" is not a model group of this router`);
     const ids = this.groupIds.get(modelGroup)!;
     const now = Date.now();
     const cooling = await this.state.coolingDown(ids, now);
@@ -577,6 +585,15 @@ async function* replay(chunks: readonly ChatCompletionChunk[]): AsyncGenerator<C
 function makeStream(source: AsyncIterable<ChatCompletionChunk>, hidden: HiddenParams): CompletionStream {
   const stream = { [Symbol.asyncIterator]: () => source[Symbol.asyncIterator]() };
   return withHiddenParams(stream, hidden) as CompletionStream;
+}
+
+/** A request llmcache refuses before any call: a 400, like the provider would answer. */
+function invalidRequest(message: string): BadRequestError {
+  return new BadRequestError(message, { status: 400, provider: 'llmcache' });
+}
+
+function mockResponseFor(deployment: Deployment, request: Record<string, unknown>): string | undefined {
+  return (request.mockResponse ?? deployment.params.mockResponse) as string | undefined;
 }
 
 function wholeNumber(option: string, value: unknown): number {
