@@ -1,28 +1,48 @@
-// Minimal timing harness: each case runs in rounds of many iterations, and the median round's time per
-// iteration is reported, so one slow round (GC, the other core busy) does not skew a ratio.
+// Timing harness. Cases are compared within one run: every round runs each case once, in turn, so that
+// whatever the machine does meanwhile (GC, the other core, a noisy neighbour) hits all of them alike.
+// Each case's figure is the median over rounds, and each ratio the median of the per-round ratios.
 import { mkdirSync, writeFileSync } from 'node:fs';
 
-export async function measure(fn, { rounds = 15, minRoundMs = 100 } = {}) {
-  // Calibrate: how many iterations make a round of about minRoundMs.
+async function iterationsFor(fn, roundMs) {
   let iterations = 1;
   for (;;) {
     const t = process.hrtime.bigint();
     for (let i = 0; i < iterations; i++) await fn();
     const ms = Number(process.hrtime.bigint() - t) / 1e6;
-    if (ms >= minRoundMs / 4) {
-      iterations = Math.max(1, Math.ceil((iterations * minRoundMs) / Math.max(ms, 0.001)));
-      break;
-    }
+    if (ms >= roundMs / 4) return Math.max(1, Math.ceil((iterations * roundMs) / Math.max(ms, 0.001)));
     iterations *= 4;
   }
-  const perIterationNs = [];
+}
+
+/**
+ * Runs `cases` ({ name: fn }) interleaved for `rounds` rounds of about `roundMs` each and returns, per
+ * case, the median ns per iteration and the per-round samples.
+ */
+export async function compare(cases, { rounds = 21, roundMs = 60 } = {}) {
+  const names = Object.keys(cases);
+  const iterations = {};
+  for (const name of names) iterations[name] = await iterationsFor(cases[name], roundMs);
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = 0; r < rounds; r++) {
-    const t = process.hrtime.bigint();
-    for (let i = 0; i < iterations; i++) await fn();
-    perIterationNs.push(Number(process.hrtime.bigint() - t) / iterations);
+    for (const name of names) {
+      const fn = cases[name];
+      const n = iterations[name];
+      const t = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) await fn();
+      samples[name].push(Number(process.hrtime.bigint() - t) / n);
+    }
   }
-  perIterationNs.sort((a, b) => a - b);
-  return { medianNs: perIterationNs[Math.floor(rounds / 2)], iterations, rounds };
+  return Object.fromEntries(names.map((n) => [n, { medianNs: median(samples[n]), samples: samples[n] }]));
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Median over rounds of a/b, from two cases measured in the same rounds. */
+export function ratioOf(a, b) {
+  return Math.round(median(a.samples.map((ns, i) => ns / b.samples[i])) * 100) / 100;
 }
 
 /** Prints rows as a table and writes them, with the machine's facts, to bench/results/. */

@@ -236,13 +236,13 @@ export class Cache extends EventEmitter<CacheEvents> {
     const ageMs = now - entry.c;
     if (maxAgeMs !== undefined && ageMs >= maxAgeMs) return this.miss(key, 'too-old');
     this.counters.hits++;
-    this.emit('hit', { key, ageMs });
+    if (this.listenerCount('hit') > 0) this.emit('hit', { key, ageMs });
     return { value: entry.d, createdAt: entry.c, expiresAt: entry.e };
   }
 
   private miss(key: string, reason: MissReason): undefined {
     this.counters.misses++;
-    this.emit('miss', { key, reason });
+    if (this.listenerCount('miss') > 0) this.emit('miss', { key, reason });
     return undefined;
   }
 

@@ -222,7 +222,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const cacheHit = cache !== undefined && missing.length === 0;
     const hidden = this.hidden(call, { cacheHit, cacheKey: keys.length === 1 ? keys[0] : undefined, deploymentId, started });
     if (keys.length > 1) Object.assign(hidden, { cacheKeys: keys });
-    this.emit('success', { modelGroup: call.modelGroup, deploymentId, cacheHit, latencyMs: hidden.latencyMs, usage: { ...usage, completion_tokens: 0 }, callType: 'embedding' });
+    this.succeeded(call, deploymentId, cacheHit, hidden.latencyMs, { ...usage, completion_tokens: 0 });
     const response: PlainEmbeddingResponse = {
       object: 'list',
       data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding: embedding! })),
@@ -303,7 +303,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const hidden = this.hidden(call, { cacheHit, cacheKey: key, deploymentId: stored.deploymentId, started });
     if (shared) hidden.sharedFlight = true;
     const usage = (stored.response as { usage?: Usage }).usage;
-    this.emit('success', { modelGroup: call.modelGroup, deploymentId: stored.deploymentId, cacheHit, latencyMs: hidden.latencyMs, usage, callType: call.callType });
+    this.succeeded(call, stored.deploymentId, cacheHit, hidden.latencyMs, usage);
     return { stored, hidden };
   }
 
@@ -317,7 +317,7 @@ export class Router extends EventEmitter<RouterEvents> {
       const hit = await cache.get<Stored<PlainChatCompletion>>(key!, { maxAgeMs: control!.maxAgeMs });
       if (hit) {
         const hidden = this.hidden(call, { cacheHit: true, cacheKey: key, deploymentId: hit.value.deploymentId, started });
-        this.emit('success', { modelGroup: call.modelGroup, deploymentId: hit.value.deploymentId, cacheHit: true, latencyMs: hidden.latencyMs, usage: hit.value.response.usage, callType: 'completion' });
+        this.succeeded(call, hit.value.deploymentId, true, hidden.latencyMs, hit.value.response.usage);
         return makeStream(replay(completionToChunks(hit.value.response, { includeUsage })), hidden);
       }
     }
@@ -359,7 +359,7 @@ export class Router extends EventEmitter<RouterEvents> {
       const response = assembleChunks(chunks);
       const usage = response.usage;
       router.recordUsage(deployment, usage?.total_tokens ?? estimateTokens(promptText + (response.choices[0]?.message.content ?? '')));
-      router.emit('success', { modelGroup: call.modelGroup, deploymentId: deployment.id, cacheHit: false, latencyMs: performance.now() - started, usage, callType: 'completion' });
+      router.succeeded(call, deployment.id, false, performance.now() - started, usage);
       // Stored before the iteration ends, so the next call sees it.
       if (cache && control!.write && isCompleteChat(response)) {
         await cache.set(key!, { response, deploymentId: deployment.id } satisfies Stored<PlainChatCompletion>, { ttlMs: control!.ttlMs });
@@ -377,7 +377,7 @@ export class Router extends EventEmitter<RouterEvents> {
       throw invalidRequest(`model: "${String(modelGroup)}" is not a model group of this router; known: ${[...this.groups.keys()].join(', ')}`);
     }
     const params: ProviderParams = {};
-    for (const [name, value] of Object.entries(request)) if (!OWN_FIELDS.has(name)) params[name] = value;
+    for (const name in request) if (!OWN_FIELDS.has(name)) params[name] = request[name];
     // mockResponse changes the answer, so it is part of the key though it is not sent anywhere.
     const keyParams = request.mockResponse === undefined ? params : { ...params, mockResponse: request.mockResponse };
     return { callType, modelGroup, identity: this.cacheIdentity.get(modelGroup)!, params: keyParams, request };
@@ -417,6 +417,12 @@ export class Router extends EventEmitter<RouterEvents> {
   }
 
   /** With `reserve`, the pick counts as in flight at once, so concurrent picks see each other (least-busy). */
+  /** The success event, for misses and hits alike; built only when someone listens (it is on the hit path). */
+  private succeeded(call: PreparedCall, deploymentId: string | undefined, cacheHit: boolean, latencyMs: number, usage: Usage | undefined): void {
+    if (this.listenerCount('success') === 0) return;
+    this.emit('success', { modelGroup: call.modelGroup, deploymentId, cacheHit, latencyMs, usage, callType: call.callType });
+  }
+
   private async pick(modelGroup: string, expectedTokens: number, reserve: boolean): Promise<Deployment> {
     const deployments = this.groups.get(modelGroup);
     if (!deployments) throw invalidRequest(`model: "${modelGroup}" is not a model group of this router`);
