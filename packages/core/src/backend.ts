@@ -1,6 +1,10 @@
 /** A value or a promise of it: in-process backends answer synchronously and skip the timeout machinery. */
 export type MaybePromise<T> = T | Promise<T>;
 
+export function isThenable<T>(value: MaybePromise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
 /** One write of a batch. */
 export interface BackendEntry {
   key: string;

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import type { CacheBackend, MaybePromise } from './backend';
+import { isThenable, type CacheBackend, type MaybePromise } from './backend';
 import { normalizeCallType, DEFAULT_SUPPORTED_CALL_TYPES, type CallType } from './call-types';
 import { validateCacheControl, type CacheControl, type ResolvedControl } from './cache-control';
 import { decodeEntry, encodeEntry } from './entry';
@@ -284,8 +284,4 @@ export class Cache extends EventEmitter<CacheEvents> {
     const message = err instanceof Error ? err.message : String(err);
     this.emit('error', new CacheBackendError(this.backend.name, operation, key, message, { cause: err }));
   }
-}
-
-function isThenable<R>(value: MaybePromise<R>): value is Promise<R> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }

@@ -11,7 +11,7 @@ export { CALL_TYPES, DEFAULT_SUPPORTED_CALL_TYPES, normalizeCallType } from './c
 export type { CallType, CallTypeName } from './call-types';
 export { ENTRY_FORMAT_VERSION, decodeEntry, encodeEntry, remainingTtlMs } from './entry';
 export type { CacheEntry } from './entry';
-export { isSemanticBackend } from './backend';
+export { isSemanticBackend, isThenable } from './backend';
 export type { BackendEntry, CacheBackend, Embedder, MaybePromise, SemanticBackend, SemanticMatch } from './backend';
 export { MemoryBackend } from './memory-backend';
 export type { MemoryBackendOptions } from './memory-backend';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Cache, cacheKey, type CacheHit, type ResolvedControl } from '@llmcache/core';
+import { existsSync } from 'node:fs';
+import { Cache, cacheKey, isThenable, type CacheHit, type ResolvedControl } from '@llmcache/core';
 import { EventEmitter } from 'eventemitter3';
 import { readLiteLLMConfig, translateLiteLLMConfig } from './config';
 import { buildModelGroups, takeSlot, type Deployment } from './deployments';
@@ -15,7 +16,7 @@ import {
 import { getCache } from './global';
 import type { PlainChatCompletion, PlainEmbeddingResponse, PlainTextCompletion, PlainTranscription, ProviderParams, ProviderTarget } from './providers';
 import { estimateTokens, isCompleteChat, isCompleteText, mockCompletion, mockTextCompletion, withHiddenParams } from './responses';
-import { MemoryRouterState, type RouterState } from './state';
+import { MemoryRouterState, type MinuteUsage, type RouterState } from './state';
 import { LatencyTracker, STRATEGIES, type Strategy } from './strategies';
 import { assembleChunks, completionToChunks } from './stream';
 import type {
@@ -121,7 +122,7 @@ export class Router extends EventEmitter<RouterEvents> {
 
   /** A router from a LiteLLM proxy `config.yaml` (a path, YAML text or the parsed object); see `unsupportedConfig`. */
   static fromConfig(config: string | Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Router {
-    const isPath = typeof config === 'string' && !config.includes('\n') && /\.(ya?ml|json)$/i.test(config.trim());
+    const isPath = typeof config === 'string' && !config.includes('\n') && existsSync(config);
     const translation = isPath ? readLiteLLMConfig(config as string, env) : translateLiteLLMConfig(config, env);
     const router = new Router({ ...translation.routerOptions, ...(translation.cacheOptions ? { cache: new Cache(translation.cacheOptions) } : {}) });
     router.unsupportedConfig = translation.unsupported;
@@ -428,16 +429,24 @@ export class Router extends EventEmitter<RouterEvents> {
     if (!deployments) throw invalidRequest(`model: "${modelGroup}" is not a model group of this router`);
     const ids = this.groupIds.get(modelGroup)!;
     const now = Date.now();
-    const cooling = await this.state.coolingDown(ids, now);
+    // An in-process state answers synchronously: then nothing yields between reading usage and
+    // reserving the pick below, so concurrent calls see each other's picks.
+    const coolingResult = this.state.coolingDown(ids, now);
+    const cooling = isThenable(coolingResult) ? await coolingResult : coolingResult;
     const candidates = cooling.size === 0 ? deployments : deployments.filter((d) => !cooling.has(d.id));
     if (candidates.length === 0) {
       throw new RateLimitError(`no deployment of "${modelGroup}" is available: all are cooling down`, {
         status: 429, provider: 'router', model: modelGroup, retryAfter: this.cooldownMs / 1000,
       });
     }
-    const usage = this.strategyName === 'usage-based-routing' ? await this.state.usage(ids, Math.floor(now / 60_000)) : undefined;
+    const usageResult = this.strategyName === 'usage-based-routing' ? this.state.usage(ids, Math.floor(now / 60_000)) : undefined;
+    const usage = isThenable(usageResult) ? await usageResult : usageResult;
     const picked = this.strategy(candidates, { inFlight: this.inFlight, latency: this.latency, usage, expectedTokens, random: Math.random });
-    if (reserve) this.inFlight.set(picked.id, (this.inFlight.get(picked.id) ?? 0) + 1);
+    if (reserve) {
+      this.inFlight.set(picked.id, (this.inFlight.get(picked.id) ?? 0) + 1);
+      // Counted now, not when the answer arrives, so that concurrent calls cannot all slip under an rpm limit.
+      this.addUsage(picked, { requests: 1, tokens: 0 });
+    }
     return picked;
   }
 
@@ -527,10 +536,13 @@ export class Router extends EventEmitter<RouterEvents> {
     }
   }
 
+  /** Tokens an answer used, for usage-based routing (its request was counted when it was picked). */
   private recordUsage(deployment: Deployment, tokens: number): void {
-    void Promise.resolve(this.state.addUsage(deployment.id, Math.floor(Date.now() / 60_000), { requests: 1, tokens })).catch((err: unknown) =>
-      this.emit('error', err as Error),
-    );
+    this.addUsage(deployment, { requests: 0, tokens });
+  }
+
+  private addUsage(deployment: Deployment, usage: MinuteUsage): void {
+    void Promise.resolve(this.state.addUsage(deployment.id, Math.floor(Date.now() / 60_000), usage)).catch((err: unknown) => this.emit('error', err as Error));
   }
 
   private async noteFailure(deployment: Deployment, error: Error, callType: string, latencyMs: number): Promise<void> {

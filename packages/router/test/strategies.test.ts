@@ -79,3 +79,18 @@ describe('routing strategies', () => {
     expect(upstream().callCount({ model: 'big-tpm' })).toBeGreaterThanOrEqual(8);
   });
 });
+
+describe('usage-based routing under concurrency', () => {
+  it('concurrent calls cannot all slip under an rpm limit', async () => {
+    upstream().setLatency('limited', 100);
+    const router = new Router({
+      modelList: [deployment(upstream(), 'g', 'limited', { rpm: 3 })],
+      routingStrategy: 'usage-based-routing',
+      numRetries: 0,
+    });
+    const settled = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => router.completion({ model: 'g', messages: ask(`burst ${i}`) })));
+    expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(3);
+    expect(settled.filter((s) => s.status === 'rejected').every((s) => (s as PromiseRejectedResult).reason instanceof RateLimitError)).toBe(true);
+    expect(upstream().callCount()).toBe(3);
+  });
+});
