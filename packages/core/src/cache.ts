@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { isThenable, type CacheBackend, type MaybePromise } from './backend';
+import { isThenable, type BackendEntry, type CacheBackend, type MaybePromise } from './backend';
 import { normalizeCallType, DEFAULT_SUPPORTED_CALL_TYPES, type CallType } from './call-types';
 import { validateCacheControl, type CacheControl, type ResolvedControl } from './cache-control';
 import { decodeEntry, encodeEntry } from './entry';
@@ -37,6 +37,7 @@ export type MissReason = 'absent' | 'expired' | 'too-old' | 'error';
 export interface CacheEvents {
   hit: (event: { key: string; ageMs: number }) => void;
   miss: (event: { key: string; reason: MissReason }) => void;
+  /** `bytes`: UTF-8 size of the stored entry. */
   set: (event: { key: string; bytes: number; ttlMs: number | null }) => void;
   error: (error: CacheBackendError) => void;
 }
@@ -118,35 +119,40 @@ export class Cache extends EventEmitter<CacheEvents> {
   }
 
   /** Stores `value` (JSON-serialisable) for `ttlMs` (default: the cache's ttl). Resolves false when the write failed. */
-  async set<T>(key: string, value: T, options: { ttlMs?: number | null } = {}): Promise<boolean> {
-    const ttlMs = options.ttlMs === undefined ? this.ttlMs : options.ttlMs;
-    const now = Date.now();
-    const encoded = encodeEntry(value, now, ttlMs === null ? null : now + ttlMs);
-    const outcome = await this.call('set', key, async () => {
-      await this.backend.set(key, encoded, ttlMs);
-      return true;
-    });
-    if (outcome !== true) return false;
-    this.counters.writes++;
-    this.emit('set', { key, bytes: encoded.length, ttlMs });
-    return true;
+  set<T>(key: string, value: T, options: { ttlMs?: number | null } = {}): Promise<boolean> {
+    return this.write('set', key, [{ key, value }], options.ttlMs);
   }
 
   /** Stores many values with one lifetime. Resolves false when the write failed. */
-  async setMany<T>(items: readonly { key: string; value: T }[], options: { ttlMs?: number | null } = {}): Promise<boolean> {
+  setMany<T>(items: readonly { key: string; value: T }[], options: { ttlMs?: number | null } = {}): Promise<boolean> {
+    return this.write('setMany', undefined, items, options.ttlMs);
+  }
+
+  private async write<T>(operation: 'set' | 'setMany', key: string | undefined, items: readonly { key: string; value: T }[], ttl: number | null | undefined): Promise<boolean> {
     if (items.length === 0) return true;
-    const ttlMs = options.ttlMs === undefined ? this.ttlMs : options.ttlMs;
+    const ttlMs = ttl === undefined ? this.ttlMs : ttl;
     const now = Date.now();
     const expiresAt = ttlMs === null ? null : now + ttlMs;
-    const entries = items.map(({ key, value }) => ({ key, value: encodeEntry(value, now, expiresAt), ttlMs }));
-    const outcome = await this.call('setMany', undefined, async () => {
-      if (this.backend.setMany) await this.backend.setMany(entries);
-      else await Promise.all(entries.map((e) => this.backend.set(e.key, e.value, e.ttlMs)));
-      return true;
+    let entries: BackendEntry[];
+    try {
+      entries = items.map((item) => ({ key: item.key, value: encodeEntry(item.value, now, expiresAt), ttlMs }));
+    } catch (err) {
+      // A value JSON cannot hold (a cycle, a BigInt) is a failed write, not a failed call.
+      this.report('encode', key, err);
+      return false;
+    }
+    const outcome = await this.call(operation, key, () => {
+      const { backend } = this;
+      const done: MaybePromise<unknown> = entries.length === 1 ? backend.set(entries[0]!.key, entries[0]!.value, ttlMs)
+        : backend.setMany ? backend.setMany(entries)
+        : Promise.all(entries.map((e) => backend.set(e.key, e.value, e.ttlMs)));
+      return isThenable(done) ? done.then(() => true) : true;
     });
     if (outcome !== true) return false;
     this.counters.writes += entries.length;
-    for (const e of entries) this.emit('set', { key: e.key, bytes: e.value.length, ttlMs });
+    if (this.listenerCount('set') > 0) {
+      for (const e of entries) this.emit('set', { key: e.key, bytes: Buffer.byteLength(e.value), ttlMs });
+    }
     return true;
   }
 

@@ -213,3 +213,17 @@ describe('single-flight', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(90);
   });
 });
+
+describe('values JSON cannot hold', () => {
+  it('a write of a value with a cycle or a BigInt resolves false and reports, never throws', async () => {
+    const cache = new Cache();
+    const errors: CacheBackendError[] = [];
+    cache.on('error', (err) => errors.push(err));
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await expect(cache.set('a', cyclic)).resolves.toBe(false);
+    await expect(cache.setMany([{ key: 'b', value: 1n }])).resolves.toBe(false);
+    expect(errors.map((e) => e.operation)).toEqual(['encode', 'encode']);
+    expect(await cache.get('a')).toBeUndefined();
+  });
+});
