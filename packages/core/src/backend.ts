@@ -22,13 +22,16 @@ export interface CacheBackend {
   readonly name: string;
   /** The stored string, or undefined when absent. An empty string is a stored value. */
   get(key: string): MaybePromise<string | undefined>;
-  /** Stores `value`; `ttlMs` is a hint to evict (expiry is enforced by `Cache` whatever the store does). */
-  set(key: string, value: string, ttlMs: number | null): MaybePromise<void>;
+  /**
+   * Stores `value`; `ttlMs` is a hint to evict (expiry is enforced by `Cache` whatever the store does).
+   * Answers `false` when it declines the entry (e.g. over a size limit) and keeps no older value under `key`.
+   */
+  set(key: string, value: string, ttlMs: number | null): MaybePromise<void | boolean>;
   delete(key: string): MaybePromise<void>;
   /** Batch read, in key order; optional (Cache falls back to parallel `get`). */
   getMany?(keys: readonly string[]): MaybePromise<(string | undefined)[]>;
   /** Batch write; optional (Cache falls back to parallel `set`). */
-  setMany?(entries: readonly BackendEntry[]): MaybePromise<void>;
+  setMany?(entries: readonly BackendEntry[]): MaybePromise<void | boolean>;
   /** Releases connections and handles. */
   close?(): MaybePromise<void>;
 }

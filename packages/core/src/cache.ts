@@ -30,6 +30,25 @@ export interface WrapOptions<T> {
   control: ResolvedControl;
   /** Whether a computed value may be stored; errors, empty and partial answers should say no. @default () => true */
   isStorable?: (value: T) => boolean;
+  /** Checks the shape of a stored value before it is served (see `ReadOptions.validate`). */
+  validate?: (value: unknown) => boolean;
+  /**
+   * Callers share a computation only when their flight keys match. Give calls that would compute
+   * differently (another timeout, another API key) different flight keys, so one caller's failure is
+   * never another's. @default the cache key
+   */
+  flightKey?: string;
+}
+
+/** How a read judges what it finds. */
+export interface ReadOptions {
+  /** Oldest entry accepted, in ms (`s-maxage`). */
+  maxAgeMs?: number | undefined;
+  /**
+   * Whether a stored value has the shape the caller needs; one that does not is treated like a corrupt
+   * entry (a miss, an `error` event, deleted). @default () => true
+   */
+  validate?: ((value: unknown) => boolean) | undefined;
 }
 
 export type MissReason = 'absent' | 'expired' | 'too-old' | 'error';
@@ -103,19 +122,19 @@ export class Cache extends EventEmitter<CacheEvents> {
   }
 
   /** Reads `key`; any failure, expiry or corruption is a miss. `maxAgeMs` rejects older entries (`s-maxage`). */
-  async get<T = unknown>(key: string, options: { maxAgeMs?: number | undefined } = {}): Promise<CacheHit<T> | undefined> {
+  async get<T = unknown>(key: string, options: ReadOptions = {}): Promise<CacheHit<T> | undefined> {
     const pending = this.call('get', key, () => this.backend.get(key));
-    return this.accept<T>(key, isThenable(pending) ? await pending : pending, options.maxAgeMs);
+    return this.accept<T>(key, isThenable(pending) ? await pending : pending, options);
   }
 
   /** Reads many keys at once, in order. */
-  async getMany<T = unknown>(keys: readonly string[], options: { maxAgeMs?: number | undefined } = {}): Promise<(CacheHit<T> | undefined)[]> {
+  async getMany<T = unknown>(keys: readonly string[], options: ReadOptions = {}): Promise<(CacheHit<T> | undefined)[]> {
     if (keys.length === 0) return [];
     const raws = await this.call('getMany', undefined, () =>
       this.backend.getMany ? this.backend.getMany(keys) : Promise.all(keys.map((k) => this.backend.get(k))),
     );
     if (raws === FAILED) return keys.map((key) => this.miss(key, 'error'));
-    return keys.map((key, i) => this.accept<T>(key, raws[i], options.maxAgeMs));
+    return keys.map((key, i) => this.accept<T>(key, raws[i], options));
   }
 
   /** Stores `value` (JSON-serialisable) for `ttlMs` (default: the cache's ttl). Resolves false when the write failed. */
@@ -146,7 +165,8 @@ export class Cache extends EventEmitter<CacheEvents> {
       const done: MaybePromise<unknown> = entries.length === 1 ? backend.set(entries[0]!.key, entries[0]!.value, ttlMs)
         : backend.setMany ? backend.setMany(entries)
         : Promise.all(entries.map((e) => backend.set(e.key, e.value, e.ttlMs)));
-      return isThenable(done) ? done.then(() => true) : true;
+      // A backend answers false when it declines an entry (too large to keep): not stored, not an error.
+      return isThenable(done) ? done.then((answer) => answer !== false) : done !== false;
     });
     if (outcome !== true) return false;
     this.counters.writes += entries.length;
@@ -173,17 +193,24 @@ export class Cache extends EventEmitter<CacheEvents> {
       if (control.write && isStorable(value)) await this.set(key, value, { ttlMs: control.ttlMs });
       return { value, source: 'computed' };
     }
-    const hit = await this.get<T>(key, { maxAgeMs: control.maxAgeMs });
+    const read = { maxAgeMs: control.maxAgeMs, validate: options.validate };
+    const hit = await this.get<T>(key, read);
     if (hit) return { value: hit.value, source: 'cache' };
-    const flight = this.flights.run(key, () => this.computeMiss(key, compute, control, isStorable));
+    const flight = this.flights.run(options.flightKey ?? key, () => this.computeMiss(key, compute, control, read, isStorable));
     const result = await flight.promise;
     return flight.leader ? result : { value: result.value, source: 'shared' };
   }
 
-  private async computeMiss<T>(key: string, compute: () => Promise<T>, control: ResolvedControl, isStorable: (value: T) => boolean): Promise<WrapResult<T>> {
+  private async computeMiss<T>(
+    key: string,
+    compute: () => Promise<T>,
+    control: ResolvedControl,
+    read: ReadOptions,
+    isStorable: (value: T) => boolean,
+  ): Promise<WrapResult<T>> {
     const release = await this.acquireLock(key);
     if (release === null) {
-      const winner = await this.waitForWinner<T>(key, control);
+      const winner = await this.waitForWinner<T>(key, read);
       if (winner) return { value: winner.value, source: 'cache' };
     }
     try {
@@ -206,11 +233,11 @@ export class Cache extends EventEmitter<CacheEvents> {
     }
   }
 
-  private async waitForWinner<T>(key: string, control: ResolvedControl): Promise<CacheHit<T> | undefined> {
+  private async waitForWinner<T>(key: string, read: ReadOptions): Promise<CacheHit<T> | undefined> {
     const deadline = Date.now() + this.lockWaitMs;
     for (let delay = 10; Date.now() < deadline; delay = Math.min(delay * 2, 250)) {
       await new Promise((resolve) => setTimeout(resolve, delay));
-      const hit = await this.get<T>(key, { maxAgeMs: control.maxAgeMs });
+      const hit = await this.get<T>(key, read);
       if (hit) return hit;
     }
     return undefined;
@@ -226,17 +253,19 @@ export class Cache extends EventEmitter<CacheEvents> {
     if (this.backend.close) await this.call('close', undefined, () => this.backend.close!());
   }
 
-  private accept<T>(key: string, raw: string | undefined | typeof FAILED, maxAgeMs: number | undefined): CacheHit<T> | undefined {
+  private accept<T>(key: string, raw: string | undefined | typeof FAILED, options: ReadOptions): CacheHit<T> | undefined {
     if (raw === undefined || raw === FAILED) return this.miss(key, raw === undefined ? 'absent' : 'error');
     let entry;
     try {
       entry = decodeEntry<T>(raw);
+      if (options.validate && !options.validate(entry.d)) throw new Error('entry value does not have the expected shape');
     } catch (err) {
       this.report('decode', key, err);
       // Best effort: a corrupt entry would otherwise cost a decode failure on every read until it expires.
       void this.call('delete', key, () => this.backend.delete(key));
       return this.miss(key, 'error');
     }
+    const { maxAgeMs } = options;
     const now = Date.now();
     if (entry.e !== null && entry.e <= now) return this.miss(key, 'expired');
     const ageMs = now - entry.c;

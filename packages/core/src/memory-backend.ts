@@ -29,12 +29,12 @@ export class MemoryBackend implements CacheBackend {
   constructor(options: MemoryBackendOptions = {}) {
     const max = positiveInteger('core', 'maxSizeInMemory', options.maxSizeInMemory ?? 200);
     const maxSize = positiveInteger('core', 'maxBytesInMemory', options.maxBytesInMemory ?? 64 * 1024 * 1024);
-    this.maxItemBytes = positiveNumber('core', 'maxSizePerItem', options.maxSizePerItem ?? 1024) * 1024;
+    this.maxItemBytes = Math.min(maxSize, positiveNumber('core', 'maxSizePerItem', options.maxSizePerItem ?? 1024) * 1024);
     this.lru = new LRUCache<string, string>({
       max,
       maxSize,
-      maxEntrySize: Math.min(maxSize, this.maxItemBytes),
-      sizeCalculation: (value, key) => Buffer.byteLength(value) + Buffer.byteLength(key) || 1,
+      // Values only: the per-item limit is about what is stored, as LiteLLM's max_size_per_item.
+      sizeCalculation: (value) => Buffer.byteLength(value) || 1,
     });
   }
 
@@ -42,13 +42,14 @@ export class MemoryBackend implements CacheBackend {
     return this.lru.get(key);
   }
 
-  set(key: string, value: string, ttlMs: number | null): void {
-    // lru-cache refuses an over-size entry but would keep the old value under the key: drop it too.
+  set(key: string, value: string, ttlMs: number | null): boolean {
+    // Too large to keep: declined, and no older value may stay behind under the key.
     if (Buffer.byteLength(value) > this.maxItemBytes) {
       this.lru.delete(key);
-      return;
+      return false;
     }
     this.lru.set(key, value, ttlMs === null ? {} : { ttl: Math.max(1, Math.ceil(ttlMs)) });
+    return true;
   }
 
   delete(key: string): void {
@@ -59,8 +60,10 @@ export class MemoryBackend implements CacheBackend {
     return keys.map((key) => this.lru.get(key));
   }
 
-  setMany(entries: readonly BackendEntry[]): void {
-    for (const { key, value, ttlMs } of entries) this.set(key, value, ttlMs);
+  setMany(entries: readonly BackendEntry[]): boolean {
+    let all = true;
+    for (const { key, value, ttlMs } of entries) all = this.set(key, value, ttlMs) && all;
+    return all;
   }
 
   /** Entries held now (expired ones may linger until touched). */

@@ -45,8 +45,10 @@ export class TieredBackend implements CacheBackend {
     if (ttlMs === null || ttlMs > 0) await this.memory.set(key, value, ttlMs);
   }
 
-  async set(key: string, value: string, ttlMs: number | null): Promise<void> {
-    await Promise.all([this.memory.set(key, value, ttlMs), this.remote.set(key, value, ttlMs)]);
+  /** Stored when the remote tier stores it; the memory tier may decline a large entry. */
+  async set(key: string, value: string, ttlMs: number | null): Promise<boolean> {
+    const [, remote] = await Promise.all([this.memory.set(key, value, ttlMs), this.remote.set(key, value, ttlMs)]);
+    return remote !== false;
   }
 
   async delete(key: string): Promise<void> {

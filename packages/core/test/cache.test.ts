@@ -227,3 +227,59 @@ describe('values JSON cannot hold', () => {
     expect(await cache.get('a')).toBeUndefined();
   });
 });
+
+describe('reads check the shape of what they find', () => {
+  it('a well-formed entry whose value fails validate is a miss, reported and deleted', async () => {
+    const backend = new MemoryBackend();
+    const cache = new Cache({ backend });
+    const errors: CacheBackendError[] = [];
+    cache.on('error', (err) => errors.push(err));
+    await cache.set('k', { unexpected: true });
+    const isAnswer = (v: unknown) => typeof (v as { answer?: unknown })?.answer === 'string';
+    expect(await cache.get('k', { validate: isAnswer })).toBeUndefined();
+    expect(errors.map((e) => e.operation)).toEqual(['decode']);
+    expect(backend.get('k')).toBeUndefined();
+    await cache.set('k', { answer: 'fine' });
+    expect((await cache.getMany(['k'], { validate: isAnswer }))[0]?.value).toEqual({ answer: 'fine' });
+    const wrapped = await cache.wrap('k', async () => ({ answer: 'computed' }), { control: control(cache), validate: isAnswer });
+    expect(wrapped.source).toBe('cache');
+  });
+});
+
+describe('flight keys', () => {
+  it('callers with different flight keys never share a computation or its failure', async () => {
+    const cache = new Cache();
+    const attempt = (flightKey: string, fail: boolean) =>
+      cache.wrap(
+        'same-key',
+        async () => {
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          if (fail) throw new Error(`failed for ${flightKey}`);
+          return flightKey;
+        },
+        { control: control(cache), flightKey },
+      );
+    const [a, b] = await Promise.allSettled([attempt('short-timeout', true), attempt('default-timeout', false)]);
+    expect(a.status).toBe('rejected');
+    expect(b).toEqual({ status: 'fulfilled', value: { value: 'default-timeout', source: 'computed' } });
+  });
+});
+
+describe('declined writes', () => {
+  it('an entry the backend declines is not counted as a write and emits no set', async () => {
+    const cache = new Cache({ maxSizePerItem: 1 });
+    const sets: unknown[] = [];
+    cache.on('set', (e) => sets.push(e));
+    await expect(cache.set('big', 'x'.repeat(5000))).resolves.toBe(false);
+    expect(cache.stats().writes).toBe(0);
+    expect(sets).toEqual([]);
+    await expect(cache.set('small', 'x')).resolves.toBe(true);
+    expect(cache.stats().writes).toBe(1);
+  });
+
+  it('the per-item limit counts the value, not the key', async () => {
+    const backend = new MemoryBackend({ maxSizePerItem: 1 });
+    expect(backend.set('k'.repeat(500), 'v'.repeat(1000), null)).toBe(true);
+    expect(backend.get('k'.repeat(500))).toBe('v'.repeat(1000));
+  });
+});

@@ -48,9 +48,10 @@ export class DiskBackend implements CacheBackend {
     this.file = join(dir, 'cache.db');
     this.db = new Database(this.file);
     // WAL lets readers and one writer work at once across processes; busy_timeout makes a second
-    // writer wait for the lock instead of failing.
+    // writer wait for the lock instead of failing. The wait blocks the event loop (better-sqlite3 is
+    // synchronous), so it is kept short: a write still locked after it fails and is reported.
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('busy_timeout = 1000');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS entries (
@@ -80,8 +81,8 @@ export class DiskBackend implements CacheBackend {
     return this.statements.get.get(key, Date.now())?.value;
   }
 
-  set(key: string, value: string, ttlMs: number | null): void {
-    this.write([{ key, value, ttlMs }]);
+  set(key: string, value: string, ttlMs: number | null): boolean {
+    return this.write([{ key, value, ttlMs }]);
   }
 
   delete(key: string): void {
@@ -93,8 +94,8 @@ export class DiskBackend implements CacheBackend {
     return keys.map((key) => this.statements.get.get(key, now)?.value);
   }
 
-  setMany(entries: readonly BackendEntry[]): void {
-    this.write(entries);
+  setMany(entries: readonly BackendEntry[]): boolean {
+    return this.write(entries);
   }
 
   /** Removes expired entries and trims to `maxBytes`; runs by itself every `sweepEvery` writes. */
@@ -108,8 +109,10 @@ export class DiskBackend implements CacheBackend {
     if (this.db.open) this.db.close();
   }
 
-  private write(entries: readonly BackendEntry[]): void {
+  /** False when an entry was declined for being larger than `maxBytes`. */
+  private write(entries: readonly BackendEntry[]): boolean {
     const now = Date.now();
+    let all = true;
     this.writesSinceSweep += entries.length;
     const sweepDue = this.writesSinceSweep >= this.sweepEvery;
     // One transaction: the entries and a due sweep land together or not at all.
@@ -118,11 +121,13 @@ export class DiskBackend implements CacheBackend {
         const size = Buffer.byteLength(value) + Buffer.byteLength(key);
         if (size > this.maxBytes) {
           this.statements.delete.run(key); // too big to keep: never leave an older value in its place
+          all = false;
           continue;
         }
         this.statements.set.run(key, value, ttlMs === null ? null : now + ttlMs, now, size);
       }
       if (sweepDue) this.sweep();
     })();
+    return all;
   }
 }
