@@ -4,9 +4,12 @@ import { LlmcacheError, type LlmcacheErrorOptions } from '@llmcache/core';
 export class RouterConfigError extends LlmcacheError {
   /** The offending option, e.g. `cachingGroups[1]`. */
   readonly option: string;
-  constructor(option: string, message: string, options?: LlmcacheErrorOptions) {
-    super('router', `${option}: ${message}`, options);
+  /** What is wrong with it, without the prefix. */
+  readonly detail: string;
+  constructor(option: string, detail: string, options?: LlmcacheErrorOptions) {
+    super('router', `${option}: ${detail}`, options);
     this.option = option;
+    this.detail = detail;
   }
 }
 

@@ -56,3 +56,40 @@ export function isCompleteChat(response: PlainChatCompletion): boolean {
 export function isCompleteText(response: PlainTextCompletion): boolean {
   return Array.isArray(response.choices) && response.choices.length > 0 && response.choices.every((c) => typeof c.text === 'string' && c.text.length > 0 && c.finish_reason !== null);
 }
+
+// Shapes of what the router stores, checked on every read: an entry that parses but does not have
+// the shape (another version's, or damaged) is a miss, never a crash.
+function isObject(value: unknown): value is Record<string, any> {
+  return typeof value === 'object' && value !== null;
+}
+
+function storedResponse(value: unknown): Record<string, any> | undefined {
+  return isObject(value) && isObject(value.response) && typeof value.modelGroup === 'string' ? value.response : undefined;
+}
+
+export function isStoredChat(value: unknown): boolean {
+  const response = storedResponse(value);
+  return Array.isArray(response?.choices) && response.choices.every((c: unknown) => isObject(c) && isObject(c.message));
+}
+
+export function isStoredText(value: unknown): boolean {
+  const response = storedResponse(value);
+  return Array.isArray(response?.choices) && response.choices.every((c: unknown) => isObject(c) && typeof c.text === 'string');
+}
+
+export function isStoredTranscription(value: unknown): boolean {
+  return typeof storedResponse(value)?.text === 'string';
+}
+
+export function isStoredEmbedding(value: unknown): boolean {
+  return isObject(value) && (Array.isArray(value.embedding) || typeof value.embedding === 'string');
+}
+
+/** Fills in usage when the provider sent none (a stream without include_usage), estimated as `estimateTokens` does. */
+export function withEstimatedUsage(response: PlainChatCompletion, promptText: string): PlainChatCompletion {
+  if (response.usage) return response;
+  const text = response.choices.map((c) => (c.message.content ?? '') + (c.message.tool_calls ?? []).map((t) => t.function.arguments).join('')).join('');
+  const prompt = estimateTokens(promptText);
+  const completion = estimateTokens(text);
+  return { ...response, usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion } };
+}

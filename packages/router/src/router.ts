@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { Cache, cacheKey, isThenable, type CacheHit, type ResolvedControl } from '@llmcache/core';
+import { Cache, cacheKey, isThenable, type CacheControl, type CacheHit, type ResolvedControl, type ValueSource } from '@llmcache/core';
 import { EventEmitter } from 'eventemitter3';
 import { readLiteLLMConfig, translateLiteLLMConfig } from './config';
+import { audioIdentity, flightKeyOf, headersOf, mergeDeploymentParams, providerParamsOf } from './request';
 import { buildModelGroups, takeSlot, type Deployment } from './deployments';
 import {
   BadRequestError,
@@ -14,8 +14,20 @@ import {
   RouterConfigError,
 } from './errors';
 import { getCache } from './global';
-import type { PlainChatCompletion, PlainEmbeddingResponse, PlainTextCompletion, PlainTranscription, ProviderParams, ProviderTarget } from './providers';
-import { estimateTokens, isCompleteChat, isCompleteText, mockCompletion, mockTextCompletion, withHiddenParams } from './responses';
+import type { PlainChatCompletion, PlainEmbeddingResponse, PlainTranscription, ProviderParams, ProviderTarget } from './providers';
+import {
+  estimateTokens,
+  isCompleteChat,
+  isCompleteText,
+  isStoredChat,
+  isStoredEmbedding,
+  isStoredText,
+  isStoredTranscription,
+  mockCompletion,
+  mockTextCompletion,
+  withEstimatedUsage,
+  withHiddenParams,
+} from './responses';
 import { MemoryRouterState, type MinuteUsage, type RouterState } from './state';
 import { LatencyTracker, STRATEGIES, type Strategy } from './strategies';
 import { assembleChunks, completionToChunks } from './stream';
@@ -44,10 +56,19 @@ export interface RouterEvents {
   error: (error: Error) => void;
 }
 
-/** What a chat or text answer is stored as: the plain answer and the deployment that produced it. */
-interface Stored<T> {
+/** What an answer is stored as: the plain answer, and the deployment and model group that produced it. */
+export interface Stored<T> {
   response: T;
   deploymentId: string | undefined;
+  modelGroup: string;
+}
+
+/** A call's hold on a deployment past its first answer, for streams. */
+interface Claim {
+  /** Ends the hold: in-flight count, `maxParallelRequests` slot, timer. */
+  release: (() => void) | undefined;
+  /** Restarts the timeout; called for each chunk. */
+  touch: (() => void) | undefined;
 }
 
 /** A call ready to route: its group, cache identity and the params the provider gets. */
@@ -55,15 +76,13 @@ interface PreparedCall {
   callType: 'completion' | 'text_completion' | 'embedding' | 'transcription';
   modelGroup: string;
   identity: string;
-  /** Request params minus llmcache's own: what the provider gets and what the key is built from. */
+  /** What the provider gets: request params minus transport, control and llmcache fields. */
   params: ProviderParams;
+  /** What the key is built from: `params`, plus `mockResponse`, which changes the answer. */
+  keyParams: ProviderParams;
   request: Record<string, unknown>;
 }
 
-/** Request fields llmcache consumes itself; never sent to a provider. */
-const OWN_FIELDS = new Set(['model', 'cache', 'mockResponse', 'timeout', 'numRetries', 'metadata', 'apiKey', 'apiBase', 'apiVersion', 'stream', 'file', 'fileName']);
-/** Deployment params llmcache consumes itself; the rest are provider params for every call to it. */
-const DEPLOYMENT_FIELDS = new Set(['model', 'apiKey', 'apiBase', 'apiVersion', 'rpm', 'tpm', 'weight', 'timeout', 'maxParallelRequests', 'mockResponse']);
 const ROUTER_OPTIONS = new Set<keyof RouterOptions>([
   'modelList', 'cachingGroups', 'cache', 'routingStrategy', 'numRetries', 'timeout', 'fallbacks', 'contextWindowFallbacks',
   'allowedFails', 'cooldownTime', 'retryAfter', 'state',
@@ -79,6 +98,7 @@ export class Router extends EventEmitter<RouterEvents> {
   unsupportedConfig: readonly string[] = [];
   private readonly groups: ReadonlyMap<string, readonly Deployment[]>;
   private readonly groupIds: ReadonlyMap<string, readonly string[]>;
+  private readonly deploymentsById: ReadonlyMap<string, Deployment>;
   private readonly cacheIdentity: ReadonlyMap<string, string>;
   private readonly ownCache: Cache | undefined;
   private readonly strategyName: NonNullable<RouterOptions['routingStrategy']>;
@@ -103,6 +123,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const { groups, cacheIdentity } = buildModelGroups(options.modelList, options.cachingGroups);
     this.groups = groups;
     this.groupIds = new Map([...groups].map(([name, list]) => [name, list.map((d) => d.id)]));
+    this.deploymentsById = new Map([...groups.values()].flat().map((d) => [d.id, d]));
     this.cacheIdentity = cacheIdentity;
     if (options.cache !== undefined && !(options.cache instanceof Cache)) throw new RouterConfigError('cache', 'must be a Cache from @llmcache/core');
     this.ownCache = options.cache;
@@ -139,12 +160,20 @@ export class Router extends EventEmitter<RouterEvents> {
     return [...this.groups.keys()];
   }
 
-  /** The cache key the call would use (`_hiddenParams.cacheKey`); for embeddings, a single input's. */
-  cacheKey(request: CompletionRequest | TextCompletionRequest | EmbeddingRequest): string {
-    const callType = 'messages' in request ? 'completion' : 'prompt' in request ? 'text_completion' : 'embedding';
+  /**
+   * The cache key the call would look up (`_hiddenParams.cacheKey`): for embeddings, a single input's;
+   * for transcriptions, of a file given as a Buffer.
+   */
+  cacheKey(request: CompletionRequest | TextCompletionRequest | EmbeddingRequest | TranscriptionRequest): string {
+    const callType = 'messages' in request ? 'completion' : 'prompt' in request ? 'text_completion' : 'file' in request ? 'transcription' : 'embedding';
     const call = this.prepare(callType, request);
     const namespace = this.namespaceFor(request);
-    if (callType !== 'embedding') return cacheKey({ callType, model: call.identity, params: call.params, namespace });
+    if (callType === 'transcription') {
+      const file = (request as TranscriptionRequest).file;
+      if (!(file instanceof Uint8Array)) throw invalidRequest('file: cacheKey() needs the audio as a Buffer (a Blob can only be read asynchronously)');
+      return this.keyFor({ ...call, keyParams: { ...call.keyParams, file: audioIdentity(file) } }, call.identity, namespace);
+    }
+    if (callType !== 'embedding') return this.keyFor(call, call.identity, namespace);
     const input = (request as EmbeddingRequest).input;
     const inputs = Array.isArray(input) ? input : [input];
     if (inputs.length !== 1) throw invalidRequest('input: an embedding request with several inputs has one cache key per input; ask for each');
@@ -169,7 +198,7 @@ export class Router extends EventEmitter<RouterEvents> {
       const promptText = JSON.stringify(request.messages);
       return this.answer(call, promptText, (text, model) => mockCompletion(text, model, promptText), (d, target) => d.provider.chat(this.paramsFor(d, call), target));
     };
-    const { stored, hidden } = await this.cached(call, request, compute, (s) => isCompleteChat(s.response), started);
+    const { stored, hidden } = await this.cached(call, compute, { isComplete: isCompleteChat, validate: isStoredChat }, started);
     return withHiddenParams(stored.response, hidden) as ChatCompletion;
   }
 
@@ -180,7 +209,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const prompt = Array.isArray(request.prompt) ? request.prompt.join('\n') : String(request.prompt ?? '');
     const compute = () =>
       this.answer(call, prompt, (text, model) => mockTextCompletion(text, model, prompt), (d, target) => d.provider.textCompletion(this.paramsFor(d, call), target));
-    const { stored, hidden } = await this.cached(call, request, compute, (s) => isCompleteText(s.response), started);
+    const { stored, hidden } = await this.cached(call, compute, { isComplete: isCompleteText, validate: isStoredText }, started);
     return withHiddenParams(stored.response, hidden) as TextCompletion;
   }
 
@@ -197,18 +226,20 @@ export class Router extends EventEmitter<RouterEvents> {
     const control = cache?.resolveControl('embedding', request.cache);
     const keys = cache ? this.embeddingKeys(call, inputs, control!.namespace) : [];
     const hits: (CacheHit<{ embedding: number[] | string; model: string }> | undefined)[] =
-      cache && control!.read ? await cache.getMany(keys, { maxAgeMs: control!.maxAgeMs }) : inputs.map(() => undefined);
+      cache && control!.read ? await cache.getMany(keys, { maxAgeMs: control!.maxAgeMs, validate: isStoredEmbedding }) : inputs.map(() => undefined);
     const missing = inputs.map((_, i) => i).filter((i) => hits[i] === undefined);
     const vectors = hits.map((h) => h?.value.embedding);
     let model = hits.find((h) => h)?.value.model ?? '';
     let usage = { prompt_tokens: 0, total_tokens: 0 };
     let deploymentId: string | undefined;
+    let modelGroup = call.modelGroup;
     if (missing.length > 0) {
       const texts = missing.map((i) => inputs[i]!);
       const { value, deployment } = await this.execute(call, estimateTokens(texts.join(' ')), (d, target) =>
         d.provider.embedding({ ...this.paramsFor(d, call), input: single ? texts[0] : texts }, target),
       (v) => v.usage?.total_tokens);
       deploymentId = deployment.id;
+      modelGroup = deployment.modelGroup;
       model = value.model ?? model;
       usage = { prompt_tokens: value.usage?.prompt_tokens ?? 0, total_tokens: value.usage?.total_tokens ?? 0 };
       const byIndex = [...value.data].sort((a, b) => a.index - b.index);
@@ -217,13 +248,15 @@ export class Router extends EventEmitter<RouterEvents> {
       }
       missing.forEach((inputIndex, j) => (vectors[inputIndex] = byIndex[j]!.embedding));
       if (cache && control!.write) {
-        await cache.setMany(missing.map((inputIndex, j) => ({ key: keys[inputIndex]!, value: { embedding: byIndex[j]!.embedding, model } })), { ttlMs: control!.ttlMs });
+        // A fallback group's vectors belong under that group's keys: it is another model.
+        const storeKeys = this.identityOf(modelGroup) === call.identity ? keys : this.embeddingKeys(call, inputs, control!.namespace, this.identityOf(modelGroup));
+        await cache.setMany(missing.map((inputIndex, j) => ({ key: storeKeys[inputIndex]!, value: { embedding: byIndex[j]!.embedding, model } })), { ttlMs: control!.ttlMs });
       }
     }
     const cacheHit = cache !== undefined && missing.length === 0;
-    const hidden = this.hidden(call, { cacheHit, cacheKey: keys.length === 1 ? keys[0] : undefined, deploymentId, started });
+    const hidden = this.hidden({ modelGroup, cacheHit, cacheKey: keys.length === 1 ? keys[0] : undefined, deploymentId, started });
     if (keys.length > 1) Object.assign(hidden, { cacheKeys: keys });
-    this.succeeded(call, deploymentId, cacheHit, hidden.latencyMs, { ...usage, completion_tokens: 0 });
+    this.succeeded(call, modelGroup, deploymentId, cacheHit, hidden.latencyMs, { ...usage, completion_tokens: 0 });
     const response: PlainEmbeddingResponse = {
       object: 'list',
       data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding: embedding! })),
@@ -244,15 +277,15 @@ export class Router extends EventEmitter<RouterEvents> {
     const bytes = file instanceof Blob ? new Uint8Array(await file.arrayBuffer()) : file;
     const blob = file instanceof Blob ? file : new Blob([bytes]);
     const fileName = request.fileName ?? (typeof (file as File).name === 'string' && (file as File).name ? (file as File).name : 'audio.mp3');
-    const audio = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.byteLength };
-    const keyed: PreparedCall = { ...call, params: { ...call.params, file: audio } };
+    const keyed: PreparedCall = { ...call, keyParams: { ...call.keyParams, file: audioIdentity(bytes) } };
     const compute = async (): Promise<Stored<PlainTranscription>> => {
       const { value, deployment } = await this.execute(call, 0, (d, target) =>
         d.provider.transcription({ file: blob, fileName, params: this.paramsFor(d, call) }, target),
       );
-      return { response: value, deploymentId: deployment.id };
+      return { response: value, deploymentId: deployment.id, modelGroup: deployment.modelGroup };
     };
-    const { stored, hidden } = await this.cached(keyed, request, compute, (s) => typeof s.response.text === 'string' && s.response.text.length > 0, started);
+    const isComplete = (r: PlainTranscription) => typeof r.text === 'string' && r.text.length > 0;
+    const { stored, hidden } = await this.cached(keyed, compute, { isComplete, validate: isStoredTranscription }, started);
     return withHiddenParams(stored.response, hidden) as TranscriptionResponse;
   }
 
@@ -272,39 +305,50 @@ export class Router extends EventEmitter<RouterEvents> {
       },
       (v) => v.usage?.total_tokens,
     );
-    return { response: value, deploymentId: deployment.id };
+    return { response: value, deploymentId: deployment.id, modelGroup: deployment.modelGroup };
   }
 
   // ---- caching ----
 
-  /** Non-stream calls: read, single-flight the miss, store only what `isStorable` accepts. */
+  /**
+   * Non-stream calls: read, single-flight the miss, store only complete answers. An answer from a
+   * fallback group is stored under that group's key, never under the key of the group that failed.
+   */
   private async cached<T extends object>(
     call: PreparedCall,
-    request: { cache?: unknown },
     compute: () => Promise<Stored<T>>,
-    isStorable: (stored: Stored<T>) => boolean,
+    checks: { isComplete: (response: T) => boolean; validate: (value: unknown) => boolean },
     started: number,
   ): Promise<{ stored: Stored<T>; hidden: HiddenParams }> {
     const cache = this.cache;
     let stored: Stored<T>;
-    let cacheHit = false;
+    let source: ValueSource = 'computed';
     let key: string | undefined;
-    let shared = false;
     if (!cache) {
       stored = await compute();
     } else {
-      const control = cache.resolveControl(call.callType, request.cache as never);
-      key = cacheKey({ callType: call.callType, model: call.identity, params: call.params, namespace: control.namespace });
-      const result = await cache.wrap(key, compute, { control, isStorable });
-      cacheHit = result.source === 'cache';
-      shared = result.source === 'shared';
+      const control = cache.resolveControl(call.callType, call.request.cache as CacheControl | undefined);
+      key = this.keyFor(call, call.identity, control.namespace);
+      const result = await cache.wrap(key, compute, {
+        control,
+        validate: checks.validate,
+        flightKey: flightKeyOf(key, call.request),
+        isStorable: (s) => checks.isComplete(s.response) && this.identityOf(s.modelGroup) === call.identity,
+      });
+      source = result.source;
       // Waiters share one object; each caller gets its own copy.
-      stored = shared ? structuredClone(result.value) : result.value;
+      stored = source === 'shared' ? structuredClone(result.value) : result.value;
+      const answeredBy = this.identityOf(stored.modelGroup);
+      if (source === 'computed' && answeredBy !== call.identity && control.write && checks.isComplete(stored.response)) {
+        await cache.set(this.keyFor(call, answeredBy, control.namespace), stored, { ttlMs: control.ttlMs });
+      }
     }
-    const hidden = this.hidden(call, { cacheHit, cacheKey: key, deploymentId: stored.deploymentId, started });
-    if (shared) hidden.sharedFlight = true;
-    const usage = (stored.response as { usage?: Usage }).usage;
-    this.succeeded(call, stored.deploymentId, cacheHit, hidden.latencyMs, usage);
+    const cacheHit = source === 'cache';
+    // A miss reports the group that answered (a fallback's, if one did); a hit, the group asked.
+    const modelGroup = cacheHit ? call.modelGroup : stored.modelGroup;
+    const hidden = this.hidden({ modelGroup, cacheHit, cacheKey: key, deploymentId: stored.deploymentId, started });
+    if (source === 'shared') hidden.sharedFlight = true;
+    this.succeeded(call, modelGroup, stored.deploymentId, cacheHit, hidden.latencyMs, (stored.response as { usage?: Usage }).usage);
     return { stored, hidden };
   }
 
@@ -312,25 +356,25 @@ export class Router extends EventEmitter<RouterEvents> {
     const request = call.request as CompletionRequest;
     const cache = this.cache;
     const control: ResolvedControl | undefined = cache?.resolveControl('completion', request.cache);
-    const key = cache ? cacheKey({ callType: 'completion', model: call.identity, params: call.params, namespace: control!.namespace }) : undefined;
+    const key = cache ? this.keyFor(call, call.identity, control!.namespace) : undefined;
     const includeUsage = request.stream_options?.include_usage === true;
     if (cache && control!.read) {
-      const hit = await cache.get<Stored<PlainChatCompletion>>(key!, { maxAgeMs: control!.maxAgeMs });
+      const hit = await cache.get<Stored<PlainChatCompletion>>(key!, { maxAgeMs: control!.maxAgeMs, validate: isStoredChat });
       if (hit) {
-        const hidden = this.hidden(call, { cacheHit: true, cacheKey: key, deploymentId: hit.value.deploymentId, started });
-        this.succeeded(call, hit.value.deploymentId, true, hidden.latencyMs, hit.value.response.usage);
+        const hidden = this.hidden({ modelGroup: call.modelGroup, cacheHit: true, cacheKey: key, deploymentId: hit.value.deploymentId, started });
+        this.succeeded(call, call.modelGroup, hit.value.deploymentId, true, hidden.latencyMs, hit.value.response.usage);
         return makeStream(replay(completionToChunks(hit.value.response, { includeUsage })), hidden);
       }
     }
     const promptText = JSON.stringify(request.messages);
-    const { value: opened, deployment, release } = await this.execute(
+    const { value: opened, deployment, release, touch } = await this.execute(
       call,
       estimateTokens(promptText),
       async (d, target) => {
         const mock = mockResponseFor(d, request);
         const source = mock !== undefined
           ? replay(completionToChunks(mockCompletion(mock, d.providerModel, promptText), { includeUsage }))
-          : d.provider.chatStream({ ...this.paramsFor(d, call), stream_options: request.stream_options }, target);
+          : d.provider.chatStream({ ...this.paramsFor(d, call), ...(request.stream_options ? { stream_options: request.stream_options } : {}) }, target);
         const iterator = source[Symbol.asyncIterator]();
         // The first chunk proves the stream is up; until then a failure is retried like any other.
         const first = await iterator.next();
@@ -339,31 +383,32 @@ export class Router extends EventEmitter<RouterEvents> {
       undefined,
       { keepSlot: true },
     );
-    const hidden = this.hidden(call, { cacheHit: false, cacheKey: key, deploymentId: deployment.id, started });
+    const hidden = this.hidden({ modelGroup: deployment.modelGroup, cacheHit: false, cacheKey: key, deploymentId: deployment.id, started });
     const router = this;
     async function* relay(): AsyncGenerator<ChatCompletionChunk> {
       const chunks: ChatCompletionChunk[] = [];
       let complete = false;
       try {
         for (let next = opened.first; !next.done; next = await opened.iterator.next()) {
+          touch?.();
           chunks.push(next.value);
           yield next.value;
         }
         complete = true;
       } catch (err) {
-        router.emit('failure', { modelGroup: call.modelGroup, deploymentId: deployment.id, error: err as Error, latencyMs: performance.now() - started, callType: 'completion' });
+        await router.noteFailure(deployment, err as Error, 'completion', performance.now() - started);
         throw err;
       } finally {
         release?.();
         if (!complete) await opened.iterator.return?.().catch(() => {});
       }
-      const response = assembleChunks(chunks);
-      const usage = response.usage;
-      router.recordUsage(deployment, usage?.total_tokens ?? estimateTokens(promptText + (response.choices[0]?.message.content ?? '')));
-      router.succeeded(call, deployment.id, false, performance.now() - started, usage);
-      // Stored before the iteration ends, so the next call sees it.
+      const response = withEstimatedUsage(assembleChunks(chunks), promptText);
+      router.recordUsage(deployment, response.usage!.total_tokens);
+      router.succeeded(call, deployment.modelGroup, deployment.id, false, performance.now() - started, response.usage);
+      // Stored before the iteration ends, so the next call sees it; under the group that answered.
       if (cache && control!.write && isCompleteChat(response)) {
-        await cache.set(key!, { response, deploymentId: deployment.id } satisfies Stored<PlainChatCompletion>, { ttlMs: control!.ttlMs });
+        const stored: Stored<PlainChatCompletion> = { response, deploymentId: deployment.id, modelGroup: deployment.modelGroup };
+        await cache.set(router.keyFor(call, router.identityOf(deployment.modelGroup), control!.namespace), stored, { ttlMs: control!.ttlMs });
       }
     }
     return makeStream(relay(), hidden);
@@ -377,37 +422,40 @@ export class Router extends EventEmitter<RouterEvents> {
     if (typeof modelGroup !== 'string' || !this.groups.has(modelGroup)) {
       throw invalidRequest(`model: "${String(modelGroup)}" is not a model group of this router; known: ${[...this.groups.keys()].join(', ')}`);
     }
-    const params: ProviderParams = {};
-    for (const name in request) if (!OWN_FIELDS.has(name)) params[name] = request[name];
+    const params = providerParamsOf(request);
     // mockResponse changes the answer, so it is part of the key though it is not sent anywhere.
     const keyParams = request.mockResponse === undefined ? params : { ...params, mockResponse: request.mockResponse };
-    return { callType, modelGroup, identity: this.cacheIdentity.get(modelGroup)!, params: keyParams, request };
+    return { callType, modelGroup, identity: this.identityOf(modelGroup), params, keyParams, request };
+  }
+
+  /** A model group's identity in cache keys: its caching group's, else its own name. */
+  private identityOf(modelGroup: string): string {
+    return this.cacheIdentity.get(modelGroup) ?? modelGroup;
+  }
+
+  private keyFor(call: PreparedCall, identity: string, namespace: string | undefined): string {
+    return cacheKey({ callType: call.callType, model: identity, params: call.keyParams, namespace });
   }
 
   private namespaceFor(request: { cache?: { namespace?: string } }): string | undefined {
     return request.cache?.namespace ?? this.cache?.namespace;
   }
 
-  private embeddingKeys(call: PreparedCall, inputs: readonly string[], namespace: string | undefined): string[] {
-    return inputs.map((input) => cacheKey({ callType: 'embedding', model: call.identity, params: { ...call.params, input }, namespace }));
+  private embeddingKeys(call: PreparedCall, inputs: readonly string[], namespace: string | undefined, identity = call.identity): string[] {
+    return inputs.map((input) => cacheKey({ callType: 'embedding', model: identity, params: { ...call.keyParams, input }, namespace }));
   }
 
-  /** Deployment defaults under the request's own params; llmcache's fields removed. */
   private paramsFor(deployment: Deployment, call: PreparedCall): ProviderParams {
-    const out: ProviderParams = {};
-    for (const [name, value] of Object.entries(deployment.params)) if (!DEPLOYMENT_FIELDS.has(name)) out[name] = value;
-    for (const [name, value] of Object.entries(call.params)) if (name !== 'mockResponse') out[name] = value;
-    return out;
+    return mergeDeploymentParams(deployment.params, call.params);
   }
 
-  private hidden(call: PreparedCall, h: { cacheHit: boolean; cacheKey: string | undefined; deploymentId: string | undefined; started: number }): HiddenParams {
-    const deployment = this.groups.get(call.modelGroup)!.find((d) => d.id === h.deploymentId);
+  private hidden(h: { modelGroup: string; cacheHit: boolean; cacheKey: string | undefined; deploymentId: string | undefined; started: number }): HiddenParams {
     return {
       cacheHit: h.cacheHit,
       cacheKey: h.cacheKey,
-      modelGroup: call.modelGroup,
+      modelGroup: h.modelGroup,
       deploymentId: h.deploymentId,
-      model: deployment?.providerModel,
+      model: h.deploymentId === undefined ? undefined : this.deploymentsById.get(h.deploymentId)?.providerModel,
       latencyMs: performance.now() - h.started,
     };
   }
@@ -417,13 +465,13 @@ export class Router extends EventEmitter<RouterEvents> {
     return (await this.state.coolingDown(ids, Date.now())).size === ids.length;
   }
 
-  /** With `reserve`, the pick counts as in flight at once, so concurrent picks see each other (least-busy). */
   /** The success event, for misses and hits alike; built only when someone listens (it is on the hit path). */
-  private succeeded(call: PreparedCall, deploymentId: string | undefined, cacheHit: boolean, latencyMs: number, usage: Usage | undefined): void {
+  private succeeded(call: PreparedCall, modelGroup: string, deploymentId: string | undefined, cacheHit: boolean, latencyMs: number, usage: Usage | undefined): void {
     if (this.listenerCount('success') === 0) return;
-    this.emit('success', { modelGroup: call.modelGroup, deploymentId, cacheHit, latencyMs, usage, callType: call.callType });
+    this.emit('success', { modelGroup, deploymentId, cacheHit, latencyMs, usage, callType: call.callType });
   }
 
+  /** With `reserve`, the pick counts as in flight at once, so concurrent picks see each other (least-busy). */
   private async pick(modelGroup: string, expectedTokens: number, reserve: boolean): Promise<Deployment> {
     const deployments = this.groups.get(modelGroup);
     if (!deployments) throw invalidRequest(`model: "${modelGroup}" is not a model group of this router`);
@@ -460,8 +508,9 @@ export class Router extends EventEmitter<RouterEvents> {
     attempt: (deployment: Deployment, target: ProviderTarget) => Promise<T>,
     tokensOf?: (value: T) => number | undefined,
     options: { keepSlot?: boolean } = {},
-  ): Promise<{ value: T; deployment: Deployment; release: (() => void) | undefined }> {
+  ): Promise<{ value: T; deployment: Deployment } & Claim> {
     const request = call.request;
+    const signal = request.signal as AbortSignal | undefined;
     const numRetries = request.numRetries === undefined ? this.numRetries : wholeNumber('numRetries', request.numRetries);
     const order = [call.modelGroup];
     let lastError: unknown;
@@ -472,8 +521,9 @@ export class Router extends EventEmitter<RouterEvents> {
         try {
           deployment = await this.pick(group, expectedTokens, true);
         } catch (err) {
-          // Nothing to route to in this group (all cooling down, or at their limits): go to the fallbacks.
-          lastError = err;
+          // Nothing to route to in this group (all cooling down, or at their limits): go to the fallbacks,
+          // keeping the error a provider gave, if one did, as the one to report.
+          lastError ??= err;
           break;
         }
         const attemptStarted = performance.now();
@@ -485,6 +535,8 @@ export class Router extends EventEmitter<RouterEvents> {
         } catch (err) {
           lastError = err;
           await this.noteFailure(deployment, err as Error, call.callType, performance.now() - attemptStarted);
+          // The caller gave up: no retry, no fallback.
+          if (signal?.aborted) throw err;
           if (err instanceof ContextWindowExceededError || !isRetryable(err) || tries === numRetries) break;
           // A retry needs somewhere to go: once every deployment of the group cools down, fall back now.
           if (await this.allCoolingDown(group)) break;
@@ -500,37 +552,66 @@ export class Router extends EventEmitter<RouterEvents> {
     throw lastError;
   }
 
+  /**
+   * One attempt on one deployment, within its slot and its timeout. A stream keeps both past the first
+   * chunk: `touch` restarts the timeout after each chunk, so it bounds the gap between chunks, and
+   * `release` ends the claim. A stream nobody reads is aborted and released when the timeout runs out.
+   */
   private async attemptOn<T>(
     deployment: Deployment,
     request: Record<string, unknown>,
     attempt: (deployment: Deployment, target: ProviderTarget) => Promise<T>,
     keepSlot: boolean,
-  ): Promise<{ value: T; release: (() => void) | undefined }> {
-    const release = await takeSlot(deployment);
+  ): Promise<{ value: T } & Claim> {
+    const releaseSlot = await takeSlot(deployment);
     const timeoutSeconds = Math.min(
       typeof request.timeout === 'number' ? request.timeout : Infinity,
       deployment.params.timeout ?? Infinity,
       this.timeoutSeconds,
     );
+    const timeoutMs = Math.round(timeoutSeconds * 1000);
+    const controller = new AbortController();
+    const userSignal = request.signal instanceof AbortSignal ? request.signal : undefined;
+    const onUserAbort = () => controller.abort(userSignal!.reason);
+    if (userSignal?.aborted) onUserAbort();
+    userSignal?.addEventListener('abort', onUserAbort, { once: true });
+    let finished = false;
+    // Ends the call's claim on the deployment: its in-flight count (taken by `pick`), slot and timer.
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      userSignal?.removeEventListener('abort', onUserAbort);
+      this.inFlight.set(deployment.id, (this.inFlight.get(deployment.id) ?? 1) - 1);
+      releaseSlot();
+    };
+    let ok = false;
+    const onTimeout = () => {
+      controller.abort(new DOMException(`no answer within ${timeoutSeconds} s`, 'TimeoutError'));
+      if (ok) finish(); // a stream past its first chunk that nobody reads any more
+    };
+    let timer = setTimeout(onTimeout, timeoutMs);
+    const touch = () => {
+      clearTimeout(timer);
+      timer = setTimeout(onTimeout, timeoutMs);
+    };
     const target: ProviderTarget = {
       model: deployment.providerModel,
       apiKey: deployment.params.apiKey,
       apiBase: deployment.params.apiBase,
       apiVersion: deployment.params.apiVersion,
-      signal: AbortSignal.timeout(Math.round(timeoutSeconds * 1000)),
-    };
-    // Ends the call's claim on the deployment: its in-flight count (taken by `pick`) and its slot.
-    const finish = () => {
-      this.inFlight.set(deployment.id, (this.inFlight.get(deployment.id) ?? 1) - 1);
-      release();
+      headers: headersOf(deployment.params, request),
+      signal: controller.signal,
     };
     const started = performance.now();
-    let ok = false;
     try {
       const value = await attempt(deployment, target);
       ok = true;
       this.latency.record(deployment.id, performance.now() - started);
-      return { value, release: keepSlot ? finish : undefined };
+      return keepSlot ? { value, release: finish, touch } : { value, release: undefined, touch: undefined };
+    } catch (err) {
+      this.latency.recordFailure(deployment.id, performance.now() - started);
+      throw err;
     } finally {
       if (!ok || !keepSlot) finish();
     }
@@ -547,14 +628,12 @@ export class Router extends EventEmitter<RouterEvents> {
 
   private async noteFailure(deployment: Deployment, error: Error, callType: string, latencyMs: number): Promise<void> {
     this.emit('failure', { modelGroup: deployment.modelGroup, deploymentId: deployment.id, error, latencyMs, callType });
-    if (!countsTowardCooldown(error)) return;
+    // A group's only deployment is never cooled down: there would be nothing left to route to (as LiteLLM).
+    if (!countsTowardCooldown(error) || this.groups.get(deployment.modelGroup)!.length === 1) return;
     try {
       const now = Date.now();
       const failures = await this.state.recordFailure(deployment.id, now, FAILURE_WINDOW_MS);
-      // One failure never cools down a group's only deployment: there would be nothing left to route to.
-      const onlyOne = this.groups.get(deployment.modelGroup)!.length === 1;
-      const allowed = onlyOne ? Math.max(this.allowedFails, 1) : this.allowedFails;
-      if (failures > allowed && this.cooldownMs > 0) {
+      if (failures > this.allowedFails && this.cooldownMs > 0) {
         const until = now + this.cooldownMs;
         await this.state.startCooldown(deployment.id, until);
         this.emit('cooldown', { modelGroup: deployment.modelGroup, deploymentId: deployment.id, until, failures, error });
@@ -572,9 +651,11 @@ export class Router extends EventEmitter<RouterEvents> {
   }
 
   private fallbacksFor(group: string, error: unknown): string[] {
-    if (error instanceof ContextWindowExceededError) return [...(this.contextWindowFallbacks.get(group) ?? this.contextWindowFallbacks.get('*') ?? [])];
-    // Another group cannot fix a bad request.
-    if (error instanceof BadRequestError) return [];
+    // Without a context-window fallback for the group, the ordinary fallbacks apply (as LiteLLM).
+    const contextWindow = error instanceof ContextWindowExceededError ? (this.contextWindowFallbacks.get(group) ?? this.contextWindowFallbacks.get('*')) : undefined;
+    if (contextWindow) return [...contextWindow];
+    // Another group cannot fix a bad request (other than one too long for this group's context window).
+    if (error instanceof BadRequestError && !(error instanceof ContextWindowExceededError)) return [];
     return [...(this.fallbacks.get(group) ?? this.fallbacks.get('*') ?? [])];
   }
 

@@ -58,11 +58,12 @@ export const LATENCY_BUFFER = 0.1;
 
 /** Lowest recent latency; deployments within `LATENCY_BUFFER` of the best share the load; untried ones go first. */
 const latencyBased: Strategy = (candidates, { latency, random }) => {
-  const untried = candidates.filter((d) => latency.average(d.id) === undefined);
+  const now = Date.now();
+  const averages = candidates.map((d) => latency.average(d.id, now));
+  const untried = candidates.filter((_, i) => averages[i] === undefined);
   if (untried.length > 0) return randomOf(untried, random);
-  let best = Infinity;
-  for (const d of candidates) best = Math.min(best, latency.average(d.id)!);
-  return randomOf(candidates.filter((d) => latency.average(d.id)! <= best * (1 + LATENCY_BUFFER)), random);
+  const best = Math.min(...(averages as number[]));
+  return randomOf(candidates.filter((_, i) => averages[i]! <= best * (1 + LATENCY_BUFFER)), random);
 };
 
 /** Least used this minute against its own limits; a deployment at its `rpm` or `tpm` is skipped; all at limit is a 429. */
@@ -100,23 +101,38 @@ export const STRATEGIES: Readonly<Record<RoutingStrategyName, Strategy>> = {
   'usage-based-routing': usageBased,
 };
 
-/** The last few latencies of each deployment, in ms. */
+/** How long a latency sample counts; after it, a deployment that failed is tried again. */
+export const LATENCY_SAMPLE_TTL_MS = 60_000;
+/** What a failed call counts as, so that a deployment that only fails never looks fast (or untried). */
+export const FAILURE_LATENCY_MS = 10_000;
+
+/** The last few latencies of each deployment, in ms, from the last minute. */
 export class LatencyTracker {
-  private readonly samples = new Map<string, number[]>();
+  private readonly samples = new Map<string, Array<{ ms: number; at: number }>>();
   constructor(private readonly window = 10) {}
 
-  record(id: string, ms: number): void {
+  record(id: string, ms: number, now = Date.now()): void {
     const list = this.samples.get(id) ?? [];
-    list.push(ms);
+    list.push({ ms, at: now });
     if (list.length > this.window) list.shift();
     this.samples.set(id, list);
   }
 
-  average(id: string): number | undefined {
+  /** A failure: as slow as `FAILURE_LATENCY_MS`, or as the failure itself took if longer. */
+  recordFailure(id: string, ms: number, now = Date.now()): void {
+    this.record(id, Math.max(ms, FAILURE_LATENCY_MS), now);
+  }
+
+  average(id: string, now = Date.now()): number | undefined {
     const list = this.samples.get(id);
-    if (!list || list.length === 0) return undefined;
+    if (!list) return undefined;
     let sum = 0;
-    for (const v of list) sum += v;
-    return sum / list.length;
+    let n = 0;
+    for (const sample of list) {
+      if (now - sample.at > LATENCY_SAMPLE_TTL_MS) continue;
+      sum += sample.ms;
+      n++;
+    }
+    return n === 0 ? undefined : sum / n;
   }
 }

@@ -1,4 +1,5 @@
 import { canonicalJson } from '@llmcache/core';
+import { BadRequestError, RouterConfigError } from './errors';
 import { Router } from './router';
 import type {
   ChatCompletion,
@@ -17,13 +18,20 @@ import type {
 const routers = new Map<string, Router>();
 const MAX_ROUTERS = 100;
 
-function routerFor(request: { model: unknown; apiKey?: unknown; apiBase?: unknown; apiVersion?: unknown }): Router {
+/** The router for a request's model and endpoint; a model or endpoint it cannot use is the request's fault: a 400. */
+async function routerFor(request: { model: unknown; apiKey?: unknown; apiBase?: unknown; apiVersion?: unknown }): Promise<Router> {
   const params = { model: request.model, apiKey: request.apiKey, apiBase: request.apiBase, apiVersion: request.apiVersion };
   const id = canonicalJson(params);
   let router = routers.get(id);
   if (!router) {
+    try {
+      router = new Router({ modelList: [{ modelName: String(request.model), params: params as { model: string } }] });
+    } catch (err) {
+      if (!(err instanceof RouterConfigError)) throw err;
+      const field = err.option.replace(/^modelList\[0\]\.params\./, '').replace(/^modelList\[0\]\.modelName$/, 'model');
+      throw new BadRequestError(`${field}: ${err.detail}`, { status: 400, provider: 'llmcache', cause: err });
+    }
     if (routers.size >= MAX_ROUTERS) routers.delete(routers.keys().next().value!);
-    router = new Router({ modelList: [{ modelName: String(request.model), params: params as { model: string } }] });
     routers.set(id, router);
   }
   return router;
@@ -34,20 +42,20 @@ export function completion(request: CompletionRequest & { stream?: false | undef
 export function completion(request: CompletionRequest): Promise<ChatCompletion | CompletionStream>;
 /** One chat completion, on the global cache (`setCache()`), without a Router. */
 export function completion(request: CompletionRequest): Promise<ChatCompletion | CompletionStream> {
-  return routerFor(request).completion(request);
+  return routerFor(request).then((router) => router.completion(request));
 }
 
 /** One text completion, on the global cache. */
 export function textCompletion(request: TextCompletionRequest): Promise<TextCompletion> {
-  return routerFor(request).textCompletion(request);
+  return routerFor(request).then((router) => router.textCompletion(request));
 }
 
 /** Embeddings, on the global cache: each input its own entry. */
 export function embedding(request: EmbeddingRequest): Promise<EmbeddingResponse> {
-  return routerFor(request).embedding(request);
+  return routerFor(request).then((router) => router.embedding(request));
 }
 
 /** A transcription, on the global cache, keyed by the audio bytes. */
 export function transcription(request: TranscriptionRequest): Promise<TranscriptionResponse> {
-  return routerFor(request).transcription(request);
+  return routerFor(request).then((router) => router.transcription(request));
 }

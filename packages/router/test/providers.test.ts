@@ -97,6 +97,7 @@ describe('anthropic/', () => {
     upstream().script('claude-3-5-haiku', { status: 529, message: 'Overloaded' }, { status: 529 }, { status: 529 });
     const err = await r.completion({ model: 'claude', messages: ask('x') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InternalServerError);
+    expect(err).toMatchObject({ status: 529, provider: 'anthropic' });
     expect((err as Error).message).toContain('Overloaded');
   });
 });

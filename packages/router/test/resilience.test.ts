@@ -55,32 +55,36 @@ describe('retries, fallbacks and cooldowns', () => {
     const log = trace(router);
     const res = await router.completion({ model: 'primary', messages: ask('fall') });
     expect(res.choices[0]!.message.content).toBe('Reply to "fall" from t-model');
-    expect(res._hiddenParams.modelGroup).toBe('primary');
-    expect(log).toEqual(['retry primary #1 (500)', 'fallback primary -> second', 'retry second #1 (502)', 'fallback second -> third', 'success primary']);
+    expect(res._hiddenParams.modelGroup).toBe('third');
+    expect(log).toEqual(['retry primary #1 (500)', 'fallback primary -> second', 'retry second #1 (502)', 'fallback second -> third', 'success third']);
     expect(upstream().calls.map((c) => c.model)).toEqual(['p-model', 'p-model', 's-model', 's-model', 't-model']);
   });
 
-  it('retries until the deployment cools down, then falls back; the next call skips the cooled group', async () => {
+  it('retries until the group cools down, then falls back; the next call skips the cooled group', async () => {
     const router = new Router({
-      modelList: [deployment(upstream(), 'primary', 'down-model'), deployment(upstream(), 'backup', 'up-model')],
-      numRetries: 2,
+      modelList: [deployment(upstream(), 'primary', 'down-a'), deployment(upstream(), 'primary', 'down-b'), deployment(upstream(), 'backup', 'up-model')],
+      numRetries: 3,
       retryAfter: 0.01,
-      allowedFails: 1,
+      allowedFails: 0,
       cooldownTime: 30,
       fallbacks: [{ primary: ['backup'] }],
     });
-    upstream().script('down-model', { status: 500 }, { status: 500 }, { status: 500 });
+    upstream().script('down-a', { status: 500 });
+    upstream().script('down-b', { status: 500 });
     const log = trace(router);
     const failures: number[] = [];
     router.on('failure', (e) => failures.push(e.latencyMs));
-    await router.completion({ model: 'primary', messages: ask('order 1') });
-    expect(log).toEqual(['retry primary #1 (500)', 'cooldown primary', 'fallback primary -> backup', 'success primary']);
-    expect(upstream().calls.map((c) => c.model)).toEqual(['down-model', 'down-model', 'up-model']);
+    const res = await router.completion({ model: 'primary', messages: ask('order 1') });
+    expect(log).toEqual(['cooldown primary', 'retry primary #1 (500)', 'cooldown primary', 'fallback primary -> backup', 'success backup']);
+    expect(upstream().calls.map((c) => c.model).sort()).toEqual(['down-a', 'down-b', 'up-model']);
+    expect(upstream().calls[2]!.model).toBe('up-model');
+    expect(res._hiddenParams.modelGroup).toBe('backup');
+    expect(failures).toHaveLength(2);
     expect(failures.every((ms) => ms > 0)).toBe(true);
     upstream().reset();
     log.length = 0;
     await router.completion({ model: 'primary', messages: ask('order 2') });
-    expect(log).toEqual(['fallback primary -> backup', 'success primary']);
+    expect(log).toEqual(['fallback primary -> backup', 'success backup']);
     expect(upstream().calls.map((c) => c.model)).toEqual(['up-model']);
   });
 
@@ -141,31 +145,34 @@ describe('retries, fallbacks and cooldowns', () => {
     expect(cooldowns).toEqual([]);
   });
 
-  it("one failure never cools down a group's only deployment", async () => {
-    const router = new Router({ modelList: [deployment(upstream(), 'only', 'only-model')], numRetries: 0, allowedFails: 0 });
-    const cooldowns: unknown[] = [];
-    router.on('cooldown', (e) => cooldowns.push(e));
-    upstream().script('only-model', { status: 500 });
-    await expect(router.completion({ model: 'only', messages: ask('one') })).rejects.toMatchObject({ status: 500 });
-    expect(cooldowns).toEqual([]);
-    expect((await router.completion({ model: 'only', messages: ask('two') })).choices[0]!.message.content).toContain('only-model');
-  });
-
   it('a group with every deployment cooling down goes straight to its fallbacks', async () => {
     const router = new Router({
-      modelList: [deployment(upstream(), 'g', 'gm'), deployment(upstream(), 'backup', 'bm')],
+      modelList: [deployment(upstream(), 'g', 'gm-1'), deployment(upstream(), 'g', 'gm-2'), deployment(upstream(), 'backup', 'bm')],
       numRetries: 0,
-      allowedFails: 1,
+      allowedFails: 0,
       cooldownTime: 60,
       fallbacks: [{ g: ['backup'] }],
     });
-    upstream().script('gm', { status: 500 }, { status: 500 }, { status: 500 });
-    await router.completion({ model: 'g', messages: ask('1') });
-    await router.completion({ model: 'g', messages: ask('2') });
+    upstream().script('gm-1', { status: 500 });
+    upstream().script('gm-2', { status: 500 });
+    // Each failure cools its deployment down (allowedFails 0), so two calls find both.
+    await router.completion({ model: 'g', messages: ask('first') });
+    await router.completion({ model: 'g', messages: ask('second') });
+    expect(upstream().calls.filter((c) => c.model !== 'bm').map((c) => c.model).sort()).toEqual(['gm-1', 'gm-2']);
     upstream().reset();
     const res = await router.completion({ model: 'g', messages: ask('3') });
     expect(res.choices[0]!.message.content).toContain('from bm');
     expect(upstream().calls.map((c) => c.model)).toEqual(['bm']);
+  });
+
+  it("a group's only deployment is never cooled down", async () => {
+    const router = new Router({ modelList: [deployment(upstream(), 'only', 'lonely')], numRetries: 0, allowedFails: 0 });
+    const cooldowns: unknown[] = [];
+    router.on('cooldown', (e) => cooldowns.push(e));
+    upstream().script('lonely', { status: 500 }, { status: 500 }, { status: 503 });
+    for (let i = 0; i < 3; i++) await expect(router.completion({ model: 'only', messages: ask(`f${i}`) })).rejects.toMatchObject({ status: expect.any(Number) });
+    expect(cooldowns).toEqual([]);
+    expect((await router.completion({ model: 'only', messages: ask('recovered') })).choices[0]!.message.content).toContain('lonely');
   });
 
   it('a dropped connection is retried like a 5xx', async () => {

@@ -26,6 +26,7 @@ describe('top-level functions and the global cache', () => {
   it('enableCache() builds a cache from options', async () => {
     const cache = enableCache({ ttl: 60, namespace: 'top' });
     expect(getCache()).toBe(cache);
+    expect(cache.ttlMs).toBe(60_000);
     const res = await embedding({ model: 'openai/text-embedding-3-small', input: ['a'], apiBase: upstream().openaiBase });
     expect(res._hiddenParams.cacheKey).toMatch(/^top:/);
   });

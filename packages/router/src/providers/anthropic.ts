@@ -106,7 +106,7 @@ export class AnthropicProvider implements Provider {
     const key = target.apiKey ?? process.env.ANTHROPIC_API_KEY;
     const headers: Record<string, string> = { 'content-type': 'application/json', 'anthropic-version': ANTHROPIC_VERSION };
     if (key) headers['x-api-key'] = key;
-    return send(url, { method: 'POST', headers, body: JSON.stringify(body) }, ctx);
+    return send(url, { method: 'POST', headers: { ...headers, ...target.headers }, body: JSON.stringify(body) }, ctx);
   }
 
   private context(target: ProviderTarget): RequestContext {

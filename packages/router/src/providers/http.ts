@@ -21,7 +21,7 @@ export async function send(url: string, init: RequestInit, ctx: RequestContext):
     status: response.status,
     provider: ctx.provider,
     model: ctx.model,
-    retryAfter: parseRetryAfter(response.headers.get('retry-after')),
+    retryAfter: retryAfterOf(response.headers),
     code,
   });
 }
@@ -64,6 +64,12 @@ function parseErrorBody(text: string, fallback: string): { message: string; code
     // not JSON: use the text itself
   }
   return { message: text.slice(0, 500) || fallback, code: undefined };
+}
+
+/** Seconds to wait: OpenAI's `retry-after-ms` when present (finer), else `Retry-After`. */
+function retryAfterOf(headers: Headers): number | undefined {
+  const ms = Number(headers.get('retry-after-ms') ?? Number.NaN);
+  return Number.isFinite(ms) && ms >= 0 ? ms / 1000 : parseRetryAfter(headers.get('retry-after'));
 }
 
 /** `Retry-After` as seconds: a number of seconds or an HTTP date. */

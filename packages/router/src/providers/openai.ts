@@ -70,9 +70,11 @@ export class OpenAiProvider implements Provider {
     form.set('file', upload.file, upload.fileName);
     if (this.dialect.sendsModel) form.set('model', target.model);
     for (const [name, value] of Object.entries(upload.params)) {
-      if (value !== undefined) form.set(name, typeof value === 'string' ? value : JSON.stringify(value));
+      // Arrays go as repeated `name[]` fields (timestamp_granularities[]), as OpenAI's form API expects.
+      if (Array.isArray(value)) for (const item of value) form.append(`${name}[]`, String(item));
+      else if (value !== undefined) form.set(name, typeof value === 'string' ? value : JSON.stringify(value));
     }
-    const response = await send(this.dialect.url(target, 'audio/transcriptions'), { method: 'POST', headers: this.dialect.headers(target), body: form }, ctx);
+    const response = await send(this.dialect.url(target, 'audio/transcriptions'), { method: 'POST', headers: { ...this.dialect.headers(target), ...target.headers }, body: form }, ctx);
     const type = response.headers.get('content-type') ?? '';
     // response_format text/srt/vtt answers plain text
     if (!type.includes('json')) return { text: await response.text() };
@@ -105,7 +107,7 @@ export class OpenAiProvider implements Provider {
     const payload = this.dialect.sendsModel ? { model: target.model, ...body } : body;
     return send(
       this.dialect.url(target, operation),
-      { method: 'POST', headers: { 'content-type': 'application/json', ...this.dialect.headers(target) }, body: JSON.stringify(payload) },
+      { method: 'POST', headers: { 'content-type': 'application/json', ...this.dialect.headers(target), ...target.headers }, body: JSON.stringify(payload) },
       ctx,
     );
   }

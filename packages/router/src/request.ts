@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson, NON_KEY_PARAMS } from '@llmcache/core';
+import type { ProviderParams } from './providers';
+import type { DeploymentParams } from './types';
+
+/** Request fields llmcache consumes that are not in core's list of non-key params. */
+const LLMCACHE_FIELDS = new Set(['mockResponse', 'file', 'fileName']);
+
+/** Deployment params llmcache consumes itself; the rest are provider params for every call to it. */
+const DEPLOYMENT_FIELDS = new Set(['model', 'apiKey', 'apiBase', 'apiVersion', 'rpm', 'tpm', 'weight', 'timeout', 'maxParallelRequests', 'mockResponse']);
+
+/** Fields that travel as HTTP headers, never in the body. */
+const HEADER_FIELDS = ['headers', 'extraHeaders', 'extra_headers'] as const;
+
+/**
+ * The params a provider gets from a request: everything but transport and control fields (the same list
+ * that keeps them out of the cache key) and llmcache's own.
+ */
+export function providerParamsOf(request: Record<string, unknown>): ProviderParams {
+  const params: ProviderParams = {};
+  for (const name in request) if (!NON_KEY_PARAMS.has(name) && !LLMCACHE_FIELDS.has(name)) params[name] = request[name];
+  return params;
+}
+
+/** Deployment defaults under the request's own params. */
+export function mergeDeploymentParams(deployment: DeploymentParams, params: ProviderParams): ProviderParams {
+  const out: ProviderParams = {};
+  for (const name in deployment) {
+    if (!DEPLOYMENT_FIELDS.has(name) && !NON_KEY_PARAMS.has(name)) out[name] = deployment[name];
+  }
+  return Object.assign(out, params);
+}
+
+/** HTTP headers from a deployment's and a request's `extra_headers`/`headers` and `organization`; the request's win. */
+export function headersOf(deployment: DeploymentParams, request: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const source of [deployment as Record<string, unknown>, request]) {
+    if (typeof source.organization === 'string') out['openai-organization'] = source.organization;
+    for (const field of HEADER_FIELDS) {
+      const headers = source[field];
+      if (headers && typeof headers === 'object') {
+        for (const [name, value] of Object.entries(headers)) if (value !== undefined && value !== null) out[name.toLowerCase()] = String(value);
+      }
+    }
+  }
+  return out;
+}
+
+/** Request fields that change how a call is made, though not what it answers. */
+const TRANSPORT_FIELDS = ['timeout', 'numRetries', 'apiKey', 'apiBase', 'apiVersion', 'organization', ...HEADER_FIELDS] as const;
+let unshared = 0;
+
+/**
+ * Concurrent identical calls share one computation only when they would make it the same way, so one
+ * caller's short timeout or wrong key never fails another caller. A call with its own abort signal
+ * never shares.
+ */
+export function flightKeyOf(key: string, request: Record<string, unknown>): string {
+  if (request.signal !== undefined) return `${key}|own-${++unshared}`;
+  let transport: Record<string, unknown> | undefined;
+  for (const field of TRANSPORT_FIELDS) {
+    if (request[field] !== undefined) (transport ??= {})[field] = request[field];
+  }
+  return transport ? `${key}|${canonicalJson(transport)}` : key;
+}
+
+/** What stands for the audio in a transcription's cache key: its bytes' hash and length, never its name. */
+export function audioIdentity(bytes: Uint8Array): { sha256: string; bytes: number } {
+  return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.byteLength };
+}
