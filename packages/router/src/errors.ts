@@ -81,3 +81,15 @@ export function countsTowardCooldown(err: unknown): boolean {
   if (!(err instanceof ProviderError)) return false;
   return [401, 404, 408, 429].includes(err.status) || err.status >= 500;
 }
+
+/**
+ * An error event inside a stream (no HTTP status of its own): typed by the provider's error type or
+ * code, so a mid-stream rate limit is still a `RateLimitError`.
+ */
+export function errorForStreamEvent(error: { type?: unknown; code?: unknown; message?: unknown } | undefined, details: Omit<ProviderErrorDetails, 'status'>): ProviderError {
+  const kind = `${String(error?.type ?? '')} ${String(error?.code ?? '')}`;
+  const status = /rate_limit/.test(kind) ? 429 : /overloaded/.test(kind) ? 529 : /invalid_request|context_length/.test(kind) ? 400 : /authentication|invalid_api_key/.test(kind) ? 401 : 500;
+  const message = `stream failed: ${typeof error?.message === 'string' ? error.message : 'unknown error'}`;
+  const code = typeof error?.code === 'string' ? error.code : typeof error?.type === 'string' ? error.type : undefined;
+  return status === 500 ? new APIConnectionError(message, { ...details, status, code }) : errorForStatus(message, { ...details, status, code });
+}

@@ -215,3 +215,41 @@ describe('top-level calls', () => {
     expect((err as Error).message).toMatch(/model: cannot tell the provider/);
   });
 });
+
+describe('errors inside a stream', () => {
+  /** Serves one fixed SSE body on every request. */
+  async function sseServer(body: string): Promise<{ base: string; close: () => Promise<void> }> {
+    const server: Server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return { base, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+  const chunk = JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'partial ' }, finish_reason: null }] });
+
+  it('an OpenAI error event is typed by its code', async () => {
+    const server = await sseServer(`data: ${chunk}\n\ndata: {"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}\n\n`);
+    try {
+      const router = new Router({ modelList: [{ modelName: 'g', params: { model: 'openai/m', apiBase: `${server.base}/v1` } }] });
+      await expect(collect(await router.completion({ model: 'g', messages: ask('x'), stream: true }))).rejects.toMatchObject({ name: 'RateLimitError', status: 429 });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('an Anthropic error event is typed by its type', async () => {
+    const start = JSON.stringify({ type: 'message_start', message: { id: 'msg', model: 'claude', usage: { input_tokens: 1 } } });
+    const delta = JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'partial' } });
+    const error = JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
+    const server = await sseServer(`event: message_start\ndata: ${start}\n\nevent: content_block_delta\ndata: ${delta}\n\nevent: error\ndata: ${error}\n\n`);
+    try {
+      const router = new Router({ modelList: [{ modelName: 'c', params: { model: 'anthropic/claude', apiBase: server.base } }] });
+      await expect(collect(await router.completion({ model: 'c', messages: ask('x'), stream: true }))).rejects.toMatchObject({ name: 'InternalServerError', status: 529 });
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { APIConnectionError, BadRequestError } from '../errors';
+import { APIConnectionError, BadRequestError, errorForStreamEvent } from '../errors';
 import type { ChatCompletionChunk, ChatMessage, ToolCall } from '../types';
 import { readJson, readSse, send, type RequestContext } from './http';
 import { trimSlash } from './openai';
@@ -79,7 +79,7 @@ export class AnthropicProvider implements Provider {
           stopped = true;
           break;
         case 'error':
-          throw new APIConnectionError(`stream failed: ${data.error?.message ?? 'unknown error'}`, { status: 500, provider: this.name, model: target.model, code: data.error?.type });
+          throw errorForStreamEvent(data.error, { provider: this.name, model: target.model });
         default:
           break; // ping, content_block_stop
       }

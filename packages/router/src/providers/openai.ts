@@ -1,4 +1,4 @@
-import { APIConnectionError, BadRequestError } from '../errors';
+import { APIConnectionError, BadRequestError, errorForStreamEvent } from '../errors';
 import type { ChatCompletionChunk } from '../types';
 import { readJson, readSse, send, type RequestContext } from './http';
 import type {
@@ -90,13 +90,13 @@ export class OpenAiProvider implements Provider {
         done = true;
         break;
       }
-      let parsed: T & { error?: { message?: string } };
+      let parsed: T & { error?: { message?: string; type?: string; code?: string } };
       try {
-        parsed = JSON.parse(event.data) as T & { error?: { message?: string } };
+        parsed = JSON.parse(event.data) as typeof parsed;
       } catch (err) {
         throw new APIConnectionError(`stream sent a chunk that is not JSON: ${event.data.slice(0, 200)}`, { status: 500, provider: this.name, model: target.model, cause: err });
       }
-      if (parsed.error) throw new APIConnectionError(`stream failed: ${parsed.error.message ?? 'unknown error'}`, { status: 500, provider: this.name, model: target.model });
+      if (parsed.error) throw errorForStreamEvent(parsed.error, { provider: this.name, model: target.model });
       yield parsed as T;
     }
     if (!done) throw new APIConnectionError('stream ended before [DONE]', { status: 500, provider: this.name, model: target.model });
