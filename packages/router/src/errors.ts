@@ -93,3 +93,9 @@ export function errorForStreamEvent(error: { type?: unknown; code?: unknown; mes
   const code = typeof error?.code === 'string' ? error.code : typeof error?.type === 'string' ? error.type : undefined;
   return status === 500 ? new APIConnectionError(message, { ...details, status, code }) : errorForStatus(message, { ...details, status, code });
 }
+
+/** A request llmcache refuses before any call: a 400, like the provider would answer. */
+export function invalidRequest(message: string): BadRequestError {
+  return new BadRequestError(message, { status: 400, provider: 'llmcache' });
+}
+

@@ -1,5 +1,4 @@
 export { Router } from './router';
-export type { RouterEvents } from './router';
 export { completion, embedding, textCompletion, transcription } from './toplevel';
 export { disableCache, enableCache, getCache, setCache } from './global';
 export {

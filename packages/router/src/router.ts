@@ -1,20 +1,13 @@
 import { existsSync } from 'node:fs';
-import { Cache, cacheKey, isThenable, type CacheControl, type CacheHit, type ResolvedControl, type ValueSource } from '@llmcache/core';
+import { Cache, cacheKey, type CacheControl, type CacheHit, type ResolvedControl, type ValueSource } from '@llmcache/core';
 import { EventEmitter } from 'eventemitter3';
 import { readLiteLLMConfig, translateLiteLLMConfig } from './config';
-import { audioIdentity, flightKeyOf, headersOf, mergeDeploymentParams, providerParamsOf } from './request';
-import { buildModelGroups, takeSlot, type Deployment } from './deployments';
-import {
-  BadRequestError,
-  ContextWindowExceededError,
-  countsTowardCooldown,
-  isRetryable,
-  ProviderError,
-  RateLimitError,
-  RouterConfigError,
-} from './errors';
+import { buildModelGroups, type Deployment } from './deployments';
+import { Dispatcher } from './dispatcher';
+import { invalidRequest, ProviderError, RouterConfigError } from './errors';
 import { getCache } from './global';
 import type { PlainChatCompletion, PlainEmbeddingResponse, PlainTranscription, ProviderParams, ProviderTarget } from './providers';
+import { audioIdentity, flightKeyOf, mergeDeploymentParams, providerParamsOf } from './request';
 import {
   estimateTokens,
   isCompleteChat,
@@ -28,8 +21,6 @@ import {
   withEstimatedUsage,
   withHiddenParams,
 } from './responses';
-import { MemoryRouterState, type MinuteUsage, type RouterState } from './state';
-import { LatencyTracker, STRATEGIES, type Strategy } from './strategies';
 import { assembleChunks, completionToChunks } from './stream';
 import type {
   ChatCompletion,
@@ -39,6 +30,7 @@ import type {
   EmbeddingRequest,
   EmbeddingResponse,
   HiddenParams,
+  RouterEvents,
   RouterOptions,
   TextCompletion,
   TextCompletionRequest,
@@ -47,28 +39,11 @@ import type {
   Usage,
 } from './types';
 
-export interface RouterEvents {
-  success: (event: { modelGroup: string; deploymentId: string | undefined; cacheHit: boolean; latencyMs: number; usage: Usage | undefined; callType: string }) => void;
-  failure: (event: { modelGroup: string; deploymentId: string; error: Error; latencyMs: number; callType: string }) => void;
-  retry: (event: { modelGroup: string; deploymentId: string | undefined; attempt: number; delayMs: number; error: Error }) => void;
-  fallback: (event: { from: string; to: string; error: Error }) => void;
-  cooldown: (event: { modelGroup: string; deploymentId: string; until: number; failures: number; error: Error }) => void;
-  error: (error: Error) => void;
-}
-
 /** What an answer is stored as: the plain answer, and the deployment and model group that produced it. */
 export interface Stored<T> {
   response: T;
   deploymentId: string | undefined;
   modelGroup: string;
-}
-
-/** A call's hold on a deployment past its first answer, for streams. */
-interface Claim {
-  /** Ends the hold: in-flight count, `maxParallelRequests` slot, timer. */
-  release: (() => void) | undefined;
-  /** Restarts the timeout; called for each chunk. */
-  touch: (() => void) | undefined;
 }
 
 /** A call ready to route: its group, cache identity and the params the provider gets. */
@@ -87,8 +62,6 @@ const ROUTER_OPTIONS = new Set<keyof RouterOptions>([
   'modelList', 'cachingGroups', 'cache', 'routingStrategy', 'numRetries', 'timeout', 'fallbacks', 'contextWindowFallbacks',
   'allowedFails', 'cooldownTime', 'retryAfter', 'state',
 ]);
-const FAILURE_WINDOW_MS = 60_000;
-
 /**
  * Routes calls across the deployments of each model group, with retries, fallbacks and cooldowns, and
  * serves repeated calls from the cache. Model groups in one caching group share cache entries.
@@ -97,22 +70,10 @@ export class Router extends EventEmitter<RouterEvents> {
   /** Config keys `fromConfig` found and ignored. */
   unsupportedConfig: readonly string[] = [];
   private readonly groups: ReadonlyMap<string, readonly Deployment[]>;
-  private readonly groupIds: ReadonlyMap<string, readonly string[]>;
   private readonly deploymentsById: ReadonlyMap<string, Deployment>;
   private readonly cacheIdentity: ReadonlyMap<string, string>;
   private readonly ownCache: Cache | undefined;
-  private readonly strategyName: NonNullable<RouterOptions['routingStrategy']>;
-  private readonly strategy: Strategy;
-  private readonly state: RouterState;
-  private readonly numRetries: number;
-  private readonly timeoutSeconds: number;
-  private readonly allowedFails: number;
-  private readonly cooldownMs: number;
-  private readonly retryAfterSeconds: number;
-  private readonly fallbacks: ReadonlyMap<string, readonly string[]>;
-  private readonly contextWindowFallbacks: ReadonlyMap<string, readonly string[]>;
-  private readonly inFlight = new Map<string, number>();
-  private readonly latency = new LatencyTracker();
+  private readonly dispatcher: Dispatcher;
 
   constructor(options: RouterOptions) {
     super();
@@ -122,23 +83,11 @@ export class Router extends EventEmitter<RouterEvents> {
     }
     const { groups, cacheIdentity } = buildModelGroups(options.modelList, options.cachingGroups);
     this.groups = groups;
-    this.groupIds = new Map([...groups].map(([name, list]) => [name, list.map((d) => d.id)]));
     this.deploymentsById = new Map([...groups.values()].flat().map((d) => [d.id, d]));
     this.cacheIdentity = cacheIdentity;
     if (options.cache !== undefined && !(options.cache instanceof Cache)) throw new RouterConfigError('cache', 'must be a Cache from @llmcache/core');
     this.ownCache = options.cache;
-    this.strategyName = options.routingStrategy ?? 'simple-shuffle';
-    const strategy = STRATEGIES[this.strategyName];
-    if (!strategy) throw new RouterConfigError('routingStrategy', `must be one of ${Object.keys(STRATEGIES).join(', ')}, got ${JSON.stringify(options.routingStrategy)}`);
-    this.strategy = strategy;
-    this.state = options.state ?? new MemoryRouterState();
-    this.numRetries = wholeNumber('numRetries', options.numRetries ?? 2);
-    this.timeoutSeconds = positive('timeout', options.timeout ?? 600);
-    this.allowedFails = wholeNumber('allowedFails', options.allowedFails ?? 3);
-    this.cooldownMs = nonNegative('cooldownTime', options.cooldownTime ?? 5) * 1000;
-    this.retryAfterSeconds = nonNegative('retryAfter', options.retryAfter ?? 0.5);
-    this.fallbacks = this.fallbackMap('fallbacks', options.fallbacks);
-    this.contextWindowFallbacks = this.fallbackMap('contextWindowFallbacks', options.contextWindowFallbacks);
+    this.dispatcher = new Dispatcher(groups, options, this);
   }
 
   /** A router from a LiteLLM proxy `config.yaml` (a path, YAML text or the parsed object); see `unsupportedConfig`. */
@@ -182,7 +131,7 @@ export class Router extends EventEmitter<RouterEvents> {
 
   /** Which deployment the strategy would pick now for `modelGroup` (LiteLLM's get_available_deployment). */
   async getAvailableDeployment(modelGroup: string): Promise<{ id: string; modelGroup: string; model: string }> {
-    const d = await this.pick(modelGroup, 0, false);
+    const d = await this.dispatcher.pick(modelGroup, 0, false);
     return { id: d.id, modelGroup: d.modelGroup, model: d.params.model };
   }
 
@@ -235,7 +184,7 @@ export class Router extends EventEmitter<RouterEvents> {
     let modelGroup = call.modelGroup;
     if (missing.length > 0) {
       const texts = missing.map((i) => inputs[i]!);
-      const { value, deployment } = await this.execute(call, estimateTokens(texts.join(' ')), (d, target) =>
+      const { value, deployment } = await this.dispatcher.execute(call, estimateTokens(texts.join(' ')), (d, target) =>
         d.provider.embedding({ ...this.paramsFor(d, call), input: single ? texts[0] : texts }, target),
       (v) => v.usage?.total_tokens);
       deploymentId = deployment.id;
@@ -279,7 +228,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const fileName = request.fileName ?? (typeof (file as File).name === 'string' && (file as File).name ? (file as File).name : 'audio.mp3');
     const keyed: PreparedCall = { ...call, keyParams: { ...call.keyParams, file: audioIdentity(bytes) } };
     const compute = async (): Promise<Stored<PlainTranscription>> => {
-      const { value, deployment } = await this.execute(call, 0, (d, target) =>
+      const { value, deployment } = await this.dispatcher.execute(call, 0, (d, target) =>
         d.provider.transcription({ file: blob, fileName, params: this.paramsFor(d, call) }, target),
       );
       return { response: value, deploymentId: deployment.id, modelGroup: deployment.modelGroup };
@@ -296,7 +245,7 @@ export class Router extends EventEmitter<RouterEvents> {
     mock: (text: string, providerModel: string) => T,
     real: (deployment: Deployment, target: ProviderTarget) => Promise<T>,
   ): Promise<Stored<T>> {
-    const { value, deployment } = await this.execute(
+    const { value, deployment } = await this.dispatcher.execute(
       call,
       estimateTokens(promptText),
       (d, target) => {
@@ -367,7 +316,7 @@ export class Router extends EventEmitter<RouterEvents> {
       }
     }
     const promptText = JSON.stringify(request.messages);
-    const { value: opened, deployment, release, touch } = await this.execute(
+    const { value: opened, deployment, release, touch } = await this.dispatcher.execute(
       call,
       estimateTokens(promptText),
       async (d, target) => {
@@ -396,14 +345,14 @@ export class Router extends EventEmitter<RouterEvents> {
         }
         complete = true;
       } catch (err) {
-        await router.noteFailure(deployment, err as Error, 'completion', performance.now() - started);
+        await router.dispatcher.noteFailure(deployment, err as Error, 'completion', performance.now() - started);
         throw err;
       } finally {
         release?.();
         if (!complete) await opened.iterator.return?.().catch(() => {});
       }
       const response = withEstimatedUsage(assembleChunks(chunks), promptText);
-      router.recordUsage(deployment, response.usage!.total_tokens);
+      router.dispatcher.recordUsage(deployment, response.usage!.total_tokens);
       router.succeeded(call, deployment.modelGroup, deployment.id, false, performance.now() - started, response.usage);
       // Stored before the iteration ends, so the next call sees it; under the group that answered.
       if (cache && control!.write && isCompleteChat(response)) {
@@ -460,221 +409,12 @@ export class Router extends EventEmitter<RouterEvents> {
     };
   }
 
-  private async allCoolingDown(modelGroup: string): Promise<boolean> {
-    const ids = this.groupIds.get(modelGroup)!;
-    return (await this.state.coolingDown(ids, Date.now())).size === ids.length;
-  }
-
   /** The success event, for misses and hits alike; built only when someone listens (it is on the hit path). */
   private succeeded(call: PreparedCall, modelGroup: string, deploymentId: string | undefined, cacheHit: boolean, latencyMs: number, usage: Usage | undefined): void {
     if (this.listenerCount('success') === 0) return;
     this.emit('success', { modelGroup, deploymentId, cacheHit, latencyMs, usage, callType: call.callType });
   }
 
-  /** With `reserve`, the pick counts as in flight at once, so concurrent picks see each other (least-busy). */
-  private async pick(modelGroup: string, expectedTokens: number, reserve: boolean): Promise<Deployment> {
-    const deployments = this.groups.get(modelGroup);
-    if (!deployments) throw invalidRequest(`model: "${modelGroup}" is not a model group of this router`);
-    const ids = this.groupIds.get(modelGroup)!;
-    const now = Date.now();
-    // An in-process state answers synchronously: then nothing yields between reading usage and
-    // reserving the pick below, so concurrent calls see each other's picks.
-    const coolingResult = this.state.coolingDown(ids, now);
-    const cooling = isThenable(coolingResult) ? await coolingResult : coolingResult;
-    const candidates = cooling.size === 0 ? deployments : deployments.filter((d) => !cooling.has(d.id));
-    if (candidates.length === 0) {
-      throw new RateLimitError(`no deployment of "${modelGroup}" is available: all are cooling down`, {
-        status: 429, provider: 'router', model: modelGroup, retryAfter: this.cooldownMs / 1000,
-      });
-    }
-    const usageResult = this.strategyName === 'usage-based-routing' ? this.state.usage(ids, Math.floor(now / 60_000)) : undefined;
-    const usage = isThenable(usageResult) ? await usageResult : usageResult;
-    const picked = this.strategy(candidates, { inFlight: this.inFlight, latency: this.latency, usage, expectedTokens, random: Math.random });
-    if (reserve) {
-      this.inFlight.set(picked.id, (this.inFlight.get(picked.id) ?? 0) + 1);
-      // Counted now, not when the answer arrives, so that concurrent calls cannot all slip under an rpm limit.
-      this.addUsage(picked, { requests: 1, tokens: 0 });
-    }
-    return picked;
-  }
-
-  /**
-   * Runs `attempt` on deployments of the call's group: retries (408, 429, 5xx, connection errors) with
-   * backoff that honours `Retry-After`, then the fallback groups, cooling down deployments that fail too often.
-   */
-  private async execute<T>(
-    call: PreparedCall,
-    expectedTokens: number,
-    attempt: (deployment: Deployment, target: ProviderTarget) => Promise<T>,
-    tokensOf?: (value: T) => number | undefined,
-    options: { keepSlot?: boolean } = {},
-  ): Promise<{ value: T; deployment: Deployment } & Claim> {
-    const request = call.request;
-    const signal = request.signal as AbortSignal | undefined;
-    const numRetries = request.numRetries === undefined ? this.numRetries : wholeNumber('numRetries', request.numRetries);
-    const order = [call.modelGroup];
-    let lastError: unknown;
-    for (let g = 0; g < order.length; g++) {
-      const group = order[g]!;
-      for (let tries = 0; tries <= numRetries; tries++) {
-        let deployment: Deployment;
-        try {
-          deployment = await this.pick(group, expectedTokens, true);
-        } catch (err) {
-          // Nothing to route to in this group (all cooling down, or at their limits): go to the fallbacks,
-          // keeping the error a provider gave, if one did, as the one to report.
-          lastError ??= err;
-          break;
-        }
-        const attemptStarted = performance.now();
-        try {
-          const outcome = await this.attemptOn(deployment, request, attempt, options.keepSlot === true);
-          const tokens = tokensOf?.(outcome.value);
-          if (tokensOf) this.recordUsage(deployment, tokens ?? expectedTokens);
-          return { ...outcome, deployment };
-        } catch (err) {
-          lastError = err;
-          await this.noteFailure(deployment, err as Error, call.callType, performance.now() - attemptStarted);
-          // The caller gave up: no retry, no fallback.
-          if (signal?.aborted) throw err;
-          if (err instanceof ContextWindowExceededError || !isRetryable(err) || tries === numRetries) break;
-          // A retry needs somewhere to go: once every deployment of the group cools down, fall back now.
-          if (await this.allCoolingDown(group)) break;
-          const delayMs = this.backoffMs(tries, err as ProviderError);
-          this.emit('retry', { modelGroup: group, deploymentId: deployment.id, attempt: tries + 1, delayMs, error: err as Error });
-          await new Promise((resolve) => setTimeout(resolve, delayMs));
-        }
-      }
-      if (g === 0) order.push(...this.fallbacksFor(group, lastError).filter((name) => !order.includes(name)));
-      const next = order[g + 1];
-      if (next) this.emit('fallback', { from: group, to: next, error: lastError as Error });
-    }
-    throw lastError;
-  }
-
-  /**
-   * One attempt on one deployment, within its slot and its timeout. A stream keeps both past the first
-   * chunk: `touch` restarts the timeout after each chunk, so it bounds the gap between chunks, and
-   * `release` ends the claim. A stream nobody reads is aborted and released when the timeout runs out.
-   */
-  private async attemptOn<T>(
-    deployment: Deployment,
-    request: Record<string, unknown>,
-    attempt: (deployment: Deployment, target: ProviderTarget) => Promise<T>,
-    keepSlot: boolean,
-  ): Promise<{ value: T } & Claim> {
-    const releaseSlot = await takeSlot(deployment);
-    const timeoutSeconds = Math.min(
-      typeof request.timeout === 'number' ? request.timeout : Infinity,
-      deployment.params.timeout ?? Infinity,
-      this.timeoutSeconds,
-    );
-    const timeoutMs = Math.round(timeoutSeconds * 1000);
-    const controller = new AbortController();
-    const userSignal = request.signal instanceof AbortSignal ? request.signal : undefined;
-    const onUserAbort = () => controller.abort(userSignal!.reason);
-    if (userSignal?.aborted) onUserAbort();
-    userSignal?.addEventListener('abort', onUserAbort, { once: true });
-    let finished = false;
-    // Ends the call's claim on the deployment: its in-flight count (taken by `pick`), slot and timer.
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      userSignal?.removeEventListener('abort', onUserAbort);
-      this.inFlight.set(deployment.id, (this.inFlight.get(deployment.id) ?? 1) - 1);
-      releaseSlot();
-    };
-    let ok = false;
-    const onTimeout = () => {
-      controller.abort(new DOMException(`no answer within ${timeoutSeconds} s`, 'TimeoutError'));
-      if (ok) finish(); // a stream past its first chunk that nobody reads any more
-    };
-    let timer = setTimeout(onTimeout, timeoutMs);
-    const touch = () => {
-      clearTimeout(timer);
-      timer = setTimeout(onTimeout, timeoutMs);
-    };
-    const target: ProviderTarget = {
-      model: deployment.providerModel,
-      apiKey: deployment.params.apiKey,
-      apiBase: deployment.params.apiBase,
-      apiVersion: deployment.params.apiVersion,
-      headers: headersOf(deployment.params, request),
-      signal: controller.signal,
-    };
-    const started = performance.now();
-    try {
-      const value = await attempt(deployment, target);
-      ok = true;
-      this.latency.record(deployment.id, performance.now() - started);
-      return keepSlot ? { value, release: finish, touch } : { value, release: undefined, touch: undefined };
-    } catch (err) {
-      this.latency.recordFailure(deployment.id, performance.now() - started);
-      throw err;
-    } finally {
-      if (!ok || !keepSlot) finish();
-    }
-  }
-
-  /** Tokens an answer used, for usage-based routing (its request was counted when it was picked). */
-  private recordUsage(deployment: Deployment, tokens: number): void {
-    this.addUsage(deployment, { requests: 0, tokens });
-  }
-
-  private addUsage(deployment: Deployment, usage: MinuteUsage): void {
-    void Promise.resolve(this.state.addUsage(deployment.id, Math.floor(Date.now() / 60_000), usage)).catch((err: unknown) => this.emit('error', err as Error));
-  }
-
-  private async noteFailure(deployment: Deployment, error: Error, callType: string, latencyMs: number): Promise<void> {
-    this.emit('failure', { modelGroup: deployment.modelGroup, deploymentId: deployment.id, error, latencyMs, callType });
-    // A group's only deployment is never cooled down: there would be nothing left to route to (as LiteLLM).
-    if (!countsTowardCooldown(error) || this.groups.get(deployment.modelGroup)!.length === 1) return;
-    try {
-      const now = Date.now();
-      const failures = await this.state.recordFailure(deployment.id, now, FAILURE_WINDOW_MS);
-      if (failures > this.allowedFails && this.cooldownMs > 0) {
-        const until = now + this.cooldownMs;
-        await this.state.startCooldown(deployment.id, until);
-        this.emit('cooldown', { modelGroup: deployment.modelGroup, deploymentId: deployment.id, until, failures, error });
-      }
-    } catch (err) {
-      this.emit('error', err as Error);
-    }
-  }
-
-  private backoffMs(tries: number, error: ProviderError | undefined): number {
-    const fromProvider = error?.retryAfter;
-    // A provider's Retry-After wins, capped so that one answer cannot park a call for long.
-    if (fromProvider !== undefined) return Math.min(fromProvider, 60) * 1000;
-    return this.retryAfterSeconds * 1000 * 2 ** tries;
-  }
-
-  private fallbacksFor(group: string, error: unknown): string[] {
-    // Without a context-window fallback for the group, the ordinary fallbacks apply (as LiteLLM).
-    const contextWindow = error instanceof ContextWindowExceededError ? (this.contextWindowFallbacks.get(group) ?? this.contextWindowFallbacks.get('*')) : undefined;
-    if (contextWindow) return [...contextWindow];
-    // Another group cannot fix a bad request (other than one too long for this group's context window).
-    if (error instanceof BadRequestError && !(error instanceof ContextWindowExceededError)) return [];
-    return [...(this.fallbacks.get(group) ?? this.fallbacks.get('*') ?? [])];
-  }
-
-  private fallbackMap(option: string, list: RouterOptions['fallbacks']): Map<string, string[]> {
-    const map = new Map<string, string[]>();
-    if (list === undefined) return map;
-    if (!Array.isArray(list)) throw new RouterConfigError(option, 'must be an array like [{ "gpt-4": ["gpt-3.5"] }]');
-    list.forEach((entry, i) => {
-      if (typeof entry !== 'object' || entry === null) throw new RouterConfigError(`${option}[${i}]`, 'must be an object of group → fallback groups');
-      for (const [from, to] of Object.entries(entry)) {
-        if (from !== '*' && !this.groups.has(from)) throw new RouterConfigError(`${option}[${i}]`, `"${from}" is not a model group`);
-        if (!Array.isArray(to) || to.some((name) => typeof name !== 'string' || !this.groups.has(name))) {
-          throw new RouterConfigError(`${option}[${i}].${from}`, `must list model groups of this router, got ${JSON.stringify(to)}`);
-        }
-        map.set(from, to);
-      }
-    });
-    return map;
-  }
 }
 
 async function* replay(chunks: readonly ChatCompletionChunk[]): AsyncGenerator<ChatCompletionChunk> {
@@ -686,26 +426,6 @@ function makeStream(source: AsyncIterable<ChatCompletionChunk>, hidden: HiddenPa
   return withHiddenParams(stream, hidden) as CompletionStream;
 }
 
-/** A request llmcache refuses before any call: a 400, like the provider would answer. */
-function invalidRequest(message: string): BadRequestError {
-  return new BadRequestError(message, { status: 400, provider: 'llmcache' });
-}
-
 function mockResponseFor(deployment: Deployment, request: Record<string, unknown>): string | undefined {
   return (request.mockResponse ?? deployment.params.mockResponse) as string | undefined;
-}
-
-function wholeNumber(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new RouterConfigError(option, `must be a whole number, 0 or more, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function positive(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RouterConfigError(option, `must be a positive number of seconds, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function nonNegative(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new RouterConfigError(option, `must be a number, 0 or more, got ${JSON.stringify(value)}`);
-  return value;
 }

@@ -212,3 +212,14 @@ export interface RouterOptions {
   /** Where usage and cooldown state lives; the in-process default suits one instance. */
   state?: import('./state').RouterState;
 }
+
+/** Events a Router emits. */
+export interface RouterEvents {
+  success: (event: { modelGroup: string; deploymentId: string | undefined; cacheHit: boolean; latencyMs: number; usage: Usage | undefined; callType: string }) => void;
+  failure: (event: { modelGroup: string; deploymentId: string; error: Error; latencyMs: number; callType: string }) => void;
+  retry: (event: { modelGroup: string; deploymentId: string | undefined; attempt: number; delayMs: number; error: Error }) => void;
+  fallback: (event: { from: string; to: string; error: Error }) => void;
+  cooldown: (event: { modelGroup: string; deploymentId: string; until: number; failures: number; error: Error }) => void;
+  error: (error: Error) => void;
+}
+
