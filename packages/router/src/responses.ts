@@ -1,5 +1,5 @@
 import type { PlainChatCompletion, PlainTextCompletion } from './providers';
-import type { HiddenParams } from './types';
+import type { HiddenParams, Usage } from './types';
 
 /** Adds `_hiddenParams` without making it enumerable, so `JSON.stringify` gives the plain OpenAI object. */
 export function withHiddenParams<T extends object>(value: T, hidden: HiddenParams): T & { readonly _hiddenParams: HiddenParams } {
@@ -9,29 +9,31 @@ export function withHiddenParams<T extends object>(value: T, hidden: HiddenParam
 
 /** A mock answer built locally, shaped like the provider's. */
 export function mockCompletion(text: string, model: string, promptText: string): PlainChatCompletion {
-  const completion = estimateTokens(text);
-  const prompt = estimateTokens(promptText);
   return {
     id: `chatcmpl-mock-${Date.now().toString(36)}`,
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model,
     choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
-    usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+    usage: estimatedUsage(promptText, text),
   };
 }
 
 export function mockTextCompletion(text: string, model: string, prompt: string): PlainTextCompletion {
-  const completion = estimateTokens(text);
-  const promptTokens = estimateTokens(prompt);
   return {
     id: `cmpl-mock-${Date.now().toString(36)}`,
     object: 'text_completion',
     created: Math.floor(Date.now() / 1000),
     model,
     choices: [{ text, index: 0, logprobs: null, finish_reason: 'stop' }],
-    usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion },
+    usage: estimatedUsage(prompt, text),
   };
+}
+
+function estimatedUsage(promptText: string, completionText: string): Usage {
+  const prompt = estimateTokens(promptText);
+  const completion = estimateTokens(completionText);
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
 /** Rough token count (4 characters a token) where the provider reports none. */
@@ -89,7 +91,5 @@ export function isStoredEmbedding(value: unknown): boolean {
 export function withEstimatedUsage(response: PlainChatCompletion, promptText: string): PlainChatCompletion {
   if (response.usage) return response;
   const text = response.choices.map((c) => (c.message.content ?? '') + (c.message.tool_calls ?? []).map((t) => t.function.arguments).join('')).join('');
-  const prompt = estimateTokens(promptText);
-  const completion = estimateTokens(text);
-  return { ...response, usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion } };
+  return { ...response, usage: estimatedUsage(promptText, text) };
 }
