@@ -120,7 +120,10 @@ export class Dispatcher {
   ): Promise<{ value: T; deployment: Deployment } & Claim> {
     const request = call.request;
     const signal = request.signal as AbortSignal | undefined;
-    const numRetries = request.numRetries === undefined ? this.numRetries : wholeNumber('numRetries', request.numRetries);
+    const numRetries = request.numRetries ?? this.numRetries;
+    if (typeof numRetries !== 'number' || !Number.isInteger(numRetries) || numRetries < 0) {
+      throw invalidRequest(`numRetries: must be a whole number, 0 or more, got ${JSON.stringify(numRetries)}`);
+    }
     const order = [call.modelGroup];
     let lastError: unknown;
     for (let g = 0; g < order.length; g++) {

@@ -285,8 +285,8 @@ export class Router extends EventEmitter<RouterEvents> {
         isStorable: (s) => checks.isComplete(s.response) && this.identityOf(s.modelGroup) === call.identity,
       });
       source = result.source;
-      // Waiters share one object; each caller gets its own copy.
-      stored = source === 'shared' ? structuredClone(result.value) : result.value;
+      // A computed value is shared by the leader and every waiter: each caller gets its own copy.
+      stored = source === 'cache' ? result.value : structuredClone(result.value);
       const answeredBy = this.identityOf(stored.modelGroup);
       if (source === 'computed' && answeredBy !== call.identity && control.write && checks.isComplete(stored.response)) {
         await cache.set(this.keyFor(call, answeredBy, control.namespace), stored, { ttlMs: control.ttlMs });
