@@ -223,9 +223,10 @@ const KNOWN_PARAMS: Record<string, ParamSpec> = {
   api_key: { name: 'apiKey', check: anyString },
   api_base: { name: 'apiBase', check: nonEmptyString },
   api_version: { name: 'apiVersion', check: nonEmptyString },
-  rpm: { name: 'rpm', check: nonNegativeNumber },
-  tpm: { name: 'tpm', check: nonNegativeNumber },
-  weight: { name: 'weight', check: nonNegativeNumber },
+  // Positive, as the Router requires: a zero limit is refused here, naming the YAML path.
+  rpm: { name: 'rpm', check: positiveNumber },
+  tpm: { name: 'tpm', check: positiveNumber },
+  weight: { name: 'weight', check: positiveNumber },
   timeout: { name: 'timeout', check: positiveNumber },
   max_parallel_requests: { name: 'maxParallelRequests', check: positiveInteger },
   mock_response: { name: 'mockResponse', check: anyString },
@@ -272,7 +273,7 @@ function translateDeployment(ctx: Context, path: string, entry: unknown): ModelL
       if (info) out.info = info;
     } else if ((key === 'rpm' || key === 'tpm') && raw !== null && raw !== undefined) {
       // LiteLLM also reads rpm/tpm at the deployment's top level; litellm_params wins.
-      const n = nonNegativeNumber(keyPath, resolveEnv(ctx, keyPath, raw));
+      const n = positiveNumber(keyPath, resolveEnv(ctx, keyPath, raw));
       if (params[key] === undefined) params[key] = n;
     } else ignore(ctx, keyPath, raw);
   }

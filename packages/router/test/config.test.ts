@@ -463,6 +463,8 @@ model_list:
       ['an empty model', 'model_list:\n  - { model_name: m, litellm_params: { model: "" } }', 'model_list[0].litellm_params.model'],
       ['a non-numeric rpm', minimal('      rpm: fast\n'), 'model_list[0].litellm_params.rpm'],
       ['a negative tpm', minimal('      tpm: -1\n'), 'model_list[0].litellm_params.tpm'],
+      ['a zero rpm', minimal('      rpm: 0\n'), 'model_list[0].litellm_params.rpm'],
+      ['a zero weight', minimal('      weight: 0\n'), 'model_list[0].litellm_params.weight'],
       ['a zero timeout', minimal('      timeout: 0\n'), 'model_list[0].litellm_params.timeout'],
       ['a fractional max_parallel_requests', minimal('      max_parallel_requests: 1.5\n'), 'model_list[0].litellm_params.max_parallel_requests'],
       ['a numeric api_base', minimal('      api_base: 5\n'), 'model_list[0].litellm_params.api_base'],
