@@ -4,12 +4,13 @@
  * (so `undefined` in arrays is `null`, non-finite numbers are `null`, `toJSON` is honoured).
  */
 export function canonicalJson(value: unknown): string {
-  const out = write(value);
+  const out = write(value, []);
   if (out === undefined) throw new TypeError('canonicalJson: value has no JSON form');
   return out;
 }
 
-function write(value: unknown): string | undefined {
+/** `ancestors`: the objects being written around `value`, so a cycle is a TypeError rather than a stack overflow. */
+function write(value: unknown, ancestors: object[]): string | undefined {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
@@ -25,25 +26,31 @@ function write(value: unknown): string | undefined {
       return undefined; // undefined, functions, symbols: dropped like JSON.stringify does
   }
   const withToJson = value as { toJSON?: () => unknown };
-  if (typeof withToJson.toJSON === 'function') return write(withToJson.toJSON());
+  if (typeof withToJson.toJSON === 'function') return write(withToJson.toJSON(), ancestors);
+  if (ancestors.includes(value as object)) throw new TypeError('canonicalJson: value is circular');
+  ancestors.push(value as object);
+  let s: string;
   if (Array.isArray(value)) {
-    let s = '[';
+    s = '[';
     for (let i = 0; i < value.length; i++) {
       if (i > 0) s += ',';
-      s += write(value[i]) ?? 'null';
+      s += write(value[i], ancestors) ?? 'null';
     }
-    return s + ']';
+    s += ']';
+  } else {
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record).sort();
+    s = '{';
+    let first = true;
+    for (const k of keys) {
+      const v = write(record[k], ancestors);
+      if (v === undefined) continue;
+      if (!first) s += ',';
+      first = false;
+      s += JSON.stringify(k) + ':' + v;
+    }
+    s += '}';
   }
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
-  let s = '{';
-  let first = true;
-  for (const k of keys) {
-    const v = write(record[k]);
-    if (v === undefined) continue;
-    if (!first) s += ',';
-    first = false;
-    s += JSON.stringify(k) + ':' + v;
-  }
-  return s + '}';
+  ancestors.pop();
+  return s;
 }
