@@ -7,6 +7,7 @@ import { CacheBackendError } from './errors';
 import { createBackendForType } from './load-backend';
 import { CacheMode, validateCacheOptions, type CacheOptions } from './options';
 import { SingleFlight, type DistributedLock } from './single-flight';
+import { sleep } from './sleep';
 
 /** A value read back from the cache. */
 export interface CacheHit<T> {
@@ -38,6 +39,11 @@ export interface WrapOptions<T> {
    * never another's. @default the cache key
    */
   flightKey?: string;
+  /**
+   * The caller's abort signal: when it fires, this caller stops waiting at once. A shared computation is
+   * aborted (through the signal `compute` receives) only once every caller waiting on it has left.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** How a read judges what it finds. */
@@ -73,6 +79,9 @@ export interface CacheStats {
 /** What a backend operation yields when it threw or timed out (already reported). */
 const FAILED = Symbol('failed');
 
+/** The signal of a computation nobody can abort. */
+const NEVER_ABORTED = new AbortController().signal;
+
 /**
  * The cache a router (or anything else) reads and writes through. It owns every rule that must hold
  * whatever the store: entry encoding, expiry and `s-maxage`, timeouts, and turning backend failures
@@ -90,6 +99,7 @@ export class Cache extends EventEmitter<CacheEvents> {
   private readonly lockWaitMs: number;
   private readonly flights = new SingleFlight();
   private readonly counters = { hits: 0, misses: 0, writes: 0, errors: 0 };
+  private closed = false;
 
   constructor(options?: CacheOptions) {
     super();
@@ -185,36 +195,38 @@ export class Cache extends EventEmitter<CacheEvents> {
    * key share one `compute` (and, with a `lock`, so do other processes). A failure reaches every waiter
    * and is not stored; a value is stored only when the control allows and `isStorable` agrees.
    */
-  async wrap<T>(key: string, compute: () => Promise<T>, options: WrapOptions<T>): Promise<WrapResult<T>> {
-    const { control } = options;
+  async wrap<T>(key: string, compute: (signal: AbortSignal) => Promise<T>, options: WrapOptions<T>): Promise<WrapResult<T>> {
+    const { control, signal } = options;
     const isStorable = options.isStorable ?? (() => true);
     if (!control.read) {
-      const value = await compute();
+      const value = await compute(signal ?? NEVER_ABORTED);
       if (control.write && isStorable(value)) await this.set(key, value, { ttlMs: control.ttlMs });
       return { value, source: 'computed' };
     }
     const read = { maxAgeMs: control.maxAgeMs, validate: options.validate };
     const hit = await this.get<T>(key, read);
     if (hit) return { value: hit.value, source: 'cache' };
-    const flight = this.flights.run(options.flightKey ?? key, () => this.computeMiss(key, compute, control, read, isStorable));
+    signal?.throwIfAborted();
+    const flight = this.flights.run(options.flightKey ?? key, (shared) => this.computeMiss(key, compute, control, read, isStorable, shared), signal);
     const result = await flight.promise;
     return flight.leader ? result : { value: result.value, source: 'shared' };
   }
 
   private async computeMiss<T>(
     key: string,
-    compute: () => Promise<T>,
+    compute: (signal: AbortSignal) => Promise<T>,
     control: ResolvedControl,
     read: ReadOptions,
     isStorable: (value: T) => boolean,
+    signal: AbortSignal,
   ): Promise<WrapResult<T>> {
     const release = await this.acquireLock(key);
     if (release === null) {
-      const winner = await this.waitForWinner<T>(key, read);
+      const winner = await this.waitForWinner<T>(key, read, signal);
       if (winner) return { value: winner.value, source: 'cache' };
     }
     try {
-      const value = await compute();
+      const value = await compute(signal);
       if (control.write && isStorable(value)) await this.set(key, value, { ttlMs: control.ttlMs });
       return { value, source: 'computed' };
     } finally {
@@ -233,10 +245,10 @@ export class Cache extends EventEmitter<CacheEvents> {
     }
   }
 
-  private async waitForWinner<T>(key: string, read: ReadOptions): Promise<CacheHit<T> | undefined> {
+  private async waitForWinner<T>(key: string, read: ReadOptions, signal: AbortSignal): Promise<CacheHit<T> | undefined> {
     const deadline = Date.now() + this.lockWaitMs;
-    for (let delay = 10; Date.now() < deadline; delay = Math.min(delay * 2, 250)) {
-      await new Promise((resolve) => setTimeout(resolve, delay));
+    for (let delay = 10; Date.now() < deadline && !this.closed; delay = Math.min(delay * 2, 250)) {
+      await sleep(delay, signal);
       const hit = await this.get<T>(key, read);
       if (hit) return hit;
     }
@@ -248,8 +260,9 @@ export class Cache extends EventEmitter<CacheEvents> {
     return { hits, misses, writes, errors, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses) };
   }
 
-  /** Closes the backend; errors are reported, not thrown. */
+  /** Closes the backend; errors are reported, not thrown. Calls still waiting for another process's value stop waiting. */
   async close(): Promise<void> {
+    this.closed = true;
     if (this.backend.close) await this.call('close', undefined, () => this.backend.close!());
   }
 
