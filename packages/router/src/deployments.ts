@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '@llmcache/core';
 import PQueue from 'p-queue';
+import { headersOf } from './call-settings';
 import { RouterConfigError } from './errors';
 import { resolveProvider, PROVIDER_NAMES, type Provider } from './providers';
 import type { DeploymentParams, ModelListEntry } from './types';
@@ -17,6 +18,8 @@ export interface Deployment {
   weight: number | undefined;
   /** Caps calls in flight when `maxParallelRequests` is set. */
   queue: PQueue | undefined;
+  /** HTTP headers of every call: `extra_headers`/`headers` and `organization` of the params. */
+  headers: Readonly<Record<string, string>>;
 }
 
 export interface ModelGroups {
@@ -40,6 +43,7 @@ const PARAM_CHECKS: Partial<Record<keyof DeploymentParams, (v: unknown) => boole
   tpm: (v) => typeof v === 'number' && v > 0,
   weight: (v) => typeof v === 'number' && v > 0,
   timeout: (v) => typeof v === 'number' && v > 0,
+  streamTimeout: (v) => typeof v === 'number' && v > 0,
   maxParallelRequests: (v) => typeof v === 'number' && Number.isInteger(v) && v > 0,
   apiKey: (v) => typeof v === 'string',
   apiBase: (v) => typeof v === 'string' && /^https?:\/\//.test(v),
@@ -80,6 +84,7 @@ export function buildModelGroups(modelList: unknown, cachingGroups: unknown): Mo
       providerModel: resolved.model,
       weight: entry.params.weight ?? entry.params.rpm ?? entry.params.tpm,
       queue: entry.params.maxParallelRequests ? new PQueue({ concurrency: entry.params.maxParallelRequests }) : undefined,
+      headers: headersOf(entry.params, (field, detail) => new RouterConfigError(`${at}.params.${field}`, detail)),
     };
     const group = groups.get(entry.modelName) ?? [];
     group.push(deployment);
@@ -109,11 +114,14 @@ export function buildModelGroups(modelList: unknown, cachingGroups: unknown): Mo
   return { groups, cacheIdentity };
 }
 
-/** Holds a slot of the deployment's `maxParallelRequests` until the returned function is called. */
-export async function takeSlot(deployment: Deployment): Promise<() => void> {
+/**
+ * Holds a slot of the deployment's `maxParallelRequests` until the returned function is called. An abort
+ * while waiting leaves the queue at once (rejecting with the signal's reason); one while holding frees the slot.
+ */
+export function takeSlot(deployment: Deployment, signal: AbortSignal): Promise<() => void> {
   const queue = deployment.queue;
-  if (!queue) return () => {};
-  return new Promise((resolve) => {
-    void queue.add(() => new Promise<void>((release) => resolve(release)));
+  if (!queue) return Promise.resolve(() => {});
+  return new Promise((resolve, reject) => {
+    queue.add(() => new Promise<void>((release) => resolve(release)), { signal }).catch(reject);
   });
 }

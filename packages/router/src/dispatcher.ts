@@ -1,4 +1,4 @@
-import { isThenable } from '@llmcache/core';
+import { isThenable, sleep } from '@llmcache/core';
 import type { EventEmitter } from 'eventemitter3';
 import { takeSlot, type Deployment } from './deployments';
 import {
@@ -10,9 +10,10 @@ import {
   ProviderError,
   RateLimitError,
   RouterConfigError,
+  TimeoutError,
 } from './errors';
+import type { CallSettings } from './call-settings';
 import type { ProviderTarget } from './providers';
-import { headersOf } from './request';
 import { MemoryRouterState, type MinuteUsage, type RouterState } from './state';
 import { LatencyTracker, STRATEGIES, type Strategy } from './strategies';
 import type { RouterEvents, RouterOptions } from './types';
@@ -26,13 +27,22 @@ interface Claim {
   release: (() => void) | undefined;
   /** Restarts the timeout; called for each chunk. */
   touch: (() => void) | undefined;
+  /** Whether the timeout has run out (the claim was then released). */
+  expired: (() => boolean) | undefined;
 }
 
 /** What the dispatcher needs of a call. */
 export interface DispatchCall {
   modelGroup: string;
   callType: string;
-  request: Record<string, unknown>;
+  settings: CallSettings;
+}
+
+export interface ExecuteOptions {
+  /** A stream: its slot is kept past the first chunk, and its timeout is the stream timeout. */
+  stream?: boolean;
+  /** What aborts the work: a shared flight's signal, else the call's own. @default the call's signal */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -54,6 +64,12 @@ export class Dispatcher {
   private readonly contextWindowFallbacks: ReadonlyMap<string, readonly string[]>;
   private readonly inFlight = new Map<string, number>();
   private readonly latency = new LatencyTracker();
+  /** Failures the caller brought on (its abort, its shorter timeout, a full local queue): never a deployment's fault. */
+  private readonly callersFault = new WeakSet<object>();
+  /** Aborts every attempt, slot wait and retry sleep when the router closes. */
+  private readonly closing = new AbortController();
+  /** Ends every claim held now, so that close() can release them. */
+  private readonly claims = new Set<() => void>();
 
   constructor(
     private readonly groups: ReadonlyMap<string, readonly Deployment[]>,
@@ -110,25 +126,27 @@ export class Dispatcher {
   /**
    * Runs `attempt` on deployments of the call's group: retries (408, 429, 5xx, connection errors) with
    * backoff that honours `Retry-After`, then the fallback groups, cooling down deployments that fail too often.
+   * The request's own `timeout` bounds the whole call: no retry or fallback starts after it has run out.
    */
   async execute<T>(
     call: DispatchCall,
     expectedTokens: number,
     attempt: (deployment: Deployment, target: ProviderTarget) => Promise<T>,
     tokensOf?: (value: T) => number | undefined,
-    options: { keepSlot?: boolean } = {},
+    options: ExecuteOptions = {},
   ): Promise<{ value: T; deployment: Deployment } & Claim> {
-    const request = call.request;
-    const signal = request.signal as AbortSignal | undefined;
-    const numRetries = request.numRetries ?? this.numRetries;
-    if (typeof numRetries !== 'number' || !Number.isInteger(numRetries) || numRetries < 0) {
-      throw invalidRequest(`numRetries: must be a whole number, 0 or more, got ${JSON.stringify(numRetries)}`);
-    }
+    const { settings } = call;
+    const own = options.signal ?? settings.signal;
+    const signal = own ? AbortSignal.any([this.closing.signal, own]) : this.closing.signal;
+    const numRetries = settings.numRetries ?? this.numRetries;
+    const deadline = settings.timeoutMs === undefined ? Infinity : Date.now() + settings.timeoutMs;
     const order = [call.modelGroup];
     let lastError: unknown;
     for (let g = 0; g < order.length; g++) {
       const group = order[g]!;
       for (let tries = 0; tries <= numRetries; tries++) {
+        signal.throwIfAborted();
+        if (Date.now() >= deadline) throw lastError ?? this.outOfTime(call, settings.timeoutMs!);
         let deployment: Deployment;
         try {
           deployment = await this.pick(group, expectedTokens, true);
@@ -140,21 +158,23 @@ export class Dispatcher {
         }
         const attemptStarted = performance.now();
         try {
-          const outcome = await this.attemptOn(deployment, request, attempt, options.keepSlot === true);
+          const outcome = await this.attemptOn(deployment, settings, attempt, { stream: options.stream === true, signal, deadline });
           const tokens = tokensOf?.(outcome.value);
           if (tokensOf) this.recordUsage(deployment, tokens ?? expectedTokens);
           return { ...outcome, deployment };
         } catch (err) {
+          // The caller gave up (or the router closed): no retry, no fallback, and not the deployment's fault.
+          if (signal.aborted) throw signal.reason;
           lastError = err;
           await this.noteFailure(deployment, err as Error, call.callType, performance.now() - attemptStarted);
-          // The caller gave up: no retry, no fallback.
-          if (signal?.aborted) throw err;
           if (err instanceof ContextWindowExceededError || !isRetryable(err) || tries === numRetries) break;
           // A retry needs somewhere to go: once every deployment of the group cools down, fall back now.
           if (await this.allCoolingDown(group)) break;
           const delayMs = this.backoffMs(tries, err as ProviderError);
+          // A wait that would outlast the call's timeout is not worth making: try the fallbacks now.
+          if (Date.now() + delayMs >= deadline) break;
           this.events.emit('retry', { modelGroup: group, deploymentId: deployment.id, attempt: tries + 1, delayMs, error: err as Error });
-          await new Promise((resolve) => setTimeout(resolve, delayMs));
+          await sleep(delayMs, signal);
         }
       }
       if (g === 0) order.push(...this.fallbacksFor(group, lastError).filter((name) => !order.includes(name)));
@@ -165,68 +185,102 @@ export class Dispatcher {
   }
 
   /**
-   * One attempt on one deployment, within its slot and its timeout. A stream keeps both past the first
-   * chunk: `touch` restarts the timeout after each chunk, so it bounds the gap between chunks, and
-   * `release` ends the claim. A stream nobody reads is aborted and released when the timeout runs out.
+   * One attempt on one deployment, within its timeout, which also bounds the wait for a
+   * `maxParallelRequests` slot. A stream keeps its claim past the first chunk: `touch` restarts the
+   * timeout after each chunk, so it bounds the gap between chunks, and `release` ends the claim. A stream
+   * nobody reads is aborted and released when the timeout runs out.
    */
   private async attemptOn<T>(
     deployment: Deployment,
-    request: Record<string, unknown>,
+    settings: CallSettings,
     attempt: (deployment: Deployment, target: ProviderTarget) => Promise<T>,
-    keepSlot: boolean,
+    options: { stream: boolean; signal: AbortSignal; deadline: number },
   ): Promise<{ value: T } & Claim> {
-    const releaseSlot = await takeSlot(deployment);
-    const timeoutSeconds = Math.min(
-      typeof request.timeout === 'number' ? request.timeout : Infinity,
-      deployment.params.timeout ?? Infinity,
-      this.timeoutSeconds,
-    );
-    const timeoutMs = Math.round(timeoutSeconds * 1000);
+    const { stream, signal } = options;
+    const params = deployment.params;
+    const configuredSeconds = Math.min((stream ? (params.streamTimeout ?? params.timeout) : params.timeout) ?? Infinity, this.timeoutSeconds);
+    const configuredMs = configuredSeconds * 1000;
+    const requestedMs = (stream ? (settings.streamTimeoutMs ?? settings.timeoutMs) : settings.timeoutMs) ?? Infinity;
+    const gapMs = Math.min(configuredMs, requestedMs);
+    const timeoutMs = Math.min(gapMs, options.deadline - Date.now());
+    // The caller's own shorter limit running out says nothing about the deployment.
+    const callersLimit = timeoutMs < configuredMs;
     const controller = new AbortController();
-    const userSignal = request.signal instanceof AbortSignal ? request.signal : undefined;
-    const onUserAbort = () => controller.abort(userSignal!.reason);
-    if (userSignal?.aborted) onUserAbort();
-    userSignal?.addEventListener('abort', onUserAbort, { once: true });
+    const onAbort = () => controller.abort(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    let releaseSlot: (() => void) | undefined;
     let finished = false;
     // Ends the call's claim on the deployment: its in-flight count (taken by `pick`), slot and timer.
     const finish = () => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
-      userSignal?.removeEventListener('abort', onUserAbort);
+      signal.removeEventListener('abort', onAbort);
+      this.claims.delete(finish);
       this.inFlight.set(deployment.id, (this.inFlight.get(deployment.id) ?? 1) - 1);
-      releaseSlot();
+      releaseSlot?.();
     };
+    this.claims.add(finish);
     let ok = false;
+    let timedOut = false;
     const onTimeout = () => {
-      controller.abort(new DOMException(`no answer within ${timeoutSeconds} s`, 'TimeoutError'));
+      timedOut = true;
+      controller.abort(new DOMException(`no answer within ${Math.round(timeoutMs) / 1000} s`, 'TimeoutError'));
       if (ok) finish(); // a stream past its first chunk that nobody reads any more
     };
     let timer = setTimeout(onTimeout, timeoutMs);
     const touch = () => {
+      if (finished) return;
       clearTimeout(timer);
-      timer = setTimeout(onTimeout, timeoutMs);
-    };
-    const target: ProviderTarget = {
-      model: deployment.providerModel,
-      apiKey: deployment.params.apiKey,
-      apiBase: deployment.params.apiBase,
-      apiVersion: deployment.params.apiVersion,
-      headers: headersOf(deployment.params, request),
-      signal: controller.signal,
+      timer = setTimeout(onTimeout, gapMs);
     };
     const started = performance.now();
     try {
+      releaseSlot = await this.takeSlot(deployment, controller.signal, timeoutMs);
+      const target: ProviderTarget = {
+        model: deployment.providerModel,
+        apiKey: params.apiKey,
+        apiBase: params.apiBase,
+        apiVersion: params.apiVersion,
+        headers: { ...deployment.headers, ...settings.headers },
+        signal: controller.signal,
+      };
       const value = await attempt(deployment, target);
       ok = true;
       this.latency.record(deployment.id, performance.now() - started);
-      return keepSlot ? { value, release: finish, touch } : { value, release: undefined, touch: undefined };
+      return stream ? { value, release: finish, touch, expired: () => timedOut } : { value, release: undefined, touch: undefined, expired: undefined };
     } catch (err) {
-      this.latency.recordFailure(deployment.id, performance.now() - started);
+      if (signal.aborted || (callersLimit && err instanceof TimeoutError)) this.callersFault.add(err as object);
+      if (!this.callersFault.has(err as object)) this.latency.recordFailure(deployment.id, performance.now() - started);
       throw err;
     } finally {
-      if (!ok || !keepSlot) finish();
+      if (!ok || !stream) finish();
     }
+  }
+
+  /** A slot of the deployment's `maxParallelRequests`; waiting for one past the timeout is a 408 of our own, not the deployment's. */
+  private async takeSlot(deployment: Deployment, signal: AbortSignal, timeoutMs: number): Promise<() => void> {
+    try {
+      return await takeSlot(deployment, signal);
+    } catch (err) {
+      if ((signal.reason as { name?: unknown } | undefined)?.name !== 'TimeoutError') throw err;
+      const error = new TimeoutError(`all ${deployment.params.maxParallelRequests} maxParallelRequests slots stayed busy for ${Math.round(timeoutMs) / 1000} s`, {
+        status: 408, provider: deployment.provider.name, model: deployment.providerModel, cause: err,
+      });
+      this.callersFault.add(error);
+      throw error;
+    }
+  }
+
+  private outOfTime(call: DispatchCall, timeoutMs: number): TimeoutError {
+    return new TimeoutError(`the call's timeout of ${timeoutMs / 1000} s ran out`, { status: 408, provider: 'llmcache', model: call.modelGroup });
+  }
+
+  /** Ends every claim, slot wait and retry sleep; the calls concerned reject. */
+  close(reason: Error): void {
+    this.closing.abort(reason);
+    for (const finish of [...this.claims]) finish();
   }
 
   /** Tokens an answer used, for usage-based routing (its request was counted when it was picked). */
@@ -240,6 +294,7 @@ export class Dispatcher {
 
   async noteFailure(deployment: Deployment, error: Error, callType: string, latencyMs: number): Promise<void> {
     this.events.emit('failure', { modelGroup: deployment.modelGroup, deploymentId: deployment.id, error, latencyMs, callType });
+    if (this.callersFault.has(error)) return;
     // A group's only deployment is never cooled down: there would be nothing left to route to (as LiteLLM).
     if (!countsTowardCooldown(error) || this.groups.get(deployment.modelGroup)!.length === 1) return;
     try {
@@ -259,7 +314,7 @@ export class Dispatcher {
     const fromProvider = error?.retryAfter;
     // A provider's Retry-After wins, capped so that one answer cannot park a call for long.
     if (fromProvider !== undefined) return Math.min(fromProvider, 60) * 1000;
-    return this.retryAfterSeconds * 1000 * 2 ** tries;
+    return Math.min(this.retryAfterSeconds * 2 ** tries, 60) * 1000;
   }
 
   private fallbacksFor(group: string, error: unknown): string[] {

@@ -95,7 +95,7 @@ export function errorForStreamEvent(error: { type?: unknown; code?: unknown; mes
 }
 
 /** A request llmcache refuses before any call: a 400, like the provider would answer. */
-export function invalidRequest(message: string): BadRequestError {
-  return new BadRequestError(message, { status: 400, provider: 'llmcache' });
+export function invalidRequest(message: string, cause?: unknown): BadRequestError {
+  return new BadRequestError(message, { status: 400, provider: 'llmcache', cause });
 }
 

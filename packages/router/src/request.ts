@@ -7,10 +7,7 @@ import type { DeploymentParams } from './types';
 const LLMCACHE_FIELDS = new Set(['mockResponse', 'file', 'fileName']);
 
 /** Deployment params llmcache consumes itself; the rest are provider params for every call to it. */
-const DEPLOYMENT_FIELDS = new Set(['model', 'apiKey', 'apiBase', 'apiVersion', 'rpm', 'tpm', 'weight', 'timeout', 'maxParallelRequests', 'mockResponse']);
-
-/** Fields that travel as HTTP headers, never in the body. */
-const HEADER_FIELDS = ['headers', 'extraHeaders', 'extra_headers'] as const;
+const DEPLOYMENT_FIELDS = new Set(['model', 'apiKey', 'apiBase', 'apiVersion', 'rpm', 'tpm', 'weight', 'timeout', 'streamTimeout', 'maxParallelRequests', 'mockResponse']);
 
 /**
  * The params a provider gets from a request: everything but transport and control fields (the same list
@@ -31,32 +28,18 @@ export function mergeDeploymentParams(deployment: DeploymentParams, params: Prov
   return Object.assign(out, params);
 }
 
-/** HTTP headers from a deployment's and a request's `extra_headers`/`headers` and `organization`; the request's win. */
-export function headersOf(deployment: DeploymentParams, request: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const source of [deployment as Record<string, unknown>, request]) {
-    if (typeof source.organization === 'string') out['openai-organization'] = source.organization;
-    for (const field of HEADER_FIELDS) {
-      const headers = source[field];
-      if (headers && typeof headers === 'object') {
-        for (const [name, value] of Object.entries(headers)) if (value !== undefined && value !== null) out[name.toLowerCase()] = String(value);
-      }
-    }
-  }
-  return out;
-}
-
 /** Request fields that change how a call is made, though not what it answers. */
-const TRANSPORT_FIELDS = ['timeout', 'numRetries', 'apiKey', 'apiBase', 'apiVersion', 'organization', ...HEADER_FIELDS] as const;
-let unshared = 0;
+const TRANSPORT_FIELDS = [
+  'timeout', 'request_timeout', 'stream_timeout', 'streamTimeout', 'numRetries', 'num_retries',
+  'apiKey', 'apiBase', 'apiVersion', 'organization', 'headers', 'extraHeaders', 'extra_headers',
+] as const;
 
 /**
  * Concurrent identical calls share one computation only when they would make it the same way, so one
- * caller's short timeout or wrong key never fails another caller. A call with its own abort signal
- * never shares.
+ * caller's short timeout or wrong key never fails another caller. An abort signal does not set a call
+ * apart: an aborting caller just leaves the flight.
  */
 export function flightKeyOf(key: string, request: Record<string, unknown>): string {
-  if (request.signal !== undefined) return `${key}|own-${++unshared}`;
   let transport: Record<string, unknown> | undefined;
   for (const field of TRANSPORT_FIELDS) {
     if (request[field] !== undefined) (transport ??= {})[field] = request[field];

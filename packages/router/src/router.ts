@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
-import { Cache, cacheKey, type CacheControl, type CacheHit, type ResolvedControl, type ValueSource } from '@llmcache/core';
+import { Cache, cacheKey, cacheKeyFromCanonicalParams, type CacheControl, type CacheHit, type ResolvedControl, type ValueSource } from '@llmcache/core';
 import { EventEmitter } from 'eventemitter3';
+import { canonicalParams, readCallSettings, type CallSettings } from './call-settings';
 import { readLiteLLMConfig, translateLiteLLMConfig } from './config';
 import { buildModelGroups, type Deployment } from './deployments';
 import { Dispatcher } from './dispatcher';
+import { EmbeddingFlights } from './embedding-flights';
 import { invalidRequest, ProviderError, RouterConfigError } from './errors';
 import { getCache } from './global';
 import type { PlainChatCompletion, PlainEmbeddingResponse, PlainTranscription, ProviderParams, ProviderTarget } from './providers';
@@ -21,6 +23,7 @@ import {
   withEstimatedUsage,
   withHiddenParams,
 } from './responses';
+import { SharedStream } from './shared-stream';
 import { assembleChunks, completionToChunks } from './stream';
 import type {
   ChatCompletion,
@@ -46,6 +49,18 @@ export interface Stored<T> {
   modelGroup: string;
 }
 
+/** A streamed answer on its way, which callers of the same flight read together. */
+interface LiveStream {
+  live: SharedStream;
+  deploymentId: string;
+  modelGroup: string;
+  /** False for the copies handed to callers that joined it rather than started it. */
+  started: boolean;
+}
+
+/** What a completion's flight yields: a whole answer, or a stream to read. */
+type ChatOutcome = Stored<PlainChatCompletion> | LiveStream;
+
 /** A call ready to route: its group, cache identity and the params the provider gets. */
 interface PreparedCall {
   callType: 'completion' | 'text_completion' | 'embedding' | 'transcription';
@@ -55,13 +70,31 @@ interface PreparedCall {
   params: ProviderParams;
   /** What the key is built from: `params`, plus `mockResponse`, which changes the answer. */
   keyParams: ProviderParams;
+  /** `canonicalJson(keyParams)`, made once: it also proves the params can be sent. */
+  keyJson: string;
   request: Record<string, unknown>;
+  settings: CallSettings;
+  /** `performance.now()` when the call came in. */
+  started: number;
+}
+
+/** The cache side of a call, as `lookup` found it; all undefined without a cache. */
+interface CacheContext {
+  cache: Cache | undefined;
+  control: ResolvedControl | undefined;
+  key: string | undefined;
+  /** Set when the call may read the cache, and so share a flight with identical calls. */
+  flightKey: string | undefined;
 }
 
 const ROUTER_OPTIONS = new Set<keyof RouterOptions>([
   'modelList', 'cachingGroups', 'cache', 'routingStrategy', 'numRetries', 'timeout', 'fallbacks', 'contextWindowFallbacks',
   'allowedFails', 'cooldownTime', 'retryAfter', 'state',
 ]);
+
+/** The signal of work nobody can abort. */
+const NEVER_ABORTED = new AbortController().signal;
+
 /**
  * Routes calls across the deployments of each model group, with retries, fallbacks and cooldowns, and
  * serves repeated calls from the cache. Model groups in one caching group share cache entries.
@@ -74,6 +107,10 @@ export class Router extends EventEmitter<RouterEvents> {
   private readonly cacheIdentity: ReadonlyMap<string, string>;
   private readonly ownCache: Cache | undefined;
   private readonly dispatcher: Dispatcher;
+  /** Streams past their first chunk, by flight key: identical calls read them instead of calling again. */
+  private readonly liveStreams = new Map<string, LiveStream>();
+  private readonly embeddingFlights = new EmbeddingFlights();
+  private closed = false;
 
   constructor(options: RouterOptions) {
     super();
@@ -120,7 +157,7 @@ export class Router extends EventEmitter<RouterEvents> {
     if (callType === 'transcription') {
       const file = (request as TranscriptionRequest).file;
       if (!(file instanceof Uint8Array)) throw invalidRequest('file: cacheKey() needs the audio as a Buffer (a Blob can only be read asynchronously)');
-      return this.keyFor({ ...call, keyParams: { ...call.keyParams, file: audioIdentity(file) } }, call.identity, namespace);
+      return this.keyFor(withKeyParam(call, 'file', audioIdentity(file)), call.identity, namespace);
     }
     if (callType !== 'embedding') return this.keyFor(call, call.identity, namespace);
     const input = (request as EmbeddingRequest).input;
@@ -138,39 +175,63 @@ export class Router extends EventEmitter<RouterEvents> {
   completion(request: CompletionRequest & { stream: true }): Promise<CompletionStream>;
   completion(request: CompletionRequest & { stream?: false | undefined }): Promise<ChatCompletion>;
   completion(request: CompletionRequest): Promise<ChatCompletion | CompletionStream>;
+  /**
+   * A chat completion. Identical concurrent misses share one upstream call, streamed or not: the callers
+   * of a stream read its chunks as they come, and a non-stream caller waits for the whole answer.
+   */
   async completion(request: CompletionRequest): Promise<ChatCompletion | CompletionStream> {
-    const started = performance.now();
     const call = this.prepare('completion', request);
     if (!Array.isArray(request.messages)) throw invalidRequest('messages: must be an array of chat messages');
-    if (request.stream === true) return this.streamCompletion(call, started);
-    const compute = () => {
-      const promptText = JSON.stringify(request.messages);
-      return this.answer(call, promptText, (text, model) => mockCompletion(text, model, promptText), (d, target) => d.provider.chat(this.paramsFor(d, call), target));
-    };
-    const { stored, hidden } = await this.cached(call, compute, { isComplete: isCompleteChat, validate: isStoredChat }, started);
-    return withHiddenParams(stored.response, hidden) as ChatCompletion;
+    const stream = request.stream === true;
+    const { value, source, context } = await this.lookup<ChatOutcome>(call, (signal, ctx) => this.chatOutcome(call, stream, signal, ctx), {
+      validate: isStoredChat,
+      isStorable: (v) => !('live' in v) && isCompleteChat(v.response) && this.identityOf(v.modelGroup) === call.identity,
+    });
+    const includeUsage = request.stream_options?.include_usage === true;
+    if ('live' in value) {
+      const hidden = this.hidden({ modelGroup: value.modelGroup, cacheHit: false, cacheKey: context.key, deploymentId: value.deploymentId, started: call.started });
+      const shared = !(source === 'computed' && value.started);
+      if (shared) hidden.sharedFlight = true;
+      if (stream) {
+        const onEnd = (completion: PlainChatCompletion) =>
+          this.succeeded(call, value.modelGroup, value.deploymentId, false, performance.now() - call.started, completion.usage);
+        return makeStream(value.live.reader({ includeUsage, signal: call.settings.signal, onEnd }), hidden);
+      }
+      const response = structuredClone(await value.live.whole(call.settings.signal));
+      this.succeeded(call, value.modelGroup, value.deploymentId, false, hidden.latencyMs, response.usage);
+      return withHiddenParams(response, hidden) as ChatCompletion;
+    }
+    const { stored, hidden } = await this.settle(call, value, source, context, isCompleteChat);
+    if (!stream) return withHiddenParams(stored.response, hidden) as ChatCompletion;
+    return makeStream(replay(completionToChunks(stored.response, { includeUsage })), hidden);
   }
 
   async textCompletion(request: TextCompletionRequest): Promise<TextCompletion> {
-    const started = performance.now();
     const call = this.prepare('text_completion', request);
     if (request.stream === true) throw invalidRequest('stream: textCompletion does not stream; use completion() with messages');
     const prompt = Array.isArray(request.prompt) ? request.prompt.join('\n') : String(request.prompt ?? '');
-    const compute = () =>
-      this.answer(call, prompt, (text, model) => mockTextCompletion(text, model, prompt), (d, target) => d.provider.textCompletion(this.paramsFor(d, call), target));
-    const { stored, hidden } = await this.cached(call, compute, { isComplete: isCompleteText, validate: isStoredText }, started);
+    const compute = (signal: AbortSignal) =>
+      this.answer(call, prompt, signal, (text, model) => mockTextCompletion(text, model, prompt), (d, target) => d.provider.textCompletion(this.paramsFor(d, call), target));
+    const { value, source, context } = await this.lookup(call, compute, {
+      validate: isStoredText,
+      isStorable: (v) => isCompleteText(v.response) && this.identityOf(v.modelGroup) === call.identity,
+    });
+    const { stored, hidden } = await this.settle(call, value, source, context, isCompleteText);
     return withHiddenParams(stored.response, hidden) as TextCompletion;
   }
 
-  /** Each input string is its own cache entry; only the missing ones go upstream, in one call. */
+  /**
+   * Each input string is its own cache entry; only the missing ones go upstream, in one call. An input
+   * that an identical concurrent call is already embedding is waited for, not asked again.
+   */
   async embedding(request: EmbeddingRequest): Promise<EmbeddingResponse> {
-    const started = performance.now();
     const call = this.prepare('embedding', request);
     const single = typeof request.input === 'string';
     const inputs = single ? [request.input as string] : request.input;
     if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((s) => typeof s === 'string')) {
       throw invalidRequest('input: must be a string or a non-empty array of strings');
     }
+    this.assertOpen();
     const cache = this.cache;
     const control = cache?.resolveControl('embedding', request.cache);
     const keys = cache ? this.embeddingKeys(call, inputs, control!.namespace) : [];
@@ -180,32 +241,57 @@ export class Router extends EventEmitter<RouterEvents> {
     const vectors = hits.map((h) => h?.value.embedding);
     let model = hits.find((h) => h)?.value.model ?? '';
     let usage = { prompt_tokens: 0, total_tokens: 0 };
-    let deploymentId: string | undefined;
-    let modelGroup = call.modelGroup;
+    let answeredBy: { deploymentId: string; modelGroup: string } | undefined;
+    let shared = false;
     if (missing.length > 0) {
-      const texts = missing.map((i) => inputs[i]!);
-      const { value, deployment } = await this.dispatcher.execute(call, estimateTokens(texts.join(' ')), (d, target) =>
-        d.provider.embedding({ ...this.paramsFor(d, call), input: single ? texts[0] : texts }, target),
-      (v) => v.usage?.total_tokens);
-      deploymentId = deployment.id;
-      modelGroup = deployment.modelGroup;
-      model = value.model ?? model;
-      usage = { prompt_tokens: value.usage?.prompt_tokens ?? 0, total_tokens: value.usage?.total_tokens ?? 0 };
-      const byIndex = [...value.data].sort((a, b) => a.index - b.index);
-      if (byIndex.length !== texts.length) {
-        throw new ProviderError(`asked for ${texts.length} embeddings, got ${byIndex.length}`, { status: 500, provider: deployment.provider.name, model: deployment.providerModel });
-      }
-      missing.forEach((inputIndex, j) => (vectors[inputIndex] = byIndex[j]!.embedding));
-      if (cache && control!.write) {
-        // A fallback group's vectors belong under that group's keys: it is another model.
-        const storeKeys = this.identityOf(modelGroup) === call.identity ? keys : this.embeddingKeys(call, inputs, control!.namespace, this.identityOf(modelGroup));
-        await cache.setMany(missing.map((inputIndex, j) => ({ key: storeKeys[inputIndex]!, value: { embedding: byIndex[j]!.embedding, model } })), { ttlMs: control!.ttlMs });
-      }
+      // One upstream call for the inputs at `positions` (indexes into `missing`), stored as it answers.
+      const embedMissing = async (positions: number[], signal: AbortSignal) => {
+        const texts = positions.map((p) => inputs[missing[p]!]!);
+        const { value, deployment } = await this.dispatcher.execute(
+          call,
+          estimateTokens(texts.join(' ')),
+          (d, target) => d.provider.embedding({ ...this.paramsFor(d, call), input: single ? texts[0] : texts }, target),
+          (v) => v.usage?.total_tokens,
+          { signal },
+        );
+        const byIndex = [...value.data].sort((a, b) => a.index - b.index);
+        if (byIndex.length !== texts.length) {
+          throw new ProviderError(`asked for ${texts.length} embeddings, got ${byIndex.length}`, { status: 500, provider: deployment.provider.name, model: deployment.providerModel });
+        }
+        const batch = {
+          model: value.model ?? '',
+          usage: { prompt_tokens: value.usage?.prompt_tokens ?? 0, total_tokens: value.usage?.total_tokens ?? 0 },
+          deploymentId: deployment.id,
+          modelGroup: deployment.modelGroup,
+        };
+        if (cache && control!.write) {
+          // A fallback group's vectors belong under that group's keys: it is another model.
+          const identity = this.identityOf(deployment.modelGroup);
+          const storeKeys = identity === call.identity ? positions.map((p) => keys[missing[p]!]!) : this.embeddingKeys(call, texts, control!.namespace, identity);
+          await cache.setMany(positions.map((p, j) => ({ key: storeKeys[j]!, value: { embedding: byIndex[j]!.embedding, model: batch.model } })), { ttlMs: control!.ttlMs });
+        }
+        return { embeddings: byIndex.map((d) => d.embedding), batch };
+      };
+      const flightKeys = cache && control!.read ? missing.map((i) => flightKeyOf(keys[i]!, request)) : undefined;
+      const { items, ledBatch } = flightKeys
+        ? await this.embeddingFlights.run(flightKeys, embedMissing, call.settings.signal)
+        : await embedMissing(missing.map((_, p) => p), call.settings.signal ?? NEVER_ABORTED).then(({ embeddings, batch }) => ({
+            items: embeddings.map((embedding) => ({ embedding, batch })),
+            ledBatch: batch,
+          }));
+      missing.forEach((inputIndex, p) => (vectors[inputIndex] = structuredClone(items[p]!.embedding)));
+      const batch = ledBatch ?? items[0]!.batch;
+      shared = items.some((item) => item.batch !== ledBatch);
+      model = batch.model || model;
+      if (ledBatch) usage = ledBatch.usage;
+      answeredBy = batch;
     }
     const cacheHit = cache !== undefined && missing.length === 0;
-    const hidden = this.hidden({ modelGroup, cacheHit, cacheKey: keys.length === 1 ? keys[0] : undefined, deploymentId, started });
+    const modelGroup = answeredBy?.modelGroup ?? call.modelGroup;
+    const hidden = this.hidden({ modelGroup, cacheHit, cacheKey: keys.length === 1 ? keys[0] : undefined, deploymentId: answeredBy?.deploymentId, started: call.started });
     if (keys.length > 1) Object.assign(hidden, { cacheKeys: keys });
-    this.succeeded(call, modelGroup, deploymentId, cacheHit, hidden.latencyMs, { ...usage, completion_tokens: 0 });
+    if (shared) hidden.sharedFlight = true;
+    this.succeeded(call, modelGroup, answeredBy?.deploymentId, cacheHit, hidden.latencyMs, { ...usage, completion_tokens: 0 });
     const response: PlainEmbeddingResponse = {
       object: 'list',
       data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding: embedding! })),
@@ -217,7 +303,6 @@ export class Router extends EventEmitter<RouterEvents> {
 
   /** Keyed by the sha256 of the audio bytes, never the file name. */
   async transcription(request: TranscriptionRequest): Promise<TranscriptionResponse> {
-    const started = performance.now();
     const call = this.prepare('transcription', request);
     const file = request.file;
     if (!(file instanceof Blob) && !(file instanceof Uint8Array)) {
@@ -226,22 +311,44 @@ export class Router extends EventEmitter<RouterEvents> {
     const bytes = file instanceof Blob ? new Uint8Array(await file.arrayBuffer()) : file;
     const blob = file instanceof Blob ? file : new Blob([bytes]);
     const fileName = request.fileName ?? (typeof (file as File).name === 'string' && (file as File).name ? (file as File).name : 'audio.mp3');
-    const keyed: PreparedCall = { ...call, keyParams: { ...call.keyParams, file: audioIdentity(bytes) } };
-    const compute = async (): Promise<Stored<PlainTranscription>> => {
-      const { value, deployment } = await this.dispatcher.execute(call, 0, (d, target) =>
-        d.provider.transcription({ file: blob, fileName, params: this.paramsFor(d, call) }, target),
+    const keyed = withKeyParam(call, 'file', audioIdentity(bytes));
+    const compute = async (signal: AbortSignal): Promise<Stored<PlainTranscription>> => {
+      const { value, deployment } = await this.dispatcher.execute(
+        call,
+        0,
+        (d, target) => d.provider.transcription({ file: blob, fileName, params: this.paramsFor(d, call) }, target),
+        undefined,
+        { signal },
       );
       return { response: value, deploymentId: deployment.id, modelGroup: deployment.modelGroup };
     };
     const isComplete = (r: PlainTranscription) => typeof r.text === 'string' && r.text.length > 0;
-    const { stored, hidden } = await this.cached(keyed, compute, { isComplete, validate: isStoredTranscription }, started);
+    const { value, source, context } = await this.lookup(keyed, compute, {
+      validate: isStoredTranscription,
+      isStorable: (v) => isComplete(v.response) && this.identityOf(v.modelGroup) === call.identity,
+    });
+    const { stored, hidden } = await this.settle(keyed, value, source, context, isComplete);
     return withHiddenParams(stored.response, hidden) as TranscriptionResponse;
+  }
+
+  /**
+   * Ends what the router holds: every call in flight is aborted and rejects, every `maxParallelRequests`
+   * slot and timer is released, and the router's own cache (not a global one from `setCache()`) is closed.
+   * Later calls throw.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.dispatcher.close(closedError());
+    this.liveStreams.clear();
+    await this.ownCache?.close();
   }
 
   /** Routes a chat or text call and returns the answer with the deployment that gave it; `mockResponse` answers locally. */
   private async answer<T extends { usage?: Usage }>(
     call: PreparedCall,
     promptText: string,
+    signal: AbortSignal,
     mock: (text: string, providerModel: string) => T,
     real: (deployment: Deployment, target: ProviderTarget) => Promise<T>,
   ): Promise<Stored<T>> {
@@ -253,6 +360,7 @@ export class Router extends EventEmitter<RouterEvents> {
         return text === undefined ? real(d, target) : Promise.resolve(mock(text, d.providerModel));
       },
       (v) => v.usage?.total_tokens,
+      { signal },
     );
     return { response: value, deploymentId: deployment.id, modelGroup: deployment.modelGroup };
   }
@@ -260,63 +368,80 @@ export class Router extends EventEmitter<RouterEvents> {
   // ---- caching ----
 
   /**
-   * Non-stream calls: read, single-flight the miss, store only complete answers. An answer from a
-   * fallback group is stored under that group's key, never under the key of the group that failed.
+   * Reads the cache and, on a miss, computes once for all identical concurrent calls (single-flight):
+   * `compute` gets the flight's signal, which aborts only when every caller has left. Without a cache, computes.
    */
-  private async cached<T extends object>(
+  private async lookup<V>(
     call: PreparedCall,
-    compute: () => Promise<Stored<T>>,
-    checks: { isComplete: (response: T) => boolean; validate: (value: unknown) => boolean },
-    started: number,
-  ): Promise<{ stored: Stored<T>; hidden: HiddenParams }> {
+    compute: (signal: AbortSignal, context: CacheContext) => Promise<V>,
+    checks: { validate: (value: unknown) => boolean; isStorable: (value: V) => boolean },
+  ): Promise<{ value: V; source: ValueSource; context: CacheContext }> {
+    this.assertOpen();
     const cache = this.cache;
-    let stored: Stored<T>;
-    let source: ValueSource = 'computed';
-    let key: string | undefined;
+    const { signal } = call.settings;
     if (!cache) {
-      stored = await compute();
-    } else {
-      const control = cache.resolveControl(call.callType, call.request.cache as CacheControl | undefined);
-      key = this.keyFor(call, call.identity, control.namespace);
-      const result = await cache.wrap(key, compute, {
-        control,
-        validate: checks.validate,
-        flightKey: flightKeyOf(key, call.request),
-        isStorable: (s) => checks.isComplete(s.response) && this.identityOf(s.modelGroup) === call.identity,
-      });
-      source = result.source;
-      // A computed value is shared by the leader and every waiter: each caller gets its own copy.
-      stored = source === 'cache' ? result.value : structuredClone(result.value);
-      const answeredBy = this.identityOf(stored.modelGroup);
-      if (source === 'computed' && answeredBy !== call.identity && control.write && checks.isComplete(stored.response)) {
-        await cache.set(this.keyFor(call, answeredBy, control.namespace), stored, { ttlMs: control.ttlMs });
-      }
+      const context: CacheContext = { cache, control: undefined, key: undefined, flightKey: undefined };
+      return { value: await compute(signal ?? NEVER_ABORTED, context), source: 'computed', context };
+    }
+    const control = cache.resolveControl(call.callType, call.request.cache as CacheControl | undefined);
+    const key = this.keyFor(call, call.identity, control.namespace);
+    const context: CacheContext = { cache, control, key, flightKey: control.read ? flightKeyOf(key, call.request) : undefined };
+    const result = await cache.wrap(key, (flightSignal) => compute(flightSignal, context), {
+      control,
+      validate: checks.validate,
+      flightKey: context.flightKey,
+      isStorable: checks.isStorable,
+      signal,
+    });
+    return { ...result, context };
+  }
+
+  /**
+   * A whole answer's last steps: each caller's own copy, the entry of a fallback group's answer under
+   * that group's key, `_hiddenParams` and the success event.
+   */
+  private async settle<T extends object>(
+    call: PreparedCall,
+    result: Stored<T>,
+    source: ValueSource,
+    { cache, control, key }: CacheContext,
+    isComplete: (response: T) => boolean,
+  ): Promise<{ stored: Stored<T>; hidden: HiddenParams }> {
+    // A computed value is shared by the leader and every waiter: each caller gets its own copy.
+    const stored = source === 'cache' ? result : structuredClone(result);
+    const answeredBy = this.identityOf(stored.modelGroup);
+    if (cache && control && source === 'computed' && answeredBy !== call.identity && control.write && isComplete(stored.response)) {
+      await cache.set(this.keyFor(call, answeredBy, control.namespace), stored, { ttlMs: control.ttlMs });
     }
     const cacheHit = source === 'cache';
     // A miss reports the group that answered (a fallback's, if one did); a hit, the group asked.
     const modelGroup = cacheHit ? call.modelGroup : stored.modelGroup;
-    const hidden = this.hidden({ modelGroup, cacheHit, cacheKey: key, deploymentId: stored.deploymentId, started });
+    const hidden = this.hidden({ modelGroup, cacheHit, cacheKey: key, deploymentId: stored.deploymentId, started: call.started });
     if (source === 'shared') hidden.sharedFlight = true;
     this.succeeded(call, modelGroup, stored.deploymentId, cacheHit, hidden.latencyMs, (stored.response as { usage?: Usage }).usage);
     return { stored, hidden };
   }
 
-  private async streamCompletion(call: PreparedCall, started: number): Promise<CompletionStream> {
+  /** A completion's upstream work: a stream already under way for the same flight, else a new one, else a whole answer. */
+  private async chatOutcome(call: PreparedCall, stream: boolean, signal: AbortSignal, context: CacheContext): Promise<ChatOutcome> {
+    const live = context.flightKey === undefined ? undefined : this.liveStreams.get(context.flightKey);
+    if (live) return { ...live, started: false };
     const request = call.request as CompletionRequest;
-    const cache = this.cache;
-    const control: ResolvedControl | undefined = cache?.resolveControl('completion', request.cache);
-    const key = cache ? this.keyFor(call, call.identity, control!.namespace) : undefined;
-    const includeUsage = request.stream_options?.include_usage === true;
-    if (cache && control!.read) {
-      const hit = await cache.get<Stored<PlainChatCompletion>>(key!, { maxAgeMs: control!.maxAgeMs, validate: isStoredChat });
-      if (hit) {
-        const hidden = this.hidden({ modelGroup: call.modelGroup, cacheHit: true, cacheKey: key, deploymentId: hit.value.deploymentId, started });
-        this.succeeded(call, call.modelGroup, hit.value.deploymentId, true, hidden.latencyMs, hit.value.response.usage);
-        return makeStream(replay(completionToChunks(hit.value.response, { includeUsage })), hidden);
-      }
-    }
     const promptText = JSON.stringify(request.messages);
-    const { value: opened, deployment, release, touch } = await this.dispatcher.execute(
+    if (!stream) {
+      return this.answer(call, promptText, signal, (text, model) => mockCompletion(text, model, promptText), (d, target) => d.provider.chat(this.paramsFor(d, call), target));
+    }
+    return this.openStream(call, promptText, signal, context);
+  }
+
+  /**
+   * Opens the upstream stream (retried like any call until its first chunk) and shares it. It is stored,
+   * under the group that answered, once read to its end; a stream nobody reads is never stored.
+   */
+  private async openStream(call: PreparedCall, promptText: string, signal: AbortSignal, { cache, control, flightKey }: CacheContext): Promise<LiveStream> {
+    const request = call.request as CompletionRequest;
+    const includeUsage = request.stream_options?.include_usage === true;
+    const { value: opened, deployment, release, touch, expired } = await this.dispatcher.execute(
       call,
       estimateTokens(promptText),
       async (d, target) => {
@@ -330,51 +455,53 @@ export class Router extends EventEmitter<RouterEvents> {
         return { iterator, first };
       },
       undefined,
-      { keepSlot: true },
+      { stream: true, signal },
     );
-    const hidden = this.hidden({ modelGroup: deployment.modelGroup, cacheHit: false, cacheKey: key, deploymentId: deployment.id, started });
-    const router = this;
-    async function* relay(): AsyncGenerator<ChatCompletionChunk> {
-      const chunks: ChatCompletionChunk[] = [];
-      let complete = false;
-      try {
-        for (let next = opened.first; !next.done; next = await opened.iterator.next()) {
-          touch?.();
-          chunks.push(next.value);
-          yield next.value;
+    const stream: LiveStream = { live: undefined!, deploymentId: deployment.id, modelGroup: deployment.modelGroup, started: true };
+    stream.live = new SharedStream(opened, {
+      onChunk: () => touch!(),
+      expired: () => expired!(),
+      onComplete: async (chunks) => {
+        const response = withEstimatedUsage(assembleChunks(chunks), promptText);
+        this.dispatcher.recordUsage(deployment, response.usage!.total_tokens);
+        // Stored before any reader sees the end, so the next call finds it.
+        if (cache && control?.write && isCompleteChat(response)) {
+          const stored: Stored<PlainChatCompletion> = { response, deploymentId: deployment.id, modelGroup: deployment.modelGroup };
+          await cache.set(this.keyFor(call, this.identityOf(deployment.modelGroup), control.namespace), stored, { ttlMs: control.ttlMs });
         }
-        complete = true;
-      } catch (err) {
-        await router.dispatcher.noteFailure(deployment, err as Error, 'completion', performance.now() - started);
-        throw err;
-      } finally {
-        release?.();
-        if (!complete) await opened.iterator.return?.().catch(() => {});
-      }
-      const response = withEstimatedUsage(assembleChunks(chunks), promptText);
-      router.dispatcher.recordUsage(deployment, response.usage!.total_tokens);
-      router.succeeded(call, deployment.modelGroup, deployment.id, false, performance.now() - started, response.usage);
-      // Stored before the iteration ends, so the next call sees it; under the group that answered.
-      if (cache && control!.write && isCompleteChat(response)) {
-        const stored: Stored<PlainChatCompletion> = { response, deploymentId: deployment.id, modelGroup: deployment.modelGroup };
-        await cache.set(router.keyFor(call, router.identityOf(deployment.modelGroup), control!.namespace), stored, { ttlMs: control!.ttlMs });
-      }
-    }
-    return makeStream(relay(), hidden);
+        return response;
+      },
+      onError: async (error, readersFault) => {
+        if (!readersFault) await this.dispatcher.noteFailure(deployment, error as Error, 'completion', performance.now() - call.started);
+      },
+      onClose: () => {
+        release!();
+        if (flightKey !== undefined && this.liveStreams.get(flightKey) === stream) this.liveStreams.delete(flightKey);
+      },
+    });
+    if (flightKey !== undefined) this.liveStreams.set(flightKey, stream);
+    return stream;
   }
 
   // ---- routing ----
 
   private prepare(callType: PreparedCall['callType'], request: Record<string, unknown>): PreparedCall {
+    const started = performance.now();
     if (typeof request !== 'object' || request === null) throw invalidRequest('request: must be an object');
     const modelGroup = request.model;
     if (typeof modelGroup !== 'string' || !this.groups.has(modelGroup)) {
       throw invalidRequest(`model: "${String(modelGroup)}" is not a model group of this router; known: ${[...this.groups.keys()].join(', ')}`);
     }
+    const settings = readCallSettings(request);
     const params = providerParamsOf(request);
     // mockResponse changes the answer, so it is part of the key though it is not sent anywhere.
     const keyParams = request.mockResponse === undefined ? params : { ...params, mockResponse: request.mockResponse };
-    return { callType, modelGroup, identity: this.identityOf(modelGroup), params, keyParams, request };
+    const keyJson = canonicalParams(keyParams);
+    return { callType, modelGroup, identity: this.identityOf(modelGroup), params, keyParams, keyJson, request, settings, started };
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw closedError();
   }
 
   /** A model group's identity in cache keys: its caching group's, else its own name. */
@@ -383,7 +510,7 @@ export class Router extends EventEmitter<RouterEvents> {
   }
 
   private keyFor(call: PreparedCall, identity: string, namespace: string | undefined): string {
-    return cacheKey({ callType: call.callType, model: identity, params: call.keyParams, namespace });
+    return cacheKeyFromCanonicalParams(call.callType, identity, call.keyJson, namespace);
   }
 
   private namespaceFor(request: { cache?: { namespace?: string } }): string | undefined {
@@ -414,7 +541,16 @@ export class Router extends EventEmitter<RouterEvents> {
     if (this.listenerCount('success') === 0) return;
     this.emit('success', { modelGroup, deploymentId, cacheHit, latencyMs, usage, callType: call.callType });
   }
+}
 
+/** The call with one more key param (a transcription's audio identity). */
+function withKeyParam(call: PreparedCall, name: string, value: unknown): PreparedCall {
+  const keyParams = { ...call.keyParams, [name]: value };
+  return { ...call, keyParams, keyJson: canonicalParams(keyParams) };
+}
+
+function closedError(): RouterConfigError {
+  return new RouterConfigError('router', 'is closed: close() was called; create a new Router');
 }
 
 async function* replay(chunks: readonly ChatCompletionChunk[]): AsyncGenerator<ChatCompletionChunk> {

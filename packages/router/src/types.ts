@@ -119,10 +119,21 @@ export interface CallOptions {
   cache?: CacheControl;
   /** Returns this text without calling a provider. */
   mockResponse?: string;
-  /** Seconds; overrides the router's and the deployment's timeout for this call. */
+  /**
+   * Seconds; lowers the router's and the deployment's timeout for this call. It bounds each attempt
+   * (including its wait for a `maxParallelRequests` slot) and the whole call: no retry or fallback starts
+   * after it has run out.
+   */
   timeout?: number;
-  /** Overrides the router's `numRetries` for this call. */
+  /** Seconds; for a stream, bounds the wait for the first chunk and each gap between chunks. @default timeout */
+  stream_timeout?: number;
+  /** Overrides the router's `numRetries` for this call (0 to 100). */
   numRetries?: number;
+  /**
+   * Aborts the call: it rejects at once with the signal's reason. A call sharing an upstream answer with
+   * identical calls just leaves; the upstream call is aborted once every caller has left.
+   */
+  signal?: AbortSignal;
   /** Top-level calls only: credentials and endpoint. */
   apiKey?: string;
   apiBase?: string;
@@ -169,6 +180,8 @@ export interface DeploymentParams {
   weight?: number;
   /** Seconds before a call to this deployment is abandoned. */
   timeout?: number;
+  /** Seconds a stream from this deployment may take for its first chunk and between chunks. @default timeout */
+  streamTimeout?: number;
   /** Most calls in flight at once to this deployment; more wait their turn. */
   maxParallelRequests?: number;
   /** Returns this text without calling the provider. */

@@ -101,6 +101,8 @@ export async function* readSse(response: Response, ctx: RequestContext): AsyncGe
     for (;;) {
       let chunk: Awaited<ReturnType<typeof reader.read>>;
       try {
+        // A read after our own abort can wait forever when the body had already arrived whole.
+        ctx.signal.throwIfAborted();
         chunk = await reader.read();
       } catch (err) {
         throw connectionError(err, ctx);

@@ -1,0 +1,112 @@
+import { canonicalJson, describeValue, MAX_TIMER_MS } from '@llmcache/core';
+import { invalidRequest } from './errors';
+import { isHeaderName, isHeaderValue } from './headers';
+
+/** The transport and control options of one request, checked before any attempt. */
+export interface CallSettings {
+  /** `timeout` (or `request_timeout`) in ms: bounds each attempt, and the whole call including retries. */
+  timeoutMs: number | undefined;
+  /** `stream_timeout` in ms: for a stream, bounds the first chunk and each gap between chunks. */
+  streamTimeoutMs: number | undefined;
+  /** `numRetries` (or `num_retries`). */
+  numRetries: number | undefined;
+  /** `extra_headers`, `headers` and `organization`, as HTTP headers with lower-case names. */
+  headers: Readonly<Record<string, string>>;
+  signal: AbortSignal | undefined;
+}
+
+/** The most retries a request may ask for: each one may cost a paid call. */
+export const MAX_REQUEST_RETRIES = 100;
+
+const HEADER_FIELDS = ['headers', 'extraHeaders', 'extra_headers'] as const;
+
+/**
+ * Reads a request's transport and control options. A bad one is a 400 naming it, so that nothing a
+ * request brings can fail an attempt and count against a deployment.
+ */
+export function readCallSettings(request: Record<string, unknown>): CallSettings {
+  const signal = request.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidRequest(`signal: must be an AbortSignal, got ${describeValue(signal)}`);
+  for (const name of ['mockResponse', 'fileName'] as const) {
+    const value = request[name];
+    if (value !== undefined && typeof value !== 'string') throw invalidRequest(`${name}: must be a string, got ${describeValue(value)}`);
+  }
+  if (request.stream !== undefined && typeof request.stream !== 'boolean') throw invalidRequest(`stream: must be true or false, got ${describeValue(request.stream)}`);
+  const streamOptions = request.stream_options;
+  if (streamOptions !== undefined && (typeof streamOptions !== 'object' || streamOptions === null || Array.isArray(streamOptions))) {
+    throw invalidRequest(`stream_options: must be an object such as { include_usage: true }, got ${describeValue(streamOptions)}`);
+  }
+  return {
+    timeoutMs: seconds(request, 'timeout') ?? seconds(request, 'request_timeout'),
+    streamTimeoutMs: seconds(request, 'stream_timeout') ?? seconds(request, 'streamTimeout'),
+    numRetries: retries(request, 'numRetries') ?? retries(request, 'num_retries'),
+    headers: headersOf(request, (field, detail) => invalidRequest(`${field}: ${detail}`)),
+    signal: signal as AbortSignal | undefined,
+  };
+}
+
+function seconds(request: Record<string, unknown>, name: string): number | undefined {
+  const value = request[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value * 1000 > MAX_TIMER_MS) {
+    throw invalidRequest(`${name}: must be a number of seconds above 0 and at most ${MAX_TIMER_MS / 1000}, got ${describeValue(value)}`);
+  }
+  return value * 1000;
+}
+
+function retries(request: Record<string, unknown>, name: string): number | undefined {
+  const value = request[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_REQUEST_RETRIES) {
+    throw invalidRequest(`${name}: must be a whole number from 0 to ${MAX_REQUEST_RETRIES}, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/**
+ * HTTP headers from `extra_headers`/`headers`/`extraHeaders` and `organization`, the same for deployments
+ * and requests; `fail` builds the error for a field Node's fetch could not send.
+ */
+export function headersOf(source: Record<string, unknown>, fail: (field: string, detail: string) => Error): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (source.organization !== undefined) {
+    if (typeof source.organization !== 'string' || !isHeaderValue(source.organization)) {
+      throw fail('organization', `must be a string without CR, LF or NUL, got ${describeValue(source.organization)}`);
+    }
+    out['openai-organization'] = source.organization;
+  }
+  for (const field of HEADER_FIELDS) {
+    const headers = source[field];
+    if (headers === undefined || headers === null) continue;
+    if (typeof headers !== 'object' || Array.isArray(headers)) throw fail(field, `must be an object of header names to values, got ${describeValue(headers)}`);
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === undefined || value === null) continue;
+      if (!isHeaderName(name)) throw fail(field, `${describeValue(name)} is not a valid HTTP header name`);
+      if (!['string', 'number', 'boolean'].includes(typeof value) || !isHeaderValue(String(value))) {
+        throw fail(`${field}.${name}`, `must be a string without CR, LF or NUL, got ${describeValue(value)}`);
+      }
+      out[name.toLowerCase()] = String(value);
+    }
+  }
+  return out;
+}
+
+/**
+ * Canonical JSON of the params that are sent and keyed; a param JSON cannot hold (a cycle, a BigInt)
+ * is a 400 naming it, whether or not a cache is in use.
+ */
+export function canonicalParams(params: Record<string, unknown>): string {
+  try {
+    return canonicalJson(params);
+  } catch (err) {
+    const culprit = Object.keys(params).find((name) => {
+      try {
+        canonicalJson([params[name]]); // in an array, a value JSON drops (undefined, a function) is no culprit
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    throw invalidRequest(`${culprit ?? 'request'}: cannot be sent as JSON (${(err as Error).message.replace(/^canonicalJson: /, '')})`, err);
+  }
+}
