@@ -35,17 +35,16 @@ function arrayOf(path: string, value: unknown, nonEmpty: boolean, each: (item: J
   return undefined;
 }
 
-function stringOrNull(path: string, value: unknown): Problem {
-  return value === undefined || value === null || typeof value === 'string' ? undefined : expected(path, 'a string or null', value);
-}
-
 function chatChoice(choice: Json, path: string): Problem {
   const message = choice.message;
   if (!isObject(message)) return expected(`${path}.message`, 'an object', message);
   if (message.tool_calls !== undefined && message.tool_calls !== null && !Array.isArray(message.tool_calls)) {
     return expected(`${path}.message.tool_calls`, 'an array', message.tool_calls);
   }
-  return stringOrNull(`${path}.message.content`, message.content);
+  const content = message.content;
+  // Some OpenAI-compatible servers answer content parts (an array); a number or an object is no answer.
+  if (content === undefined || content === null || typeof content === 'string' || Array.isArray(content)) return undefined;
+  return expected(`${path}.message.content`, 'a string, null or content parts', content);
 }
 
 function textChoice(choice: Json, path: string): Problem {
@@ -108,12 +107,12 @@ export function expectTranscription(value: unknown, ctx: RequestContext): PlainT
 
 /** An Anthropic Messages answer: a `content` array of typed blocks (`usage`, when given, an object). */
 export function expectAnthropicMessage<T>(value: unknown, ctx: RequestContext): T {
-  return expectShape(
-    value,
-    'answer is not an Anthropic message',
-    (v) => arrayOf('content', v.content, false, anthropicBlock) ?? (v.usage === undefined || isObject(v.usage) ? undefined : expected('usage', 'an object', v.usage)),
-    ctx,
-  );
+  return expectShape(value, 'answer is not an Anthropic message', anthropicMessage, ctx);
+}
+
+function anthropicMessage(message: Json): Problem {
+  if (message.usage !== undefined && !isObject(message.usage)) return expected('usage', 'an object', message.usage);
+  return arrayOf('content', message.content, false, anthropicBlock);
 }
 
 /**
@@ -132,7 +131,10 @@ export function parseStreamEvent(event: SseEvent, ctx: RequestContext): unknown 
   const error = isObject(data) ? data.error : undefined;
   if (isObject(error)) throw errorForStreamEvent(error, details);
   if (typeof error === 'string') throw errorForStreamEvent({ message: error }, details);
-  if (event.event === 'error') throw errorForStreamEvent(isObject(data) && typeof data.message === 'string' ? data : { message: preview(data) }, details);
+  if (event.event === 'error') {
+    // A bare error payload: keep its type and code for the typing, and say something when it has no message.
+    throw errorForStreamEvent(isObject(data) ? { ...data, message: typeof data.message === 'string' ? data.message : preview(data) } : { message: preview(data) }, details);
+  }
   return data;
 }
 
@@ -141,9 +143,13 @@ export function expectChatChunk(value: unknown, ctx: RequestContext): ChatComple
   return expectShape(
     value,
     'stream sent a chunk that is not a chat completion chunk',
-    (v) => (v.choices === undefined ? undefined : arrayOf('choices', v.choices, false, (c, path) => (c.delta === undefined || isObject(c.delta) ? undefined : expected(`${path}.delta`, 'an object', c.delta)))),
+    (v) => (v.choices === undefined ? undefined : arrayOf('choices', v.choices, false, chunkChoice)),
     ctx,
   );
+}
+
+function chunkChoice(choice: Json, path: string): Problem {
+  return choice.delta === undefined || isObject(choice.delta) ? undefined : expected(`${path}.delta`, 'an object', choice.delta);
 }
 
 function anthropicEvent(event: Json): Problem {
