@@ -1,7 +1,7 @@
 // An upstream answer of the wrong shape is a typed, retried 500 and is never stored: over real sockets,
 // on the OpenAI, Azure and Anthropic paths, for every call type the providers serve and for streams.
 import { Cache } from '@llmcache/core';
-import { APIConnectionError, InternalServerError, type ChatCompletionChunk, Router } from '@llmcache/router';
+import { APIConnectionError, InternalServerError, type ChatCompletionChunk, RateLimitError, Router } from '@llmcache/router';
 import type { Step, Upstream } from '@llmcache/test-upstream';
 import { ask, useUpstream } from './helpers';
 
@@ -116,6 +116,15 @@ describe('a 200 that is not a chat completion', () => {
     expect(err).toBeInstanceOf(InternalServerError);
     expect(err).toMatchObject({ status: 500, code: path.provider === 'anthropic' ? 'overloaded_error' : 'busy' });
     expect((err as Error).message).toContain('it reports an error: Overloaded right now');
+  });
+
+  it.each([openai('gpt-m'), azure('dep-m')])('$provider: content parts (an array), as some compatible servers send, are still an answer', async (path) => {
+    const { router } = routerFor(path);
+    const content = [{ type: 'text', text: 'in parts' }];
+    upstream().script(path.upstreamModel, { body: { id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] } });
+    const res = await router.completion({ model: 'g', messages: ask('parts') });
+    expect(res.choices[0]!.message.content).toEqual(content);
+    expect(upstream().callCount({ model: path.upstreamModel })).toBe(1);
   });
 
   it.each([openai('gpt-m'), azure('dep-m'), anthropic('claude-m')])('$provider: a retry that gets a good answer returns and stores it', async (path) => {
@@ -296,6 +305,21 @@ describe('a stream with a malformed event', () => {
     const next = await router.completion({ model: 'g', messages: ask('stream me') });
     expect(next._hiddenParams.cacheHit).toBe(false);
     expect(upstream().callCount({ model: path.upstreamModel })).toBe(2);
+  });
+
+  it.each(STREAM_PATHS)('$provider: a bare error event is typed by its type, so a rate limit is a RateLimitError', async (path) => {
+    const { router } = routerFor(path);
+    upstream().script(path.upstreamModel, { rawStream: [...path.start, sse({ type: 'rate_limit_error', message: 'slow down' }, 'error'), ...path.end] });
+    const stream = await router.completion({ model: 'g', messages: ask('limited'), stream: true });
+    const err = await failureOf(
+      (async () => {
+        for await (const _chunk of stream) {
+          // drain
+        }
+      })(),
+    );
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect(err).toMatchObject({ status: 429, code: 'rate_limit_error', message: expect.stringContaining('stream failed: slow down') });
   });
 
   const firstEvent = STREAM_PATHS.flatMap((path) => path.malformed.slice(0, 2).map(([name, block, type, message]) => [path.provider, name, path, block, type, message] as const));
