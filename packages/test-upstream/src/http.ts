@@ -84,9 +84,14 @@ export class SseStream {
    * Writes one event (`event: <name>\n` when given, then `data: <data>\n\n`) and yields to the event loop
    * so that events leave as separate writes. Returns false when the stream is over and the caller must stop.
    */
-  async send(data: unknown, event?: string): Promise<boolean> {
+  send(data: unknown, event?: string): Promise<boolean> {
+    return this.sendRaw(formatEvent(data, event));
+  }
+
+  /** Writes text exactly as given, as one event would be (counted, cut, flushed); same result as `send`. */
+  async sendRaw(text: string): Promise<boolean> {
     if (isClosed(this.res)) return false;
-    await writeFlushed(this.res, formatEvent(data, event));
+    await writeFlushed(this.res, text);
     this.written += 1;
     if (this.cutAfter !== undefined && this.written >= this.cutAfter) {
       dropConnection(this.res);

@@ -9,6 +9,7 @@ import { dropConnection, isClosed, readBody, sendJson, sleep } from './http';
 import { handleChatCompletion } from './openai-chat';
 import { handleTextCompletion } from './openai-completions';
 import { handleEmbeddings } from './embeddings';
+import { sendBody, sendRawStream } from './raw';
 import { type Endpoint, type Route, matchRoute } from './routes';
 import { UpstreamState } from './state';
 import { handleTranscription, parseTranscriptionForm, transcriptionRecord } from './transcriptions';
@@ -120,6 +121,15 @@ async function handle(state: UpstreamState, req: IncomingMessage, res: ServerRes
   await sleep(step !== undefined && 'latencyMs' in step ? step.latencyMs : state.latency(model), aborted.signal);
   if (isClosed(res)) return;
 
+  // Answers scripted as they are win over everything else, so a client's handling of them can be tested alone.
+  if (step !== undefined && 'body' in step) {
+    sendBody(res, step);
+    return;
+  }
+  if (step !== undefined && 'rawStream' in step) {
+    await sendRawStream(res, step);
+    return;
+  }
   const streaming = body.stream === true && route.endpoint !== 'transcriptions' && route.endpoint !== 'embeddings';
   if (step !== undefined && ('drop' in step || ('cutStreamAfter' in step && !streaming))) {
     dropConnection(res);

@@ -1,5 +1,6 @@
 // The mutable state of one upstream: recorded calls, per-model scripts, latencies and replies, in-flight
 // counts and concurrency peaks, and the serial used in response ids.
+import { checkRawStep } from './raw';
 import type { CallFilter, RecordedCall, ReplySource, Step } from './types';
 
 export class UpstreamState {
@@ -28,6 +29,7 @@ export class UpstreamState {
   }
 
   script(model: string, steps: Step[]): void {
+    steps.forEach(checkRawStep);
     const queue = this.scripts.get(model) ?? [];
     queue.push(...steps);
     this.scripts.set(model, queue);

@@ -47,13 +47,50 @@ export interface RecordedCall {
  *   `message_stop`); a non-streaming request is dropped as with `{ drop: true }`.
  * - `{ latencyMs }`: wait this long (instead of the model's default latency), then answer normally.
  * - `{ reply }`: answer normally, with this text instead of the default reply.
+ * - `{ body, status?, contentType? }`: answer with exactly this body, whatever the endpoint and even for a
+ *   streaming request (see {@link BodyStep}). For answers that are not what the API promises.
+ * - `{ rawStream }`: answer `200 text/event-stream` with exactly these blocks, then end (see {@link RawStreamStep}).
  */
 export type Step =
   | { status: number; message?: string; retryAfter?: number }
   | { drop: true }
   | { cutStreamAfter: number }
   | { latencyMs: number }
-  | { reply: string };
+  | { reply: string }
+  | BodyStep
+  | RawStreamStep;
+
+/**
+ * Answer with exactly this body, e.g. a 200 that is no completion: `{ body: null }`, `{ body: { choices: [] } }`,
+ * `{ body: { error: { message: 'overloaded', type: 'server_error' } } }`, `{ body: 'not json' }`.
+ */
+export interface BodyStep {
+  /**
+   * A string is sent as it is (`'not json'` is raw text, `'"hi"'` a JSON string); any other value as its JSON
+   * (`null`, `42`, an object); `undefined` as an empty body.
+   */
+  body: unknown;
+  /**
+   * HTTP status of the answer, an integer from 200 to 599.
+   * @default 200
+   */
+  status?: number;
+  /**
+   * `content-type` of the answer.
+   * @default 'application/json'
+   */
+  contentType?: string;
+}
+
+/**
+ * Answer `200 text/event-stream` and write each block as it is, one write each, then end the response.
+ * Nothing is added: no `[DONE]`, no `message_stop`, no blank line. E.g.
+ * `{ rawStream: ['data: null\n\n'] }` or `{ rawStream: ['event: error\ndata: {"error":{"message":"overloaded"}}\n\n'] }`.
+ */
+export interface RawStreamStep {
+  /** The SSE text blocks, in order; each should end with a blank line (`\n\n`) to be a complete event. */
+  rawStream: string[];
+}
 
 /** The reply text of a model: fixed, or computed from the text of the last user message. */
 export type ReplySource = string | ((lastUserText: string) => string);

@@ -4,6 +4,7 @@ import type { ChatCompletionChunk, ChatMessage, ToolCall } from '../types';
 import { readJson, readSse, send, type RequestContext } from './http';
 import { trimSlash } from './openai';
 import type { PlainChatCompletion, Provider, ProviderParams, ProviderTarget } from './provider';
+import { expectAnthropicEvent, expectAnthropicMessage, parseStreamEvent } from './validate';
 
 const ANTHROPIC_VERSION = '2023-06-01';
 /** Anthropic requires max_tokens; LiteLLM sends this when the caller gives none. */
@@ -20,7 +21,7 @@ interface AnthropicMessage {
   model: string;
   content: Block[];
   stop_reason: string | null;
-  usage: { input_tokens: number; output_tokens: number };
+  usage?: { input_tokens?: number; output_tokens?: number };
 }
 
 const STOP_REASONS: Record<string, string> = { end_turn: 'stop', stop_sequence: 'stop', max_tokens: 'length', tool_use: 'tool_calls' };
@@ -32,7 +33,7 @@ export class AnthropicProvider implements Provider {
   async chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion> {
     const ctx = this.context(target);
     const response = await this.post(toAnthropicRequest(params, target.model, false), target, ctx);
-    return fromAnthropicMessage(await readJson<AnthropicMessage>(response, ctx));
+    return fromAnthropicMessage(expectAnthropicMessage<AnthropicMessage>(await readJson(response, ctx), ctx));
   }
 
   async *chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<ChatCompletionChunk> {
@@ -49,7 +50,7 @@ export class AnthropicProvider implements Provider {
       id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }],
     });
     for await (const event of readSse(response, ctx)) {
-      const data = JSON.parse(event.data) as Record<string, any>;
+      const data: Record<string, any> = expectAnthropicEvent(parseStreamEvent(event, ctx), ctx);
       switch (data.type) {
         case 'message_start':
           id = data.message.id ?? id;
@@ -224,7 +225,8 @@ export function fromAnthropicMessage(message: AnthropicMessage): PlainChatComple
         finish_reason: STOP_REASONS[message.stop_reason ?? ''] ?? message.stop_reason ?? 'stop',
       },
     ],
-    usage: usage(message.usage.input_tokens, message.usage.output_tokens),
+    // Anthropic always counts; a compatible server that does not leaves usage out rather than claim zero.
+    ...(message.usage ? { usage: usage(message.usage.input_tokens ?? 0, message.usage.output_tokens ?? 0) } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { APIConnectionError, BadRequestError, errorForStreamEvent } from '../errors';
+import { APIConnectionError, BadRequestError } from '../errors';
 import type { ChatCompletionChunk } from '../types';
 import { readJson, readSse, send, type RequestContext } from './http';
 import type {
@@ -11,6 +11,7 @@ import type {
   ProviderTarget,
   TranscriptionUpload,
 } from './provider';
+import { expectChatChunk, expectChatCompletion, expectEmbeddings, expectTextCompletion, expectTranscription, parseStreamEvent } from './validate';
 
 /** How an OpenAI-compatible API is addressed: OpenAI itself and Azure OpenAI differ only in URL and auth header. */
 export interface OpenAiDialect {
@@ -45,23 +46,33 @@ export class OpenAiProvider implements Provider {
   async chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion> {
     const ctx = this.context(target);
     const response = await this.post(target, 'chat/completions', { ...params, stream: false }, ctx);
-    return readJson<PlainChatCompletion>(response, ctx);
+    return expectChatCompletion(await readJson(response, ctx), ctx);
   }
 
   async *chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<ChatCompletionChunk> {
-    yield* this.stream<ChatCompletionChunk>(target, 'chat/completions', params);
+    const ctx = this.context(target);
+    const response = await this.post(target, 'chat/completions', { ...params, stream: true }, ctx);
+    let done = false;
+    for await (const event of readSse(response, ctx)) {
+      if (event.data === '[DONE]') {
+        done = true;
+        break;
+      }
+      yield expectChatChunk(parseStreamEvent(event, ctx), ctx);
+    }
+    if (!done) throw new APIConnectionError('stream ended before [DONE]', { status: 500, provider: this.name, model: target.model });
   }
 
   async textCompletion(params: ProviderParams, target: ProviderTarget): Promise<PlainTextCompletion> {
     const ctx = this.context(target);
     const response = await this.post(target, 'completions', { ...params, stream: false }, ctx);
-    return readJson<PlainTextCompletion>(response, ctx);
+    return expectTextCompletion(await readJson(response, ctx), ctx);
   }
 
   async embedding(params: ProviderParams, target: ProviderTarget): Promise<PlainEmbeddingResponse> {
     const ctx = this.context(target);
     const response = await this.post(target, 'embeddings', params, ctx);
-    return readJson<PlainEmbeddingResponse>(response, ctx);
+    return expectEmbeddings(await readJson(response, ctx), ctx);
   }
 
   async transcription(upload: TranscriptionUpload, target: ProviderTarget): Promise<PlainTranscription> {
@@ -78,28 +89,7 @@ export class OpenAiProvider implements Provider {
     const type = response.headers.get('content-type') ?? '';
     // response_format text/srt/vtt answers plain text
     if (!type.includes('json')) return { text: await response.text() };
-    return readJson<PlainTranscription>(response, ctx);
-  }
-
-  private async *stream<T>(target: ProviderTarget, operation: 'chat/completions' | 'completions', params: ProviderParams): AsyncGenerator<T> {
-    const ctx = this.context(target);
-    const response = await this.post(target, operation, { ...params, stream: true }, ctx);
-    let done = false;
-    for await (const event of readSse(response, ctx)) {
-      if (event.data === '[DONE]') {
-        done = true;
-        break;
-      }
-      let parsed: T & { error?: { message?: string; type?: string; code?: string } };
-      try {
-        parsed = JSON.parse(event.data) as typeof parsed;
-      } catch (err) {
-        throw new APIConnectionError(`stream sent a chunk that is not JSON: ${event.data.slice(0, 200)}`, { status: 500, provider: this.name, model: target.model, cause: err });
-      }
-      if (parsed.error) throw errorForStreamEvent(parsed.error, { provider: this.name, model: target.model });
-      yield parsed as T;
-    }
-    if (!done) throw new APIConnectionError('stream ended before [DONE]', { status: 500, provider: this.name, model: target.model });
+    return expectTranscription(await readJson(response, ctx), ctx);
   }
 
   private post(target: ProviderTarget, operation: Parameters<OpenAiDialect['url']>[1], body: ProviderParams, ctx: RequestContext): Promise<Response> {

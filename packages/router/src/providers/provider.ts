@@ -23,7 +23,10 @@ export interface TranscriptionUpload {
   params: ProviderParams;
 }
 
-/** One LLM API. Every method speaks OpenAI shapes; a provider translates to and from its own. */
+/**
+ * One LLM API. Every method speaks OpenAI shapes; a provider translates to and from its own, and checks
+ * the upstream's answer before handing it out (validate.ts): a malformed one throws a typed 500, never returns.
+ */
 export interface Provider {
   readonly name: string;
   chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion>;
