@@ -6,7 +6,7 @@ import { readLiteLLMConfig, translateLiteLLMConfig } from './config';
 import { buildModelGroups, type Deployment } from './deployments';
 import { Dispatcher } from './dispatcher';
 import { EmbeddingFlights } from './embedding-flights';
-import { invalidRequest, ProviderError, RouterConfigError } from './errors';
+import { InternalServerError, invalidRequest, RouterConfigError } from './errors';
 import { getCache } from './global';
 import type { PlainChatCompletion, PlainEmbeddingResponse, PlainTranscription, ProviderParams, ProviderTarget } from './providers';
 import { audioIdentity, flightKeyOf, mergeDeploymentParams, providerParamsOf } from './request';
@@ -250,14 +250,18 @@ export class Router extends EventEmitter<RouterEvents> {
         const { value, deployment } = await this.dispatcher.execute(
           call,
           estimateTokens(texts.join(' ')),
-          (d, target) => d.provider.embedding({ ...this.paramsFor(d, call), input: single ? texts[0] : texts }, target),
+          async (d, target) => {
+            const answer = await d.provider.embedding({ ...this.paramsFor(d, call), input: single ? texts[0] : texts }, target);
+            // Checked inside the attempt, so that a short answer is retried like any server error.
+            if (answer.data.length !== texts.length) {
+              throw new InternalServerError(`asked for ${texts.length} embeddings, got ${answer.data.length}`, { status: 500, provider: d.provider.name, model: d.providerModel });
+            }
+            return answer;
+          },
           (v) => v.usage?.total_tokens,
           { signal },
         );
         const byIndex = [...value.data].sort((a, b) => a.index - b.index);
-        if (byIndex.length !== texts.length) {
-          throw new ProviderError(`asked for ${texts.length} embeddings, got ${byIndex.length}`, { status: 500, provider: deployment.provider.name, model: deployment.providerModel });
-        }
         const batch = {
           model: value.model ?? '',
           usage: { prompt_tokens: value.usage?.prompt_tokens ?? 0, total_tokens: value.usage?.total_tokens ?? 0 },

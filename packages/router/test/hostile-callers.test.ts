@@ -1,5 +1,6 @@
 // What a hostile probe broke: a client's bad input must never hurt other clients, and nothing waits
 // longer than the caller allowed. Each test failed before its fix.
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Cache } from '@llmcache/core';
@@ -287,5 +288,73 @@ describe('identical misses share one upstream call, for every call type', () => 
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('short embedding answers', () => {
+  it('an answer with fewer vectors than inputs is retried as a server error', async () => {
+    const short = { object: 'list', model: 'text-embedding-3-small', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }], usage: { prompt_tokens: 1, total_tokens: 1 } };
+    upstream().script('text-embedding-3-small', { body: short });
+    const router = new Router({ modelList: [deployment(upstream(), 'e', 'text-embedding-3-small')], retryAfter: 0.01, cache: new Cache() });
+    const res = await router.embedding({ model: 'e', input: ['one', 'two'] });
+    expect(res.data).toHaveLength(2);
+    expect(upstream().callCount({ model: 'text-embedding-3-small' })).toBe(2);
+  });
+});
+
+describe('router.close()', () => {
+  it('releases every slot, timer and socket, so the process exits by itself', async () => {
+    upstream().setLatency('held-model', 20_000);
+    upstream().script('sleepy-model', { status: 429, retryAfter: 20 });
+    const script = `
+      const { Router } = require('@llmcache/router');
+      const { Cache } = require('@llmcache/core');
+      const base = ${JSON.stringify(upstream().openaiBase)};
+      const router = new Router({
+        modelList: [
+          { modelName: 'held', params: { model: 'openai/held-model', apiBase: base, maxParallelRequests: 1 } },
+          { modelName: 'streamed', params: { model: 'openai/streamed-model', apiBase: base } },
+          { modelName: 'sleepy', params: { model: 'openai/sleepy-model', apiBase: base } },
+        ],
+        cache: new Cache(),
+      });
+      const ask = (model, content, extra) => router.completion({ model, messages: [{ role: 'user', content }], ...extra });
+      const pending = [ask('held', 'in flight'), ask('held', 'queued for the slot'), ask('sleepy', 'sleeps before its retry')];
+      const settled = Promise.allSettled(pending).then((all) => all.filter((r) => r.status === 'rejected').length);
+      (async () => {
+        await ask('streamed', 'held unread', { stream: true });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await router.close();
+        console.log('rejected ' + (await settled));
+        console.log('closed ' + Date.now());
+      })();
+    `;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve(null);
+      }, 10_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    const exitedAt = Date.now();
+    expect(out).toContain('rejected 3');
+    expect(code).toBe(0);
+    const closedAt = Number(/closed (\d+)/.exec(out)![1]);
+    expect(exitedAt - closedAt).toBeLessThan(2000);
+  });
+
+  it('calls after close() throw, and the router\'s own cache is closed', async () => {
+    const cache = new Cache();
+    const router = new Router({ modelList: [deployment(upstream(), 'g', 'close-model')], cache });
+    await router.completion({ model: 'g', messages: ask('before') });
+    await router.close();
+    await expect(router.completion({ model: 'g', messages: ask('after') })).rejects.toThrow(/close\(\)/);
+    expect((cache.backend as unknown as { size: number }).size).toBe(0);
   });
 });
