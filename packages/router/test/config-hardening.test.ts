@@ -72,6 +72,23 @@ router_settings:
     expect(t.routerOptions.timeout).toBeUndefined();
   });
 
+  it('cache_params named like Object members are listed as unsupported, not passed to Cache', () => {
+    const t = translateLiteLLMConfig(`
+model_list:
+  - model_name: m
+    litellm_params: { model: openai/gpt-4o }
+litellm_settings:
+  cache: true
+  cache_params: { constructor: 1, to_string: x, __proto__: { ttl: -1 }, ttl: 60 }
+`);
+    expect(t.cacheOptions).toEqual({ ttl: 60 });
+    expect(t.unsupported).toEqual([
+      'litellm_settings.cache_params.constructor',
+      'litellm_settings.cache_params.to_string',
+      'litellm_settings.cache_params.__proto__',
+    ]);
+  });
+
   it('routing_strategy: constructor is refused naming its path', () => {
     expectConfigError(
       () => translateLiteLLMConfig(liteLLMConfig({}, { router_settings: { routing_strategy: 'constructor' } })),
