@@ -24,4 +24,4 @@ export { BACKEND_PACKAGES, createBackendForType } from './load-backend';
 export type { BackendPackage } from './load-backend';
 export { CacheBackendError, CacheConfigError, LlmcacheError, requireOption, requiredOptionError } from './errors';
 export type { LlmcacheErrorOptions } from './errors';
-export { describe as describeValue, MAX_TIMER_MS, nonEmptyString, nonNegativeNumber, positiveInteger, positiveNumber } from './validate';
+export { describe as describeValue, MAX_TIMER_MS, nonEmptyString, nonNegativeNumber, positiveInteger, positiveNumber, timerMilliseconds } from './validate';

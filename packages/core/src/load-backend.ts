@@ -1,7 +1,8 @@
 import type { CacheBackend } from './backend';
 import { CacheConfigError } from './errors';
 import { MemoryBackend } from './memory-backend';
-import type { CacheOptions, CacheType } from './options';
+import { CACHE_TYPES, type CacheOptions, type CacheType } from './options';
+import { describe } from './validate';
 
 /** The package that implements each remote type; it exports `createCacheBackend(options)`. */
 export const BACKEND_PACKAGES: Readonly<Record<Exclude<CacheType, 'local'>, string>> = {
@@ -24,6 +25,10 @@ export interface BackendPackage {
 export function createBackendForType(options: CacheOptions): CacheBackend {
   const type = options.type ?? 'local';
   if (type === 'local') return new MemoryBackend(options);
+  // Exported, so it may get a type `new Cache()` never checked: own names only, not Object's members.
+  if (!Object.hasOwn(BACKEND_PACKAGES, type)) {
+    throw new CacheConfigError('core', 'type', `must be one of ${CACHE_TYPES.join(', ')}, got ${describe(type)}`);
+  }
   const pkg = BACKEND_PACKAGES[type];
   let loaded: Partial<BackendPackage>;
   try {

@@ -9,12 +9,13 @@ export interface MemoryBackendOptions {
    */
   maxSizeInMemory?: number;
   /**
-   * Most total bytes (UTF-8 length of the stored entries) kept.
+   * Most total bytes kept: the UTF-8 length of every stored key and value. Keys count because they
+   * carry the request's namespace, which can be large; an entry larger than this is not stored.
    * @default 67108864 (64 MiB)
    */
   maxBytesInMemory?: number;
   /**
-   * Largest entry stored, in KB; a larger one is silently not stored. LiteLLM's `max_size_per_item`.
+   * Largest value stored, in KB; a larger one is silently not stored. LiteLLM's `max_size_per_item`.
    * @default 1024
    */
   maxSizePerItem?: number;
@@ -25,17 +26,15 @@ export class MemoryBackend implements CacheBackend {
   readonly name = 'memory';
   private readonly lru: LRUCache<string, string>;
   private readonly maxItemBytes: number;
+  private readonly maxBytes: number;
 
   constructor(options: MemoryBackendOptions = {}) {
     const max = positiveInteger('core', 'maxSizeInMemory', options.maxSizeInMemory ?? 200);
     const maxSize = positiveInteger('core', 'maxBytesInMemory', options.maxBytesInMemory ?? 64 * 1024 * 1024);
-    this.maxItemBytes = Math.min(maxSize, positiveNumber('core', 'maxSizePerItem', options.maxSizePerItem ?? 1024) * 1024);
-    this.lru = new LRUCache<string, string>({
-      max,
-      maxSize,
-      // Values only: the per-item limit is about what is stored, as LiteLLM's max_size_per_item.
-      sizeCalculation: (value) => Buffer.byteLength(value) || 1,
-    });
+    this.maxBytes = maxSize;
+    this.maxItemBytes = positiveNumber('core', 'maxSizePerItem', options.maxSizePerItem ?? 1024) * 1024;
+    // Each entry's size (key and value bytes) is given by `set`.
+    this.lru = new LRUCache<string, string>({ max, maxSize });
   }
 
   get(key: string): string | undefined {
@@ -43,12 +42,16 @@ export class MemoryBackend implements CacheBackend {
   }
 
   set(key: string, value: string, ttlMs: number | null): boolean {
-    // Too large to keep: declined, and no older value may stay behind under the key.
-    if (Buffer.byteLength(value) > this.maxItemBytes) {
+    // Too large to keep: declined, and no older value may stay behind under the key. The per-item
+    // limit is about the value, as LiteLLM's max_size_per_item; the total bound counts the key too,
+    // because a key holds memory and a request's namespace can make it as large as any value.
+    const valueBytes = Buffer.byteLength(value);
+    const size = Buffer.byteLength(key) + valueBytes || 1;
+    if (valueBytes > this.maxItemBytes || size > this.maxBytes) {
       this.lru.delete(key);
       return false;
     }
-    this.lru.set(key, value, ttlMs === null ? {} : { ttl: Math.max(1, Math.ceil(ttlMs)) });
+    this.lru.set(key, value, ttlMs === null ? { size } : { size, ttl: Math.max(1, Math.ceil(ttlMs)) });
     return true;
   }
 
@@ -69,6 +72,11 @@ export class MemoryBackend implements CacheBackend {
   /** Entries held now (expired ones may linger until touched). */
   get size(): number {
     return this.lru.size;
+  }
+
+  /** Bytes held now: keys and values, as bounded by `maxBytesInMemory`. */
+  get bytes(): number {
+    return this.lru.calculatedSize;
   }
 
   close(): void {

@@ -2,7 +2,7 @@ import type { CacheBackend } from './backend';
 import { DEFAULT_SUPPORTED_CALL_TYPES, normalizeCallType, type CallTypeName } from './call-types';
 import { CacheConfigError } from './errors';
 import type { DistributedLock } from './single-flight';
-import { describe, nonEmptyString, positiveInteger, positiveNumber } from './validate';
+import { describe, nonEmptyString, positiveInteger, positiveNumber, timerMilliseconds } from './validate';
 
 /** When the cache is consulted: always, or only for requests that ask with `cache: { 'use-cache': true }`. */
 export const CacheMode = { default_on: 'default_on', default_off: 'default_off' } as const;
@@ -44,6 +44,7 @@ export interface CacheOptions {
   supportedCallTypes?: readonly CallTypeName[];
   /**
    * Longest wait for one backend operation, in ms; a slower one is abandoned as a miss (or a failed write) and reported.
+   * At most `MAX_TIMER_MS` (about 24.8 days).
    * @default 2000
    */
   operationTimeoutMs?: number;
@@ -51,6 +52,7 @@ export interface CacheOptions {
   lock?: DistributedLock;
   /**
    * How long a caller that could not take `lock` waits for the winner's value before computing itself, in ms.
+   * At most `MAX_TIMER_MS` (about 24.8 days).
    * @default 30000
    */
   lockWaitMs?: number;
@@ -125,6 +127,7 @@ type Check = (option: string, value: unknown) => void;
 const nonEmpty: Check = (option, value) => void nonEmptyString('core', option, value);
 const wholeNumber: Check = (option, value) => void positiveInteger('core', option, value);
 const positive: Check = (option, value) => void positiveNumber('core', option, value);
+const timer: Check = (option, value) => void timerMilliseconds('core', option, value);
 
 const CHECKS: Record<keyof CacheOptions, Check> = {
   type: (option, value) => {
@@ -155,13 +158,13 @@ const CHECKS: Record<keyof CacheOptions, Check> = {
       }
     }
   },
-  operationTimeoutMs: positive,
+  operationTimeoutMs: timer,
   lock: (option, value) => {
     if (typeof (value as { acquire?: unknown } | null)?.acquire !== 'function') {
       throw new CacheConfigError('core', option, 'must be a DistributedLock (an object with acquire)');
     }
   },
-  lockWaitMs: positive,
+  lockWaitMs: timer,
   maxSizeInMemory: wholeNumber,
   maxBytesInMemory: wholeNumber,
   maxSizePerItem: positive,
@@ -228,7 +231,8 @@ export function validateCacheOptions(options: unknown): CacheOptions {
     throw new CacheConfigError('core', 'options', `must be an object, got ${describe(options)}`);
   }
   for (const [name, value] of Object.entries(options)) {
-    const check = (CHECKS as Record<string, Check | undefined>)[name];
+    // Own names only: `constructor`, `toString` or an own `__proto__` key are unknown options, not Object's members.
+    const check = Object.hasOwn(CHECKS, name) ? (CHECKS as Record<string, Check>)[name] : undefined;
     if (!check) throw new CacheConfigError('core', name, `is not a Cache option${suggest(name)}`);
     if (value !== undefined) check(name, value);
   }
@@ -240,5 +244,5 @@ export function validateCacheOptions(options: unknown): CacheOptions {
 function suggest(name: string): string {
   // Catch LiteLLM's snake_case names, the most likely slip for users moving over.
   const camel = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-  return camel !== name && camel in CHECKS ? `; did you mean ${camel}?` : '';
+  return camel !== name && Object.hasOwn(CHECKS, camel) ? `; did you mean ${camel}?` : '';
 }

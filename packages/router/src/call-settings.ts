@@ -19,6 +19,7 @@ export interface CallSettings {
 export const MAX_REQUEST_RETRIES = 100;
 
 const HEADER_FIELDS = ['headers', 'extraHeaders', 'extra_headers'] as const;
+const HEADER_VALUE_RULE = 'no CR, LF, NUL or other control characters, nothing past U+00FF';
 
 /**
  * Reads a request's transport and control options. A bad one is a 400 naming it, so that nothing a
@@ -69,10 +70,9 @@ function retries(request: Record<string, unknown>, name: string): number | undef
  */
 export function headersOf(source: Record<string, unknown>, fail: (field: string, detail: string) => Error): Record<string, string> {
   const out: Record<string, string> = {};
+  // Header values may be secrets: an error names the field, never the value.
   if (source.organization !== undefined) {
-    if (typeof source.organization !== 'string' || !isHeaderValue(source.organization)) {
-      throw fail('organization', `must be a string without CR, LF or NUL, got ${describeValue(source.organization)}`);
-    }
+    if (!isHeaderValue(source.organization)) throw fail('organization', `must be a string an HTTP header can carry (${HEADER_VALUE_RULE})`);
     out['openai-organization'] = source.organization;
   }
   for (const field of HEADER_FIELDS) {
@@ -81,9 +81,9 @@ export function headersOf(source: Record<string, unknown>, fail: (field: string,
     if (typeof headers !== 'object' || Array.isArray(headers)) throw fail(field, `must be an object of header names to values, got ${describeValue(headers)}`);
     for (const [name, value] of Object.entries(headers)) {
       if (value === undefined || value === null) continue;
-      if (!isHeaderName(name)) throw fail(field, `${describeValue(name)} is not a valid HTTP header name`);
+      if (!isHeaderName(name)) throw fail(field, `header name ${describeValue(name)} is not an HTTP token`);
       if (!['string', 'number', 'boolean'].includes(typeof value) || !isHeaderValue(String(value))) {
-        throw fail(`${field}.${name}`, `must be a string without CR, LF or NUL, got ${describeValue(value)}`);
+        throw fail(field, `header ${describeValue(name)} has a value an HTTP header cannot carry (${HEADER_VALUE_RULE})`);
       }
       out[name.toLowerCase()] = String(value);
     }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CACHE_OPTION_NAMES, describeValue, normalizeCallType, validateCacheOptions, type CacheOptions } from '@llmcache/core';
+import { CACHE_OPTION_NAMES, describeValue, MAX_TIMER_MS, normalizeCallType, validateCacheOptions, type CacheOptions } from '@llmcache/core';
 import { parse } from 'yaml';
 import { RouterConfigError } from './errors';
 import type { DeploymentParams, ModelListEntry, RouterOptions, RoutingStrategyName } from './types';
@@ -104,6 +104,16 @@ function isObject(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** `table[key]` when `key` is the table's own: config keys such as `constructor` are not Object's members. */
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/** Sets `obj[key]` as plain data: a `__proto__` key (YAML and JSON.parse make one) stays a key, not a prototype. */
+function setOwn(obj: Obj, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 /** Records an ignored key, unless it holds nothing (null, `{}`, `[]`). */
 function ignore(ctx: Context, path: string, value: unknown): void {
   if (value === null || value === undefined) return;
@@ -124,7 +134,7 @@ function resolveEnv(ctx: Context, path: string, value: unknown): unknown {
   if (Array.isArray(value)) return value.map((item, i) => resolveEnv(ctx, `${path}[${i}]`, item));
   if (isObject(value)) {
     const out: Obj = {};
-    for (const [k, v] of Object.entries(value)) out[k] = resolveEnv(ctx, `${path}.${k}`, v);
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, resolveEnv(ctx, `${path}.${k}`, v));
     return out;
   }
   return value;
@@ -150,7 +160,9 @@ function numberCheck(what: string, ok: (n: number) => boolean): Check<number> {
 }
 
 const positiveNumber = numberCheck('a positive number', (n) => n > 0);
-const nonNegativeNumber = numberCheck('a number of 0 or more', (n) => n >= 0);
+// Seconds that feed a timer: past MAX_TIMER_MS, Node fires it after 1 ms.
+const timerSeconds = numberCheck(`a number of seconds, over 0 to ${MAX_TIMER_MS / 1000} (the longest a timer can wait)`, (n) => n > 0 && n * 1000 <= MAX_TIMER_MS);
+const timerSecondsOrZero = numberCheck(`a number of seconds, 0 to ${MAX_TIMER_MS / 1000} (the longest a timer can wait)`, (n) => n >= 0 && n * 1000 <= MAX_TIMER_MS);
 const nonNegativeInteger = numberCheck('an integer of 0 or more', (n) => Number.isInteger(n) && n >= 0);
 const positiveInteger = numberCheck('a positive integer', (n) => Number.isInteger(n) && n >= 1);
 
@@ -173,7 +185,7 @@ const ROUTING_STRATEGIES: Record<string, RoutingStrategyName> = {
 };
 
 const routingStrategy: Check<RoutingStrategyName> = (path, value) => {
-  const name = typeof value === 'string' ? ROUTING_STRATEGIES[value] : undefined;
+  const name = typeof value === 'string' ? own(ROUTING_STRATEGIES, value) : undefined;
   if (!name) throw new RouterConfigError(path, `must be one of ${Object.keys(ROUTING_STRATEGIES).join(', ')}, got ${describeValue(value)}`);
   return name;
 };
@@ -189,7 +201,7 @@ const groupMaps: Check<Array<Record<string, string[]>>> = (path, value) => {
   return value.map((item, i) => {
     if (!isObject(item)) throw new RouterConfigError(`${path}[${i}]`, `must be a mapping of group to fallback groups, got ${describeValue(item)}`);
     const out: Record<string, string[]> = {};
-    for (const [group, targets] of Object.entries(item)) out[group] = stringList(`${path}[${i}].${group}`, targets);
+    for (const [group, targets] of Object.entries(item)) setOwn(out, group, stringList(`${path}[${i}].${group}`, targets));
     return out;
   });
 };
@@ -227,7 +239,7 @@ const KNOWN_PARAMS: Record<string, ParamSpec> = {
   rpm: { name: 'rpm', check: positiveNumber },
   tpm: { name: 'tpm', check: positiveNumber },
   weight: { name: 'weight', check: positiveNumber },
-  timeout: { name: 'timeout', check: positiveNumber },
+  timeout: { name: 'timeout', check: timerSeconds },
   max_parallel_requests: { name: 'maxParallelRequests', check: positiveInteger },
   mock_response: { name: 'mockResponse', check: anyString },
   organization: { name: 'organization', check: anyString },
@@ -254,12 +266,13 @@ function translateDeployment(ctx: Context, path: string, entry: unknown): ModelL
   const params: Obj = {};
   for (const [key, raw] of Object.entries(rawParams)) {
     const keyPath = `${path}.litellm_params.${key}`;
-    if (UNSUPPORTED_PARAMS.has(key)) {
+    // A `__proto__` key cannot travel as a provider param: set on an object, it would become its prototype.
+    if (UNSUPPORTED_PARAMS.has(key) || key === '__proto__') {
       ignore(ctx, keyPath, raw);
       continue;
     }
     const value = resolveEnv(ctx, keyPath, raw);
-    const spec = KNOWN_PARAMS[key];
+    const spec = own(KNOWN_PARAMS, key);
     if (!spec) params[key] = value;
     else if (value !== null && value !== undefined) params[spec.name] = spec.check(keyPath, value);
   }
@@ -299,13 +312,13 @@ type SettingSpec = { [K in keyof RouterSettings]-?: { name: K; check: Check<NonN
 const ROUTER_SETTINGS: Record<string, SettingSpec> = {
   routing_strategy: { name: 'routingStrategy', check: routingStrategy },
   num_retries: { name: 'numRetries', check: nonNegativeInteger },
-  timeout: { name: 'timeout', check: positiveNumber },
+  timeout: { name: 'timeout', check: timerSeconds },
   fallbacks: { name: 'fallbacks', check: groupMaps },
   context_window_fallbacks: { name: 'contextWindowFallbacks', check: groupMaps },
   allowed_fails: { name: 'allowedFails', check: nonNegativeInteger },
-  cooldown_time: { name: 'cooldownTime', check: nonNegativeNumber },
+  cooldown_time: { name: 'cooldownTime', check: timerSecondsOrZero },
   caching_groups: { name: 'cachingGroups', check: cachingGroups },
-  retry_after: { name: 'retryAfter', check: nonNegativeNumber },
+  retry_after: { name: 'retryAfter', check: timerSecondsOrZero },
 };
 
 /** The router keys LiteLLM also accepts in `litellm_settings` (`router_settings` wins). */
@@ -327,7 +340,7 @@ function translateSettings(ctx: Context, section: string, value: unknown, specs:
   const out: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(value)) {
     const path = `${section}.${key}`;
-    const spec = specs[key];
+    const spec = own(specs, key);
     if (spec) {
       const resolved = resolveEnv(ctx, path, raw);
       if (resolved !== null && resolved !== undefined) out[spec.name] = spec.check(path, resolved);

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '@llmcache/core';
+import { canonicalJson, describeValue, MAX_TIMER_MS } from '@llmcache/core';
 import PQueue from 'p-queue';
 import { headersOf } from './call-settings';
 import { RouterConfigError } from './errors';
+import { isHeaderValue } from './headers';
 import { resolveProvider, PROVIDER_NAMES, type Provider } from './providers';
 import type { DeploymentParams, ModelListEntry } from './types';
 
@@ -38,17 +39,33 @@ export function cachingGroupId(members: readonly string[]): string {
   return `caching-group:${canonicalJson([...new Set(members)].sort())}`;
 }
 
-const PARAM_CHECKS: Partial<Record<keyof DeploymentParams, (v: unknown) => boolean>> = {
-  rpm: (v) => typeof v === 'number' && v > 0,
-  tpm: (v) => typeof v === 'number' && v > 0,
-  weight: (v) => typeof v === 'number' && v > 0,
-  timeout: (v) => typeof v === 'number' && v > 0,
-  streamTimeout: (v) => typeof v === 'number' && v > 0,
-  maxParallelRequests: (v) => typeof v === 'number' && Number.isInteger(v) && v > 0,
-  apiKey: (v) => typeof v === 'string',
-  apiBase: (v) => typeof v === 'string' && /^https?:\/\//.test(v),
-  apiVersion: (v) => typeof v === 'string',
-  mockResponse: (v) => typeof v === 'string',
+/** What is wrong with a deployment param's value, or undefined when it is fine. */
+type ParamCheck = (value: unknown) => string | undefined;
+
+// Past MAX_TIMER_MS, Node would fire the timeout after 1 ms.
+const timerSeconds: ParamCheck = (v) =>
+  typeof v === 'number' && v > 0 && v * 1000 <= MAX_TIMER_MS ? undefined
+    : `must be a number of seconds, over 0 to ${MAX_TIMER_MS / 1000} (the longest a timer can wait), got ${describeValue(v)}`;
+
+const positive: ParamCheck = (v) => (typeof v === 'number' && v > 0 ? undefined : `must be a positive number, got ${describeValue(v)}`);
+
+// Secrets: named, never echoed. Sent as headers (apiKey, organization) or beside them (apiVersion).
+const headerValue: ParamCheck = (v) =>
+  typeof v !== 'string' ? `must be a string, got ${describeValue(v)}`
+    : isHeaderValue(v) ? undefined
+    : 'must be a string an HTTP header can carry (no CR, LF, NUL or other control characters, nothing past U+00FF)';
+
+const PARAM_CHECKS: Readonly<Record<string, ParamCheck>> = {
+  rpm: positive,
+  tpm: positive,
+  weight: positive,
+  timeout: timerSeconds,
+  streamTimeout: timerSeconds,
+  maxParallelRequests: (v) => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? undefined : `must be a positive integer, got ${describeValue(v)}`),
+  apiKey: headerValue,
+  apiBase: (v) => (typeof v === 'string' && /^https?:\/\//.test(v) ? undefined : `must be an http(s) URL, got ${describeValue(v)}`),
+  apiVersion: headerValue,
+  mockResponse: (v) => (typeof v === 'string' ? undefined : `must be a string, got ${describeValue(v)}`),
 };
 
 /** Validates `modelList` and `cachingGroups` and builds the groups; every problem is a `RouterConfigError` naming its place. */
@@ -65,7 +82,8 @@ export function buildModelGroups(modelList: unknown, cachingGroups: unknown): Mo
     if (typeof entry.params.model !== 'string' || entry.params.model === '') throw new RouterConfigError(`${at}.params.model`, 'must be a non-empty string such as openai/gpt-4o');
     for (const [name, check] of Object.entries(PARAM_CHECKS)) {
       const value = entry.params[name];
-      if (value !== undefined && !check!(value)) throw new RouterConfigError(`${at}.params.${name}`, `invalid value ${JSON.stringify(value)}`);
+      const problem = value === undefined ? undefined : check(value);
+      if (problem) throw new RouterConfigError(`${at}.params.${name}`, problem);
     }
     const resolved = resolveProvider(entry.params.model);
     if (!resolved) {
@@ -99,7 +117,7 @@ export function buildModelGroups(modelList: unknown, cachingGroups: unknown): Mo
       if (!Array.isArray(members) || members.length === 0) throw new RouterConfigError(`cachingGroups[${i}]`, 'must be a non-empty array of model group names');
       for (const name of members) {
         if (typeof name !== 'string' || !groups.has(name)) {
-          throw new RouterConfigError(`cachingGroups[${i}]`, `names ${JSON.stringify(name)}, which is not a model group in modelList`);
+          throw new RouterConfigError(`cachingGroups[${i}]`, `names ${describeValue(name)}, which is not a model group in modelList`);
         }
         const other = memberOf.get(name);
         if (other !== undefined && other !== i) {

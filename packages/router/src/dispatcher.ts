@@ -1,4 +1,4 @@
-import { isThenable, sleep } from '@llmcache/core';
+import { describeValue, isThenable, MAX_TIMER_MS, sleep } from '@llmcache/core';
 import type { EventEmitter } from 'eventemitter3';
 import { takeSlot, type Deployment } from './deployments';
 import {
@@ -78,15 +78,16 @@ export class Dispatcher {
   ) {
     this.groupIds = new Map([...groups].map(([name, list]) => [name, list.map((d) => d.id)]));
     this.strategyName = options.routingStrategy ?? 'simple-shuffle';
-    const strategy = STRATEGIES[this.strategyName];
-    if (!strategy) throw new RouterConfigError('routingStrategy', `must be one of ${Object.keys(STRATEGIES).join(', ')}, got ${JSON.stringify(options.routingStrategy)}`);
+    // Own names only: 'constructor' is not a strategy.
+    const strategy = Object.hasOwn(STRATEGIES, this.strategyName) ? STRATEGIES[this.strategyName] : undefined;
+    if (!strategy) throw new RouterConfigError('routingStrategy', `must be one of ${Object.keys(STRATEGIES).join(', ')}, got ${describeValue(options.routingStrategy)}`);
     this.strategy = strategy;
     this.state = options.state ?? new MemoryRouterState();
     this.numRetries = wholeNumber('numRetries', options.numRetries ?? 2);
-    this.timeoutSeconds = positive('timeout', options.timeout ?? 600);
+    this.timeoutSeconds = timerSeconds('timeout', options.timeout ?? 600);
     this.allowedFails = wholeNumber('allowedFails', options.allowedFails ?? 3);
-    this.cooldownMs = nonNegative('cooldownTime', options.cooldownTime ?? 5) * 1000;
-    this.retryAfterSeconds = nonNegative('retryAfter', options.retryAfter ?? 0.5);
+    this.cooldownMs = timerSeconds('cooldownTime', options.cooldownTime ?? 5, true) * 1000;
+    this.retryAfterSeconds = timerSeconds('retryAfter', options.retryAfter ?? 0.5, true);
     this.fallbacks = this.fallbackMap('fallbacks', options.fallbacks);
     this.contextWindowFallbacks = this.fallbackMap('contextWindowFallbacks', options.contextWindowFallbacks);
   }
@@ -335,7 +336,7 @@ export class Dispatcher {
       for (const [from, to] of Object.entries(entry)) {
         if (from !== '*' && !this.groups.has(from)) throw new RouterConfigError(`${option}[${i}]`, `"${from}" is not a model group`);
         if (!Array.isArray(to) || to.some((name) => typeof name !== 'string' || !this.groups.has(name))) {
-          throw new RouterConfigError(`${option}[${i}].${from}`, `must list model groups of this router, got ${JSON.stringify(to)}`);
+          throw new RouterConfigError(`${option}[${i}].${from}`, `must list model groups of this router, got ${describeValue(to)}`);
         }
         map.set(from, to);
       }
@@ -345,16 +346,15 @@ export class Dispatcher {
 }
 
 function wholeNumber(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new RouterConfigError(option, `must be a whole number, 0 or more, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new RouterConfigError(option, `must be a whole number, 0 or more, got ${describeValue(value)}`);
   return value;
 }
 
-function positive(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RouterConfigError(option, `must be a positive number of seconds, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function nonNegative(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new RouterConfigError(option, `must be a number, 0 or more, got ${JSON.stringify(value)}`);
+/** Seconds that feed a timer, so at most MAX_TIMER_MS: past it, Node fires the timer after 1 ms. */
+function timerSeconds(option: string, value: unknown, zeroAllowed = false): number {
+  if (typeof value !== 'number' || !(zeroAllowed ? value >= 0 : value > 0) || !(value * 1000 <= MAX_TIMER_MS)) {
+    const range = `${zeroAllowed ? '0' : 'over 0'} to ${MAX_TIMER_MS / 1000}`;
+    throw new RouterConfigError(option, `must be a number of seconds, ${range} (the longest a timer can wait), got ${describeValue(value)}`);
+  }
   return value;
 }

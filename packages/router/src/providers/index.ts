@@ -21,7 +21,9 @@ const ANTHROPIC_MODELS = /^claude-/;
 export function resolveProvider(model: string): { provider: Provider; model: string } | undefined {
   const slash = model.indexOf('/');
   if (slash > 0) {
-    const provider = BY_PREFIX[model.slice(0, slash)];
+    const prefix = model.slice(0, slash);
+    // Own names only: `constructor/x` names no provider.
+    const provider = Object.hasOwn(BY_PREFIX, prefix) ? BY_PREFIX[prefix] : undefined;
     return provider ? { provider, model: model.slice(slash + 1) } : undefined;
   }
   if (OPENAI_MODELS.test(model)) return { provider: openAiProvider, model };
