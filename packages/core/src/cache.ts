@@ -2,7 +2,8 @@ import { EventEmitter } from 'eventemitter3';
 import { isThenable, type BackendEntry, type CacheBackend, type MaybePromise } from './backend';
 import { normalizeCallType, DEFAULT_SUPPORTED_CALL_TYPES, type CallType } from './call-types';
 import { validateCacheControl, type CacheControl, type ResolvedControl } from './cache-control';
-import { decodeEntry, encodeEntry } from './entry';
+import { encodeEntry } from './entry';
+import { EntryDecoder } from './entry-decoder';
 import { CacheBackendError } from './errors';
 import { createBackendForType } from './load-backend';
 import { CacheMode, validateCacheOptions, type CacheOptions } from './options';
@@ -36,9 +37,10 @@ export interface WrapOptions<T> {
   /**
    * Callers share a computation only when their flight keys match. Give calls that would compute
    * differently (another timeout, another API key) different flight keys, so one caller's failure is
-   * never another's. @default the cache key
+   * never another's. A function is called only on a miss, keeping its cost off the hit path.
+   * @default the cache key
    */
-  flightKey?: string;
+  flightKey?: string | (() => string);
   /**
    * The caller's abort signal: when it fires, this caller stops waiting at once. A shared computation is
    * aborted (through the signal `compute` receives) only once every caller waiting on it has left.
@@ -98,6 +100,7 @@ export class Cache extends EventEmitter<CacheEvents> {
   private readonly lock: DistributedLock | undefined;
   private readonly lockWaitMs: number;
   private readonly flights = new SingleFlight();
+  private readonly decoder = new EntryDecoder();
   private readonly counters = { hits: 0, misses: 0, writes: 0, errors: 0 };
   private closed = false;
 
@@ -133,8 +136,13 @@ export class Cache extends EventEmitter<CacheEvents> {
 
   /** Reads `key`; any failure, expiry or corruption is a miss. `maxAgeMs` rejects older entries (`s-maxage`). */
   async get<T = unknown>(key: string, options: ReadOptions = {}): Promise<CacheHit<T> | undefined> {
+    return this.read<T>(key, options);
+  }
+
+  /** `get`, answered synchronously by a synchronous backend: the hit path of `wrap` then never waits. */
+  private read<T>(key: string, options: ReadOptions): MaybePromise<CacheHit<T> | undefined> {
     const pending = this.call('get', key, () => this.backend.get(key));
-    return this.accept<T>(key, isThenable(pending) ? await pending : pending, options);
+    return isThenable(pending) ? pending.then((raw) => this.accept<T>(key, raw, options)) : this.accept<T>(key, pending, options);
   }
 
   /** Reads many keys at once, in order. */
@@ -204,10 +212,12 @@ export class Cache extends EventEmitter<CacheEvents> {
       return { value, source: 'computed' };
     }
     const read = { maxAgeMs: control.maxAgeMs, validate: options.validate };
-    const hit = await this.get<T>(key, read);
+    const found = this.read<T>(key, read);
+    const hit = isThenable(found) ? await found : found;
     if (hit) return { value: hit.value, source: 'cache' };
     signal?.throwIfAborted();
-    const flight = this.flights.run(options.flightKey ?? key, (shared) => this.computeMiss(key, compute, control, read, isStorable, shared), signal);
+    const flightKey = typeof options.flightKey === 'function' ? options.flightKey() : (options.flightKey ?? key);
+    const flight = this.flights.run(flightKey, (shared) => this.computeMiss(key, compute, control, read, isStorable, shared), signal);
     const result = await flight.promise;
     return flight.leader ? result : { value: result.value, source: 'shared' };
   }
@@ -263,6 +273,7 @@ export class Cache extends EventEmitter<CacheEvents> {
   /** Closes the backend; errors are reported, not thrown. Calls still waiting for another process's value stop waiting. */
   async close(): Promise<void> {
     this.closed = true;
+    this.decoder.clear();
     if (this.backend.close) await this.call('close', undefined, () => this.backend.close!());
   }
 
@@ -270,7 +281,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     if (raw === undefined || raw === FAILED) return this.miss(key, raw === undefined ? 'absent' : 'error');
     let entry;
     try {
-      entry = decodeEntry<T>(raw);
+      entry = this.decoder.decode<T>(raw);
       if (options.validate && !options.validate(entry.d)) throw new Error('entry value does not have the expected shape');
     } catch (err) {
       this.report('decode', key, err);
