@@ -53,9 +53,23 @@ export function cacheKey(input: CacheKeyInput): string {
  * `callType` must be a normalised call type (`completion`, not `acompletion`).
  */
 export function cacheKeyFromCanonicalParams(callType: string, model: string, canonicalParams: string, namespace?: string): string {
-  // The members in sorted order, so this is exactly canonicalJson({ callType, model, params }).
-  const hex = sha256Hex(`{"callType":${JSON.stringify(callType)},"model":${JSON.stringify(model)},"params":${canonicalParams}}`);
+  const hex = sha256Hex(`${keyPrefix(callType, model)}${canonicalParams}}`);
   return !namespace ? hex : `${namespace}:${hex}`;
+}
+
+// A process sees few call type and model pairs; their prefix is made once (the map is bounded all the same).
+const prefixes = new Map<string, string>();
+
+/** `{"callType":…,"model":…,"params":`: the members in sorted order, so the whole is canonicalJson({ callType, model, params }). */
+function keyPrefix(callType: string, model: string): string {
+  const id = `${callType}\u0000${model}`;
+  let prefix = prefixes.get(id);
+  if (prefix === undefined) {
+    if (prefixes.size >= 1024) prefixes.clear();
+    prefix = `{"callType":${canonicalJson(callType)},"model":${canonicalJson(model)},"params":`;
+    prefixes.set(id, prefix);
+  }
+  return prefix;
 }
 
 // crypto.hash (Node 20.12+) skips the Hash object: a third faster for short inputs.

@@ -15,6 +15,17 @@ export interface CallSettings {
   signal: AbortSignal | undefined;
 }
 
+/** Every request field `readCallSettings` reads: a request with none of them has the default settings. */
+export const CALL_SETTING_FIELDS: ReadonlySet<string> = new Set([
+  'timeout', 'request_timeout', 'stream_timeout', 'streamTimeout', 'numRetries', 'num_retries', 'headers', 'extraHeaders',
+  'extra_headers', 'organization', 'signal', 'mockResponse', 'fileName', 'stream', 'stream_options',
+]);
+
+/** The settings of a request that brings none of its own. */
+export const DEFAULT_CALL_SETTINGS: CallSettings = Object.freeze({
+  timeoutMs: undefined, streamTimeoutMs: undefined, numRetries: undefined, headers: Object.freeze({}), signal: undefined,
+});
+
 /** The most retries a request may ask for: each one may cost a paid call. */
 export const MAX_REQUEST_RETRIES = 100;
 
@@ -41,10 +52,12 @@ export function readCallSettings(request: Record<string, unknown>): CallSettings
     timeoutMs: seconds(request, 'timeout') ?? seconds(request, 'request_timeout'),
     streamTimeoutMs: seconds(request, 'stream_timeout') ?? seconds(request, 'streamTimeout'),
     numRetries: retries(request, 'numRetries') ?? retries(request, 'num_retries'),
-    headers: headersOf(request, (field, detail) => invalidRequest(`${field}: ${detail}`)),
+    headers: headersOf(request, badRequest),
     signal: signal as AbortSignal | undefined,
   };
 }
+
+const badRequest = (field: string, detail: string) => invalidRequest(`${field}: ${detail}`);
 
 function seconds(request: Record<string, unknown>, name: string): number | undefined {
   const value = request[name];

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, NON_KEY_PARAMS } from '@llmcache/core';
+import { CALL_SETTING_FIELDS } from './call-settings';
 import type { ProviderParams } from './providers';
 import type { DeploymentParams } from './types';
 
@@ -11,12 +12,17 @@ const DEPLOYMENT_FIELDS = new Set(['model', 'apiKey', 'apiBase', 'apiVersion', '
 
 /**
  * The params a provider gets from a request: everything but transport and control fields (the same list
- * that keeps them out of the cache key) and llmcache's own.
+ * that keeps them out of the cache key) and llmcache's own; and whether it brings any of the settings
+ * `readCallSettings` reads (in the same pass, as this is on every call's path).
  */
-export function providerParamsOf(request: Record<string, unknown>): ProviderParams {
+export function providerParamsOf(request: Record<string, unknown>): { params: ProviderParams; hasSettings: boolean } {
   const params: ProviderParams = {};
-  for (const name in request) if (!NON_KEY_PARAMS.has(name) && !LLMCACHE_FIELDS.has(name)) params[name] = request[name];
-  return params;
+  let hasSettings = false;
+  for (const name in request) {
+    if (CALL_SETTING_FIELDS.has(name)) hasSettings = true;
+    if (!NON_KEY_PARAMS.has(name) && !LLMCACHE_FIELDS.has(name)) params[name] = request[name];
+  }
+  return { params, hasSettings };
 }
 
 /** Deployment defaults under the request's own params. */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { Cache, cacheKey, cacheKeyFromCanonicalParams, type CacheControl, type CacheHit, type ResolvedControl, type ValueSource } from '@llmcache/core';
+import { Cache, cacheKey, cacheKeyFromCanonicalParams, type CacheControl, type CacheHit, type ResolvedControl, type ValueSource, type WrapResult } from '@llmcache/core';
 import { EventEmitter } from 'eventemitter3';
-import { canonicalParams, readCallSettings, type CallSettings } from './call-settings';
+import { canonicalParams, DEFAULT_CALL_SETTINGS, readCallSettings, type CallSettings } from './call-settings';
 import { readLiteLLMConfig, translateLiteLLMConfig } from './config';
 import { buildModelGroups, type Deployment } from './deployments';
 import { Dispatcher } from './dispatcher';
@@ -83,7 +83,10 @@ interface CacheContext {
   cache: Cache | undefined;
   control: ResolvedControl | undefined;
   key: string | undefined;
-  /** Set when the call may read the cache, and so share a flight with identical calls. */
+  /**
+   * Set when the call may read the cache, and so share a flight with identical calls; made on the
+   * first miss, so that a hit never pays for it.
+   */
   flightKey: string | undefined;
 }
 
@@ -183,10 +186,11 @@ export class Router extends EventEmitter<RouterEvents> {
     const call = this.prepare('completion', request);
     if (!Array.isArray(request.messages)) throw invalidRequest('messages: must be an array of chat messages');
     const stream = request.stream === true;
-    const { value, source, context } = await this.lookup<ChatOutcome>(call, (signal, ctx) => this.chatOutcome(call, stream, signal, ctx), {
+    const { context, result } = this.lookup<ChatOutcome>(call, (signal, ctx) => this.chatOutcome(call, stream, signal, ctx), {
       validate: isStoredChat,
       isStorable: (v) => !('live' in v) && isCompleteChat(v.response) && this.identityOf(v.modelGroup) === call.identity,
     });
+    const { value, source } = await result;
     const includeUsage = request.stream_options?.include_usage === true;
     if ('live' in value) {
       const hidden = this.hidden({ modelGroup: value.modelGroup, cacheHit: false, cacheKey: context.key, deploymentId: value.deploymentId, started: call.started });
@@ -201,7 +205,8 @@ export class Router extends EventEmitter<RouterEvents> {
       this.succeeded(call, value.modelGroup, value.deploymentId, false, hidden.latencyMs, response.usage);
       return withHiddenParams(response, hidden) as ChatCompletion;
     }
-    const { stored, hidden } = await this.settle(call, value, source, context, isCompleteChat);
+    const { stored, hidden } = this.settle(call, value, source, context);
+    if (source === 'computed') await this.storeFallbackAnswer(call, stored, context, isCompleteChat);
     if (!stream) return withHiddenParams(stored.response, hidden) as ChatCompletion;
     return makeStream(replay(completionToChunks(stored.response, { includeUsage })), hidden);
   }
@@ -212,11 +217,13 @@ export class Router extends EventEmitter<RouterEvents> {
     const prompt = Array.isArray(request.prompt) ? request.prompt.join('\n') : String(request.prompt ?? '');
     const compute = (signal: AbortSignal) =>
       this.answer(call, prompt, signal, (text, model) => mockTextCompletion(text, model, prompt), (d, target) => d.provider.textCompletion(this.paramsFor(d, call), target));
-    const { value, source, context } = await this.lookup(call, compute, {
+    const { context, result } = this.lookup(call, compute, {
       validate: isStoredText,
       isStorable: (v) => isCompleteText(v.response) && this.identityOf(v.modelGroup) === call.identity,
     });
-    const { stored, hidden } = await this.settle(call, value, source, context, isCompleteText);
+    const { value, source } = await result;
+    const { stored, hidden } = this.settle(call, value, source, context);
+    if (source === 'computed') await this.storeFallbackAnswer(call, stored, context, isCompleteText);
     return withHiddenParams(stored.response, hidden) as TextCompletion;
   }
 
@@ -327,11 +334,13 @@ export class Router extends EventEmitter<RouterEvents> {
       return { response: value, deploymentId: deployment.id, modelGroup: deployment.modelGroup };
     };
     const isComplete = (r: PlainTranscription) => typeof r.text === 'string' && r.text.length > 0;
-    const { value, source, context } = await this.lookup(keyed, compute, {
+    const { context, result } = this.lookup(keyed, compute, {
       validate: isStoredTranscription,
       isStorable: (v) => isComplete(v.response) && this.identityOf(v.modelGroup) === call.identity,
     });
-    const { stored, hidden } = await this.settle(keyed, value, source, context, isComplete);
+    const { value, source } = await result;
+    const { stored, hidden } = this.settle(keyed, value, source, context);
+    if (source === 'computed') await this.storeFallbackAnswer(keyed, stored, context, isComplete);
     return withHiddenParams(stored.response, hidden) as TranscriptionResponse;
   }
 
@@ -375,48 +384,43 @@ export class Router extends EventEmitter<RouterEvents> {
    * Reads the cache and, on a miss, computes once for all identical concurrent calls (single-flight):
    * `compute` gets the flight's signal, which aborts only when every caller has left. Without a cache, computes.
    */
-  private async lookup<V>(
+  private lookup<V>(
     call: PreparedCall,
     compute: (signal: AbortSignal, context: CacheContext) => Promise<V>,
     checks: { validate: (value: unknown) => boolean; isStorable: (value: V) => boolean },
-  ): Promise<{ value: V; source: ValueSource; context: CacheContext }> {
+  ): { context: CacheContext; result: Promise<WrapResult<V>> } {
     this.assertOpen();
     const cache = this.cache;
     const { signal } = call.settings;
     if (!cache) {
       const context: CacheContext = { cache, control: undefined, key: undefined, flightKey: undefined };
-      return { value: await compute(signal ?? NEVER_ABORTED, context), source: 'computed', context };
+      return { context, result: compute(signal ?? NEVER_ABORTED, context).then((value) => ({ value, source: 'computed' })) };
     }
     const control = cache.resolveControl(call.callType, call.request.cache as CacheControl | undefined);
     const key = this.keyFor(call, call.identity, control.namespace);
-    const context: CacheContext = { cache, control, key, flightKey: control.read ? flightKeyOf(key, call.request) : undefined };
-    const result = await cache.wrap(key, (flightSignal) => compute(flightSignal, context), {
+    const context: CacheContext = { cache, control, key, flightKey: undefined };
+    const result = cache.wrap(key, (flightSignal) => compute(flightSignal, context), {
       control,
       validate: checks.validate,
-      flightKey: context.flightKey,
+      flightKey: () => (context.flightKey = flightKeyOf(key, call.request)),
       isStorable: checks.isStorable,
       signal,
     });
-    return { ...result, context };
+    return { context, result };
   }
 
-  /**
-   * A whole answer's last steps: each caller's own copy, the entry of a fallback group's answer under
-   * that group's key, `_hiddenParams` and the success event.
-   */
-  private async settle<T extends object>(
-    call: PreparedCall,
-    result: Stored<T>,
-    source: ValueSource,
-    { cache, control, key }: CacheContext,
-    isComplete: (response: T) => boolean,
-  ): Promise<{ stored: Stored<T>; hidden: HiddenParams }> {
-    // A computed value is shared by the leader and every waiter: each caller gets its own copy.
-    const stored = source === 'cache' ? result : structuredClone(result);
+  /** A computed answer from a fallback group goes under that group's key (never under the key of the group that failed). */
+  private async storeFallbackAnswer<T>(call: PreparedCall, stored: Stored<T>, { cache, control }: CacheContext, isComplete: (response: T) => boolean): Promise<void> {
     const answeredBy = this.identityOf(stored.modelGroup);
-    if (cache && control && source === 'computed' && answeredBy !== call.identity && control.write && isComplete(stored.response)) {
+    if (cache && control?.write && answeredBy !== call.identity && isComplete(stored.response)) {
       await cache.set(this.keyFor(call, answeredBy, control.namespace), stored, { ttlMs: control.ttlMs });
     }
+  }
+
+  /** A whole answer's last steps: each caller's own copy, `_hiddenParams` and the success event. */
+  private settle<T extends object>(call: PreparedCall, result: Stored<T>, source: ValueSource, { key }: CacheContext): { stored: Stored<T>; hidden: HiddenParams } {
+    // A computed value is shared by the leader and every waiter: each caller gets its own copy.
+    const stored = source === 'cache' ? result : structuredClone(result);
     const cacheHit = source === 'cache';
     // A miss reports the group that answered (a fallback's, if one did); a hit, the group asked.
     const modelGroup = cacheHit ? call.modelGroup : stored.modelGroup;
@@ -496,8 +500,8 @@ export class Router extends EventEmitter<RouterEvents> {
     if (typeof modelGroup !== 'string' || !this.groups.has(modelGroup)) {
       throw invalidRequest(`model: "${String(modelGroup)}" is not a model group of this router; known: ${[...this.groups.keys()].join(', ')}`);
     }
-    const settings = readCallSettings(request);
-    const params = providerParamsOf(request);
+    const { params, hasSettings } = providerParamsOf(request);
+    const settings = hasSettings ? readCallSettings(request) : DEFAULT_CALL_SETTINGS;
     // mockResponse changes the answer, so it is part of the key though it is not sent anywhere.
     const keyParams = request.mockResponse === undefined ? params : { ...params, mockResponse: request.mockResponse };
     const keyJson = canonicalParams(keyParams);
