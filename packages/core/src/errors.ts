@@ -17,9 +17,12 @@ export class LlmcacheError extends Error {
 export class CacheConfigError extends LlmcacheError {
   /** The offending option, e.g. `ttl`, `cache.s-maxage` or `s3BucketName`. */
   readonly option: string;
+  /** What is wrong with it, without the prefix. */
+  readonly detail: string;
   constructor(pkg: string, option: string, message: string, options?: LlmcacheErrorOptions) {
     super(pkg, `${option}: ${message}`, options);
     this.option = option;
+    this.detail = message;
   }
 }
 

@@ -1,4 +1,4 @@
-import { canonicalJson, describeValue, MAX_TIMER_MS } from '@llmcache/core';
+import { CacheConfigError, canonicalJson, describeValue, MAX_TIMER_MS, validateCacheControl } from '@llmcache/core';
 import { invalidRequest } from './errors';
 import { isHeaderName, isHeaderValue } from './headers';
 
@@ -18,7 +18,7 @@ export interface CallSettings {
 /** Every request field `readCallSettings` reads: a request with none of them has the default settings. */
 export const CALL_SETTING_FIELDS: ReadonlySet<string> = new Set([
   'timeout', 'request_timeout', 'stream_timeout', 'streamTimeout', 'numRetries', 'num_retries', 'headers', 'extraHeaders',
-  'extra_headers', 'organization', 'signal', 'mockResponse', 'fileName', 'stream', 'stream_options',
+  'extra_headers', 'organization', 'signal', 'mockResponse', 'fileName', 'stream', 'stream_options', 'cache',
 ]);
 
 /** The settings of a request that brings none of its own. */
@@ -42,6 +42,13 @@ export function readCallSettings(request: Record<string, unknown>): CallSettings
   for (const name of ['mockResponse', 'fileName'] as const) {
     const value = request[name];
     if (value !== undefined && typeof value !== 'string') throw invalidRequest(`${name}: must be a string, got ${describeValue(value)}`);
+  }
+  try {
+    validateCacheControl(request.cache);
+  } catch (err) {
+    // The request's fault, with or without a cache: a 400 naming `cache.<control>`, as for any field.
+    if (err instanceof CacheConfigError) throw invalidRequest(`${err.option}: ${err.detail}`, err);
+    throw err;
   }
   if (request.stream !== undefined && typeof request.stream !== 'boolean') throw invalidRequest(`stream: must be true or false, got ${describeValue(request.stream)}`);
   const streamOptions = request.stream_options;

@@ -50,6 +50,8 @@ describe('a bad per-request option is a 400 naming it, checked before any attemp
     ['a signal that is not an AbortSignal', { signal: { aborted: false } }, /signal:/],
     ['stream that is not a boolean', { stream: 'yes' }, /stream:/],
     ['mockResponse that is not a string', { mockResponse: 42 }, /mockResponse:/],
+    ['a cache control out of range, with no cache to read', { cache: { ttl: -1 } }, /cache\.ttl:/],
+    ['an unknown cache control', { cache: { tll: 5 } }, /cache\.tll: is not a cache control/],
   ];
 
   it.each(cases)('%s', async (_name, bad, message) => {
