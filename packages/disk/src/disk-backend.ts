@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { resolve } from 'node:path';
+import type Database from 'better-sqlite3';
 import { positiveInteger, nonEmptyString, type BackendEntry, type CacheBackend } from '@llmcache/core';
+import { openDatabase } from './open-database';
 
 export interface DiskBackendOptions {
   /**
@@ -32,49 +32,16 @@ export class DiskBackend implements CacheBackend {
   private readonly maxBytes: number;
   private readonly sweepEvery: number;
   private writesSinceSweep = 0;
-  private readonly statements: {
-    get: Database.Statement<[string, number], { value: string }>;
-    set: Database.Statement<[string, string, number | null, number, number]>;
-    delete: Database.Statement<[string]>;
-    deleteExpired: Database.Statement<[number]>;
-    trimToSize: Database.Statement<[number]>;
-  };
+  private readonly statements: ReturnType<typeof prepareStatements>;
 
   constructor(options: DiskBackendOptions = {}) {
     const dir = resolve(nonEmptyString('disk', 'diskCacheDir', options.dir ?? '.llmcache'));
     this.maxBytes = positiveInteger('disk', 'diskCacheMaxBytes', options.maxBytes ?? 1024 ** 3);
     this.sweepEvery = positiveInteger('disk', 'sweepEvery', options.sweepEvery ?? 100);
-    mkdirSync(dir, { recursive: true });
-    this.file = join(dir, 'cache.db');
-    this.db = new Database(this.file);
-    // WAL lets readers and one writer work at once across processes; busy_timeout makes a second
-    // writer wait for the lock instead of failing. The wait blocks the event loop (better-sqlite3 is
-    // synchronous), so it is kept short: a write still locked after it fails and is reported.
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 1000');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS entries (
-        key TEXT PRIMARY KEY,
-        value TEXT NOT NULL,
-        expires_at INTEGER,
-        created_at INTEGER NOT NULL,
-        size INTEGER NOT NULL
-      ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS entries_created_at ON entries (created_at);
-    `);
-    this.statements = {
-      get: this.db.prepare('SELECT value FROM entries WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)'),
-      set: this.db.prepare('INSERT OR REPLACE INTO entries (key, value, expires_at, created_at, size) VALUES (?, ?, ?, ?, ?)'),
-      delete: this.db.prepare('DELETE FROM entries WHERE key = ?'),
-      deleteExpired: this.db.prepare('DELETE FROM entries WHERE expires_at IS NOT NULL AND expires_at <= ?'),
-      // Keeps the newest entries whose sizes add up to at most the bound.
-      trimToSize: this.db.prepare(`
-        DELETE FROM entries WHERE key IN (
-          SELECT key FROM (SELECT key, SUM(size) OVER (ORDER BY created_at DESC, key) AS running FROM entries)
-          WHERE running > ?
-        )`),
-    };
+    const { db, file, prepared } = openDatabase(dir, prepareStatements);
+    this.db = db;
+    this.file = file;
+    this.statements = prepared;
   }
 
   get(key: string): string | undefined {
@@ -130,4 +97,21 @@ export class DiskBackend implements CacheBackend {
     })();
     return all;
   }
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    get: db.prepare<[string, number], { value: string }>('SELECT value FROM entries WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)'),
+    set: db.prepare<[string, string, number | null, number, number]>(
+      'INSERT OR REPLACE INTO entries (key, value, expires_at, created_at, size) VALUES (?, ?, ?, ?, ?)',
+    ),
+    delete: db.prepare<[string]>('DELETE FROM entries WHERE key = ?'),
+    deleteExpired: db.prepare<[number]>('DELETE FROM entries WHERE expires_at IS NOT NULL AND expires_at <= ?'),
+    // Keeps the newest entries whose sizes add up to at most the bound.
+    trimToSize: db.prepare<[number]>(`
+      DELETE FROM entries WHERE key IN (
+        SELECT key FROM (SELECT key, SUM(size) OVER (ORDER BY created_at DESC, key) AS running FROM entries)
+        WHERE running > ?
+      )`),
+  };
 }

@@ -1,0 +1,71 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SCHEMA } from './schema';
+
+/**
+ * How long a statement waits for another process's lock before SQLite gives up. The wait blocks the
+ * event loop (better-sqlite3 is synchronous), so it is kept short.
+ */
+export const BUSY_TIMEOUT_MS = 1000;
+
+/** How long set-up keeps retrying while other processes hold the file, e.g. all starting at once. */
+const SETUP_DEADLINE_MS = 10_000;
+
+export interface OpenedDatabase<T> {
+  db: Database.Database;
+  file: string;
+  prepared: T;
+}
+
+/** Opens (creating when missing) `<dir>/cache.db` in WAL mode with the schema, then runs `prepare` on it. */
+export function openDatabase<T>(dir: string, prepare: (db: Database.Database) => T): OpenedDatabase<T> {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'cache.db');
+  const db = new Database(file);
+  const prepared = retryWhileLocked(() => {
+    setUp(db);
+    return prepare(db);
+  });
+  return { db, file, prepared };
+}
+
+function setUp(db: Database.Database): void {
+  // Before anything that locks: with the default of 0, a process meeting another's lock fails at once.
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // WAL is recorded in the file, so this only changes anything for the first opener; for the others
+  // it is a read of the header. It lets readers and one writer work at once across processes.
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  // IMMEDIATE takes the write lock up front (waiting for it), so two first openers run the schema one
+  // after the other instead of both reading an empty file and colliding on the upgrade to writer.
+  db.transaction(() => db.exec(SCHEMA)).immediate();
+}
+
+/**
+ * Runs `fn` again while SQLite answers BUSY or LOCKED: some of those come without waiting out the busy
+ * timeout (to avoid a deadlock when two connections both want to become the writer, or while another
+ * process recovers the WAL), and at start-up they only mean another process is setting up the same file.
+ */
+function retryWhileLocked<T>(fn: () => T): T {
+  const deadline = Date.now() + SETUP_DEADLINE_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return fn();
+    } catch (err) {
+      if (!isLocked(err) || Date.now() >= deadline) throw err;
+      // Jittered so that processes that collided do not collide again in step.
+      sleep(Math.min(5 * 2 ** attempt, 200) * (0.5 + Math.random()));
+    }
+  }
+}
+
+function isLocked(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
+}
+
+/** Set-up runs in a synchronous constructor, so its pauses are synchronous too. */
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
