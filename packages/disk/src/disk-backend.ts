@@ -34,6 +34,7 @@ export class DiskBackend implements CacheBackend {
   private writesSinceSweep = 0;
   private readonly statements: ReturnType<typeof prepareStatements>;
 
+  /** Throws a `CacheConfigError` on `diskCacheDir` when the folder or its database cannot be used. */
   constructor(options: DiskBackendOptions = {}) {
     const dir = resolve(nonEmptyString('disk', 'diskCacheDir', options.dir ?? '.llmcache'));
     this.maxBytes = positiveInteger('disk', 'diskCacheMaxBytes', options.maxBytes ?? 1024 ** 3);

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { CacheConfigError } from '@llmcache/core';
 import { SCHEMA } from './schema';
 
 /**
@@ -18,16 +19,31 @@ export interface OpenedDatabase<T> {
   prepared: T;
 }
 
-/** Opens (creating when missing) `<dir>/cache.db` in WAL mode with the schema, then runs `prepare` on it. */
+/**
+ * Opens (creating when missing) `<dir>/cache.db` in WAL mode with the schema, then runs `prepare`
+ * on it. Anything that keeps the folder or file from being a working cache is a `CacheConfigError` on
+ * `diskCacheDir` naming the path, with SQLite's or the file system's error as `cause`.
+ */
 export function openDatabase<T>(dir: string, prepare: (db: Database.Database) => T): OpenedDatabase<T> {
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw setupError(`cannot create the folder ${dir}`, err);
+  }
   const file = join(dir, 'cache.db');
-  const db = new Database(file);
-  const prepared = retryWhileLocked(() => {
-    setUp(db);
-    return prepare(db);
-  });
-  return { db, file, prepared };
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file);
+    const opened = db;
+    const prepared = retryWhileLocked(() => {
+      setUp(opened);
+      return prepare(opened);
+    });
+    return { db, file, prepared };
+  } catch (err) {
+    db?.close();
+    throw setupError(`cannot use ${file} as the cache database`, err);
+  }
 }
 
 function setUp(db: Database.Database): void {
@@ -68,4 +84,9 @@ function isLocked(err: unknown): boolean {
 /** Set-up runs in a synchronous constructor, so its pauses are synchronous too. */
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function setupError(what: string, err: unknown): CacheConfigError {
+  const reason = err instanceof Error ? err.message : String(err);
+  return new CacheConfigError('disk', 'diskCacheDir', `${what}: ${reason}`, { cause: err });
 }
