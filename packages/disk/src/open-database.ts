@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CacheConfigError } from '@llmcache/core';
-import { SCHEMA } from './schema';
+import { SCHEMA, SCHEMA_VERSION } from './schema';
 
 /**
  * How long a statement waits for another process's lock before SQLite gives up. The wait blocks the
@@ -20,7 +20,7 @@ export interface OpenedDatabase<T> {
 }
 
 /**
- * Opens (creating when missing) `<dir>/cache.db` in WAL mode with the schema, then runs `prepare`
+ * Opens (creating when missing) `<dir>/cache.db` in WAL mode with the current schema, then runs `prepare`
  * on it. Anything that keeps the folder or file from being a working cache is a `CacheConfigError` on
  * `diskCacheDir` naming the path, with SQLite's or the file system's error as `cause`.
  */
@@ -53,6 +53,7 @@ function setUp(db: Database.Database): void {
   // it is a read of the header. It lets readers and one writer work at once across processes.
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  if ((db.pragma('user_version', { simple: true }) as number) >= SCHEMA_VERSION) return;
   // IMMEDIATE takes the write lock up front (waiting for it), so two first openers run the schema one
   // after the other instead of both reading an empty file and colliding on the upgrade to writer.
   db.transaction(() => db.exec(SCHEMA)).immediate();
