@@ -1,7 +1,12 @@
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { resolve } from 'node:path';
+import type Database from 'better-sqlite3';
 import { positiveInteger, nonEmptyString, type BackendEntry, type CacheBackend } from '@llmcache/core';
+import { openDatabase } from './open-database';
+
+/** Expired entries one automatic sweep deletes at most, so that a mass expiry never stalls one write. */
+const EXPIRED_BATCH = 1000;
+/** Oldest entries read at most per step while trimming to the bound; steps start at 1 and grow to it. */
+const TRIM_BATCH = 256;
 
 export interface DiskBackendOptions {
   /**
@@ -10,20 +15,24 @@ export interface DiskBackendOptions {
    */
   dir?: string;
   /**
-   * Size bound in bytes of the stored entries; past it the oldest entries are removed first.
+   * Size bound in bytes of the stored entries; a write that goes past it removes the oldest entries first.
    * @default 1073741824 (1 GiB)
    */
   maxBytes?: number;
   /**
-   * How many writes between two sweeps of expired entries and the size bound.
+   * How many writes between two sweeps of expired entries.
    * @default 100
    */
   sweepEvery?: number;
 }
 
+type Statements = ReturnType<typeof prepareStatements>;
+
 /**
- * Entries in one SQLite database in WAL mode: every write is one atomic statement, so a reader in this or
- * another process sees a whole entry or none, and a crash mid-write leaves the previous value intact.
+ * Entries in one SQLite database in WAL mode: every write is one atomic transaction, so a reader in this
+ * or another process sees a whole entry or none, and a crash mid-write leaves the previous value intact.
+ * The bytes stored are kept in a one-row total (see schema.ts), so the size bound costs the same however
+ * large the table grows: only the oldest entries past the bound are ever read, through their index.
  */
 export class DiskBackend implements CacheBackend {
   readonly name = 'disk';
@@ -32,49 +41,19 @@ export class DiskBackend implements CacheBackend {
   private readonly maxBytes: number;
   private readonly sweepEvery: number;
   private writesSinceSweep = 0;
-  private readonly statements: {
-    get: Database.Statement<[string, number], { value: string }>;
-    set: Database.Statement<[string, string, number | null, number, number]>;
-    delete: Database.Statement<[string]>;
-    deleteExpired: Database.Statement<[number]>;
-    trimToSize: Database.Statement<[number]>;
-  };
+  private readonly statements: Statements;
+  private readonly writeTransaction: Database.Transaction<(entries: readonly BackendEntry[], sweepDue: boolean) => boolean>;
 
+  /** Throws a `CacheConfigError` on `diskCacheDir` when the folder or its database cannot be used. */
   constructor(options: DiskBackendOptions = {}) {
     const dir = resolve(nonEmptyString('disk', 'diskCacheDir', options.dir ?? '.llmcache'));
     this.maxBytes = positiveInteger('disk', 'diskCacheMaxBytes', options.maxBytes ?? 1024 ** 3);
     this.sweepEvery = positiveInteger('disk', 'sweepEvery', options.sweepEvery ?? 100);
-    mkdirSync(dir, { recursive: true });
-    this.file = join(dir, 'cache.db');
-    this.db = new Database(this.file);
-    // WAL lets readers and one writer work at once across processes; busy_timeout makes a second
-    // writer wait for the lock instead of failing. The wait blocks the event loop (better-sqlite3 is
-    // synchronous), so it is kept short: a write still locked after it fails and is reported.
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 1000');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS entries (
-        key TEXT PRIMARY KEY,
-        value TEXT NOT NULL,
-        expires_at INTEGER,
-        created_at INTEGER NOT NULL,
-        size INTEGER NOT NULL
-      ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS entries_created_at ON entries (created_at);
-    `);
-    this.statements = {
-      get: this.db.prepare('SELECT value FROM entries WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)'),
-      set: this.db.prepare('INSERT OR REPLACE INTO entries (key, value, expires_at, created_at, size) VALUES (?, ?, ?, ?, ?)'),
-      delete: this.db.prepare('DELETE FROM entries WHERE key = ?'),
-      deleteExpired: this.db.prepare('DELETE FROM entries WHERE expires_at IS NOT NULL AND expires_at <= ?'),
-      // Keeps the newest entries whose sizes add up to at most the bound.
-      trimToSize: this.db.prepare(`
-        DELETE FROM entries WHERE key IN (
-          SELECT key FROM (SELECT key, SUM(size) OVER (ORDER BY created_at DESC, key) AS running FROM entries)
-          WHERE running > ?
-        )`),
-    };
+    const { db, file, prepared } = openDatabase(dir, prepareStatements);
+    this.db = db;
+    this.file = file;
+    this.statements = prepared;
+    this.writeTransaction = db.transaction((entries, sweepDue) => this.writeEntries(entries, sweepDue));
   }
 
   get(key: string): string | undefined {
@@ -98,36 +77,95 @@ export class DiskBackend implements CacheBackend {
     return this.write(entries);
   }
 
-  /** Removes expired entries and trims to `maxBytes`; runs by itself every `sweepEvery` writes. */
+  /** Removes every expired entry and trims to `maxBytes`; expired entries also go by themselves every `sweepEvery` writes. */
   sweep(): void {
-    this.statements.deleteExpired.run(Date.now());
-    this.statements.trimToSize.run(this.maxBytes);
+    const deleteExpired = this.db.transaction(() => this.deleteExpired());
+    // In batches, each its own transaction, so other processes get the lock in between.
+    while (deleteExpired.immediate() === EXPIRED_BATCH) continue;
+    this.db.transaction(() => this.trimToBound(new Set())).immediate();
     this.writesSinceSweep = 0;
   }
 
+  /** Releases the database handle (and its WAL files); later calls throw, which Cache reports. */
   close(): void {
     if (this.db.open) this.db.close();
   }
 
   /** False when an entry was declined for being larger than `maxBytes`. */
   private write(entries: readonly BackendEntry[]): boolean {
-    const now = Date.now();
-    let all = true;
     this.writesSinceSweep += entries.length;
     const sweepDue = this.writesSinceSweep >= this.sweepEvery;
-    // One transaction: the entries and a due sweep land together or not at all.
-    this.db.transaction(() => {
-      for (const { key, value, ttlMs } of entries) {
-        const size = Buffer.byteLength(value) + Buffer.byteLength(key);
-        if (size > this.maxBytes) {
-          this.statements.delete.run(key); // too big to keep: never leave an older value in its place
-          all = false;
-          continue;
-        }
-        this.statements.set.run(key, value, ttlMs === null ? null : now + ttlMs, now, size);
-      }
-      if (sweepDue) this.sweep();
-    })();
+    // IMMEDIATE: the write lock is taken (or waited for) up front, never upgraded to midway, which
+    // SQLite could refuse at once when another process wrote meanwhile.
+    const all = this.writeTransaction.immediate(entries, sweepDue);
+    if (sweepDue) this.writesSinceSweep = 0;
     return all;
   }
+
+  /** Runs inside one transaction: the entries, a due sweep and the trim land together or not at all. */
+  private writeEntries(entries: readonly BackendEntry[], sweepDue: boolean): boolean {
+    const now = Date.now();
+    let all = true;
+    for (const { key, value, ttlMs } of entries) {
+      const size = Buffer.byteLength(value) + Buffer.byteLength(key);
+      if (size > this.maxBytes) {
+        this.statements.delete.run(key); // too big to keep: never leave an older value in its place
+        all = false;
+        continue;
+      }
+      this.statements.set.run(key, value, ttlMs === null ? null : now + ttlMs, now, size);
+    }
+    if (sweepDue) this.deleteExpired();
+    this.trimToBound(new Set(entries.map((entry) => entry.key)));
+    return all;
+  }
+
+  /** Deletes up to EXPIRED_BATCH expired entries, found through their index; returns how many. */
+  private deleteExpired(): number {
+    return this.statements.deleteExpired.run(Date.now(), EXPIRED_BATCH).changes;
+  }
+
+  /**
+   * Deletes the oldest entries until the total is within the bound; under it, one one-row read.
+   * `written` (this write's keys) go last: they are the newest even when older entries share their
+   * millisecond, so they are only deleted when this write alone is past the bound.
+   */
+  private trimToBound(written: ReadonlySet<string>): void {
+    let batch = written.size + 1; // a write past the bound usually needs one entry to make room
+    for (let excess = this.totalBytes() - this.maxBytes; excess > 0; excess = this.totalBytes() - this.maxBytes) {
+      const oldest = this.statements.oldest.all(batch);
+      if (oldest.length === 0) {
+        // A total above zero with no entries can only come from outside edits: count it again.
+        this.db.prepare('UPDATE totals SET bytes = (SELECT COALESCE(SUM(size), 0) FROM entries) WHERE id = 1').run();
+        return;
+      }
+      const older = oldest.filter(({ key }) => !written.has(key));
+      const tableHasMore = oldest.length === batch;
+      for (const { key, size } of older.length > 0 || tableHasMore ? older : oldest) {
+        if (excess <= 0) break;
+        this.statements.delete.run(key);
+        excess -= size;
+      }
+      batch = Math.min(batch * 4, written.size + TRIM_BATCH);
+    }
+  }
+
+  private totalBytes(): number {
+    return this.statements.totalBytes.get()?.bytes ?? 0;
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    get: db.prepare<[string, number], { value: string }>('SELECT value FROM entries WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)'),
+    set: db.prepare<[string, string, number | null, number, number]>(
+      'INSERT OR REPLACE INTO entries (key, value, expires_at, created_at, size) VALUES (?, ?, ?, ?, ?)',
+    ),
+    delete: db.prepare<[string]>('DELETE FROM entries WHERE key = ?'),
+    deleteExpired: db.prepare<[number, number]>(
+      'DELETE FROM entries WHERE key IN (SELECT key FROM entries WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)',
+    ),
+    oldest: db.prepare<[number], { key: string; size: number }>('SELECT key, size FROM entries ORDER BY created_at, key LIMIT ?'),
+    totalBytes: db.prepare<[], { bytes: number }>('SELECT bytes FROM totals WHERE id = 1'),
+  };
 }
