@@ -1,11 +1,13 @@
 // `npm run bench`: every case as a ratio against a floor measured in the same run, and against
-// LangChain.js doing the same cache hit in the same process.
+// LangChain.js doing the same cache hit in the same process; then the disk backend's write cost as its
+// table grows (bench/disk.mjs).
 import { hash } from 'node:crypto';
 import { InMemoryCache } from '@langchain/core/caches';
 import { FakeListChatModel } from '@langchain/core/utils/testing';
 import { Cache, cacheKey } from '@llmcache/core';
 import { Router } from '@llmcache/router';
 import stringify from 'safe-stable-stringify';
+import { diskBench } from './disk.mjs';
 import { chatRequest, chatResponse } from './fixtures.mjs';
 import { compare, ratioOf, report, us } from './harness.mjs';
 
@@ -78,4 +80,5 @@ const rows = [
   },
   { case: 'router pick among 50 deployments', 'µs/op': us(pick.medianNs), 'ratio to floor': ratioOf(pick, floor), target: '≤ 10 µs', result: pick.medianNs <= 10_000 ? 'ok' : 'MISSED' },
 ];
-report(`llmcache bench: ${JSON.stringify(chatRequest).length}-byte chat request, median of 21 interleaved rounds`, rows);
+rows.push(...(await diskBench()));
+report(`llmcache bench: hits of a ${JSON.stringify(chatRequest).length}-byte chat request (median of 21 interleaved rounds); disk write cost over 100k entries`, rows);
