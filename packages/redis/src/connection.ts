@@ -1,0 +1,133 @@
+import { CacheConfigError } from '@llmcache/core';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { withEnv, type RedisClient, type RedisConnectionOptions } from './options';
+
+/** A client plus whether we made it (and so must close it). */
+export interface Connection {
+  client: RedisClient;
+  owned: boolean;
+  /** Longest wait for one command, in ms. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_COMMAND_TIMEOUT_MS = 1000;
+
+/** Reconnect quickly and forever: a returning Redis is used again within half a second. */
+const retryStrategy = (times: number) => Math.min(50 * times, 500);
+
+/**
+ * Options that make a down Redis cost nothing: commands fail at once instead of queueing for a
+ * reconnect (no unbounded offline queue), and a command in flight when the socket drops fails too.
+ */
+function resilient(timeoutMs: number): RedisOptions {
+  return {
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: timeoutMs,
+    connectTimeout: Math.max(timeoutMs, 1000),
+    retryStrategy,
+    // After a sentinel failover the old master turns read-only: reconnect to find the new one.
+    reconnectOnError: (err) => err.message.startsWith('READONLY'),
+  };
+}
+
+/** Opens the client `options` describe (the environment filling in what they leave out), or wraps the one given. */
+export function connect(options: RedisConnectionOptions = {}): Connection {
+  const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  if (!(timeoutMs > 0)) throw new CacheConfigError('redis', 'commandTimeoutMs', `must be a positive number, got ${String(timeoutMs)}`);
+  if (options.client) {
+    if (!(options.client instanceof Redis || options.client instanceof Cluster)) {
+      throw new CacheConfigError('redis', 'client', 'must be an ioredis Redis or Cluster');
+    }
+    track(options.client);
+    return { client: options.client, owned: false, timeoutMs };
+  }
+  const o = withEnv(options);
+  const base = resilient(timeoutMs);
+  const auth: RedisOptions = {};
+  if (o.username) auth.username = o.username;
+  if (o.password) auth.password = o.password;
+  if (o.ssl) auth.tls = {};
+  let client: RedisClient;
+  if (o.redisStartupNodes) {
+    const clusterOptions: ClusterOptions = {
+      enableOfflineQueue: false,
+      clusterRetryStrategy: retryStrategy,
+      slotsRefreshTimeout: Math.max(timeoutMs, 1000),
+      redisOptions: { ...base, ...auth },
+    };
+    client = new Cluster(o.redisStartupNodes.map((n) => ({ host: n.host, port: Number(n.port) })), clusterOptions);
+  } else if (o.sentinels) {
+    client = new Redis({
+      ...base,
+      ...auth,
+      sentinels: o.sentinels.map((n) => ({ host: n.host, port: Number(n.port) })),
+      name: o.serviceName ?? 'mymaster',
+      sentinelRetryStrategy: retryStrategy,
+      // Hear about a failover from the sentinels at once rather than from a failed command.
+      failoverDetector: true,
+    });
+  } else if (o.url) {
+    if (!/^rediss?:\/\//.test(o.url)) throw new CacheConfigError('redis', 'url', `must start with redis:// or rediss://, got "${o.url}"`);
+    client = new Redis(o.url, { ...base, ...auth });
+  } else {
+    client = new Redis({ ...base, ...auth, host: o.host ?? '127.0.0.1', port: Number(o.port ?? 6379) });
+  }
+  // Failures reach callers through their commands; without a listener ioredis would print each one.
+  client.on('error', () => undefined);
+  track(client);
+  return { client, owned: true, timeoutMs };
+}
+
+/**
+ * Resolves when the client can take a command. Only the very first connection is waited for (at most
+ * `timeoutMs`); once a client has been up, a lost connection fails the call at once instead.
+ */
+export function whenReady(client: RedisClient, timeoutMs: number): Promise<void> | undefined {
+  if (client.status === 'ready') return undefined;
+  if (client.status !== 'wait' && client.status !== 'connecting' && client.status !== 'connect') {
+    return Promise.reject(new Error(`Redis is not connected (${client.status})`));
+  }
+  if (hasBeenReady.has(client)) return Promise.reject(new Error(`Redis is not connected (${client.status})`));
+  if (client.status === 'wait') void client.connect().catch(() => undefined);
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      reject(new Error(`Redis did not connect within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.once('ready', onReady);
+  });
+}
+
+const hasBeenReady = new WeakSet<RedisClient>();
+
+/** Marks a client once it has been ready, so that later outages fail fast (see `whenReady`). */
+export function track(client: RedisClient): void {
+  if (client.status === 'ready') hasBeenReady.add(client);
+  else client.once('ready', () => hasBeenReady.add(client));
+}
+
+/** Closes an owned client, waiting at most `timeoutMs` for a polite QUIT. */
+export async function release(connection: Connection): Promise<void> {
+  if (!connection.owned) return;
+  const { client } = connection;
+  if (client.status === 'end') return;
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    client.quit().catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, connection.timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  client.disconnect();
+}
