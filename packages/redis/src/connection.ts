@@ -91,17 +91,25 @@ export function whenReady(client: RedisClient, timeoutMs: number): Promise<void>
   }
   if (hasBeenReady.has(client)) return Promise.reject(new Error(`Redis is not connected (${client.status})`));
   if (client.status === 'wait') void client.connect().catch(() => undefined);
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      client.off('ready', onReady);
-      reject(new Error(`Redis did not connect within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onReady = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    client.once('ready', onReady);
-  });
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    firstConnection(client),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not connect within ${timeoutMs} ms`)), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** One listener per client for its first connection, however many calls wait for it. */
+const firstReady = new WeakMap<RedisClient, Promise<void>>();
+
+function firstConnection(client: RedisClient): Promise<void> {
+  let ready = firstReady.get(client);
+  if (!ready) {
+    ready = new Promise<void>((resolve) => client.once('ready', () => resolve()));
+    firstReady.set(client, ready);
+  }
+  return ready;
 }
 
 const hasBeenReady = new WeakSet<RedisClient>();

@@ -11,6 +11,8 @@ export { InvalidationBus } from './invalidation';
 export type { InvalidationEvents } from './invalidation';
 export { RedisLock } from './lock';
 export type { RedisLockOptions } from './lock';
+export { RedisRouterState } from './router-state';
+export type { RedisRouterStateEvents, RedisRouterStateOptions } from './router-state';
 export { connectionFromEnv, parseNodes } from './options';
 export type { RedisClient, RedisConnectionOptions } from './options';
 
