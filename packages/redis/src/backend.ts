@@ -2,7 +2,7 @@ import type { BackendEntry, CacheBackend } from '@llmcache/core';
 import { CacheConfigError } from '@llmcache/core';
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, type Redis } from 'ioredis';
-import { connect, release, whenReady, type Connection } from './connection';
+import { connect, guarded, release, whenReady, type Connection } from './connection';
 import { RedisLock } from './lock';
 import type { RedisClient, RedisConnectionOptions } from './options';
 
@@ -128,10 +128,9 @@ export class RedisBackend implements CacheBackend {
     await release(this.connection);
   }
 
-  /** Runs `op` once the client is up (waiting only for the first connection). */
+  /** Runs `op` under the connection's guards (see `guarded`). */
   private run<T>(op: () => Promise<T>): Promise<T> {
-    const gate = whenReady(this.client, this.connection.timeoutMs);
-    return gate ? gate.then(op) : op();
+    return guarded(this.connection, op);
   }
 
   /** Groups items by the hash slot of their Redis key (`toRedisKey(item.key)`); one group off a cluster. */

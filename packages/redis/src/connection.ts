@@ -114,6 +114,84 @@ function firstConnection(client: RedisClient): Promise<void> {
 
 const hasBeenReady = new WeakSet<RedisClient>();
 
+/**
+ * A client that timed out is presumed stalled (paused, overloaded, a half-open socket): later commands
+ * fail at once instead of each waiting out its own timeout, until a background PING answers again.
+ */
+class Breaker {
+  private open = false;
+  private probing = false;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly timeoutMs: number,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  trip(): void {
+    this.open = true;
+    if (!this.probing) void this.probe();
+  }
+
+  private async probe(): Promise<void> {
+    this.probing = true;
+    try {
+      while (this.open) {
+        const started = Date.now();
+        try {
+          if (this.client.status === 'end') return;
+          // Bounded by the client's commandTimeout; a user's client without one waits for the pause to end.
+          await this.client.ping();
+          this.open = false;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(this.timeoutMs, 100) - (Date.now() - started))));
+        }
+      }
+    } finally {
+      this.probing = false;
+    }
+  }
+}
+
+const breakers = new WeakMap<RedisClient, Breaker>();
+
+function breakerOf(connection: Connection): Breaker {
+  let breaker = breakers.get(connection.client);
+  if (!breaker) {
+    breaker = new Breaker(connection.client, connection.timeoutMs);
+    breakers.set(connection.client, breaker);
+  }
+  return breaker;
+}
+
+/**
+ * Runs one Redis operation with every guard: the first connection is waited for (bounded), a down or
+ * stalled Redis fails it at once, and it is abandoned after the timeout (which marks Redis stalled).
+ */
+export function guarded<T>(connection: Connection, op: () => Promise<T>): Promise<T> {
+  const breaker = breakerOf(connection);
+  if (breaker.isOpen) return Promise.reject(new Error('Redis is not answering (stalled or overloaded); not waiting for it'));
+  const gate = whenReady(connection.client, connection.timeoutMs);
+  const pending = gate ? gate.then(op) : op();
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    pending.catch((err: unknown) => {
+      // ioredis's own commandTimeout may fire first: a stall all the same.
+      if (err instanceof Error && /timed out/i.test(err.message)) breaker.trip();
+      throw err;
+    }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        breaker.trip();
+        reject(new Error(`Redis gave no answer within ${connection.timeoutMs} ms`));
+      }, connection.timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /** Marks a client once it has been ready, so that later outages fail fast (see `whenReady`). */
 export function track(client: RedisClient): void {
   if (client.status === 'ready') hasBeenReady.add(client);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { DistributedLock } from '@llmcache/core';
-import { connect, release, whenReady, type Connection } from './connection';
+import { connect, guarded, release, type Connection } from './connection';
 import type { RedisConnectionOptions } from './options';
 
 export interface RedisLockOptions extends RedisConnectionOptions {
@@ -33,14 +33,13 @@ export class RedisLock implements DistributedLock {
   }
 
   async acquire(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
-    const { client, timeoutMs } = this.connection;
-    await whenReady(client, timeoutMs);
+    const { client } = this.connection;
     const lockKey = this.lockKey(key);
     const token = randomBytes(16).toString('hex');
-    const taken = await client.set(lockKey, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
+    const taken = await guarded(this.connection, () => client.set(lockKey, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'));
     if (taken !== 'OK') return undefined;
     return async () => {
-      await client.eval(RELEASE_SCRIPT, 1, lockKey, token);
+      await guarded(this.connection, () => client.eval(RELEASE_SCRIPT, 1, lockKey, token));
     };
   }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import type { MinuteUsage, RouterState } from '@llmcache/router';
-import { connect, release, whenReady, type Connection } from './connection';
+import { connect, guarded, release, type Connection } from './connection';
 import type { RedisConnectionOptions } from './options';
 
 export interface RedisRouterStateOptions extends RedisConnectionOptions {
@@ -148,22 +148,11 @@ export class RedisRouterState extends EventEmitter<RedisRouterStateEvents> imple
 
   /** Runs `op` on Redis under the timeout; when Redis is down, slow or failing, answers from `fallback`. */
   private async shared<T>(op: () => Promise<T>, fallback: () => T | PromiseLike<T>): Promise<T> {
-    const { client, timeoutMs } = this.connection;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const gate = whenReady(client, timeoutMs);
-      if (gate) await gate;
-      return await Promise.race([
-        op(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`Redis gave no answer within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
+      return await guarded(this.connection, op);
     } catch (err) {
       if (this.listenerCount('error') > 0) this.emit('error', err as Error);
       return fallback();
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

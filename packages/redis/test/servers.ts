@@ -84,8 +84,9 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Starts the server and waits until it answers PING. */
+  /** Starts the server (unless it runs) and waits until it answers PING. */
   async start(): Promise<void> {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) return;
     const child = spawn('redis-server', this.args, { cwd: this.dir, stdio: 'ignore' });
     this.child = child;
     children.add(child);
