@@ -14,6 +14,12 @@ export interface RedisBackendOptions extends RedisConnectionOptions {
   prefix?: string;
 }
 
+/** Reads waiting for the next batch. */
+interface PendingBatch {
+  keys: string[];
+  waiters: { resolve(value: string | undefined): void; reject(err: unknown): void }[];
+}
+
 /** Keys per `SCAN` step and per `UNLINK` when clearing. */
 const SCAN_COUNT = 500;
 
@@ -29,6 +35,8 @@ export class RedisBackend implements CacheBackend {
   readonly lock: RedisLock;
   private readonly connection: Connection;
   private readonly isCluster: boolean;
+  private reading = 0;
+  private batch: PendingBatch | undefined;
 
   constructor(options: RedisBackendOptions = {}) {
     const prefix = options.prefix ?? 'llmcache';
@@ -50,8 +58,39 @@ export class RedisBackend implements CacheBackend {
     return `${this.prefix}:${key}`;
   }
 
+  /**
+   * A lone read is a plain `GET`, sent at once. Reads that arrive while others are under way are
+   * gathered until the next tick and sent as one `MGET` (per slot on a cluster): under load that is one
+   * command and one reply instead of hundreds, and alone it costs no wait.
+   */
   get(key: string): Promise<string | undefined> {
-    return this.run(async () => (await this.client.get(this.redisKey(key))) ?? undefined);
+    if (this.reading === 0 && this.batch === undefined) {
+      return this.counted(this.run(async () => (await this.client.get(this.redisKey(key))) ?? undefined));
+    }
+    let batch = this.batch;
+    if (!batch) {
+      const started: PendingBatch = { keys: [], waiters: [] };
+      batch = this.batch = started;
+      process.nextTick(() => this.flush(started));
+    }
+    const { keys, waiters } = batch;
+    return new Promise((resolve, reject) => {
+      keys.push(key);
+      waiters.push({ resolve, reject });
+    });
+  }
+
+  private flush(batch: PendingBatch): void {
+    this.batch = undefined;
+    this.counted(this.getMany(batch.keys)).then(
+      (values) => batch.waiters.forEach((w, i) => w.resolve(values[i])),
+      (err: unknown) => batch.waiters.forEach((w) => w.reject(err)),
+    );
+  }
+
+  private counted<T>(read: Promise<T>): Promise<T> {
+    this.reading++;
+    return read.finally(() => this.reading--);
   }
 
   set(key: string, value: string, ttlMs: number | null): Promise<void> {

@@ -8,6 +8,8 @@ export interface Connection {
   owned: boolean;
   /** Longest wait for one command, in ms. */
   timeoutMs: number;
+  /** The client enforces a command timeout itself (ioredis `commandTimeout`), so no timer of ours is needed. */
+  selfTimed: boolean;
 }
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 1000;
@@ -41,7 +43,8 @@ export function connect(options: RedisConnectionOptions = {}): Connection {
       throw new CacheConfigError('redis', 'client', 'must be an ioredis Redis or Cluster');
     }
     track(options.client);
-    return { client: options.client, owned: false, timeoutMs };
+    const own = options.client instanceof Cluster ? options.client.options.redisOptions?.commandTimeout : options.client.options.commandTimeout;
+    return { client: options.client, owned: false, timeoutMs: own ?? timeoutMs, selfTimed: typeof own === 'number' };
   }
   const o = withEnv(options);
   const base = resilient(timeoutMs);
@@ -77,7 +80,7 @@ export function connect(options: RedisConnectionOptions = {}): Connection {
   // Failures reach callers through their commands; without a listener ioredis would print each one.
   client.on('error', () => undefined);
   track(client);
-  return { client, owned: true, timeoutMs };
+  return { client, owned: true, timeoutMs, selfTimed: true };
 }
 
 /**
@@ -175,14 +178,15 @@ export function guarded<T>(connection: Connection, op: () => Promise<T>): Promis
   const breaker = breakerOf(connection);
   if (breaker.isOpen) return Promise.reject(new Error('Redis is not answering (stalled or overloaded); not waiting for it'));
   const gate = whenReady(connection.client, connection.timeoutMs);
-  const pending = gate ? gate.then(op) : op();
+  const pending = (gate ? gate.then(op) : op()).catch((err: unknown) => {
+    // ioredis's own commandTimeout fired: Redis is stalled.
+    if (err instanceof Error && /timed out/i.test(err.message)) breaker.trip();
+    throw err;
+  });
+  if (connection.selfTimed) return pending;
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
-    pending.catch((err: unknown) => {
-      // ioredis's own commandTimeout may fire first: a stall all the same.
-      if (err instanceof Error && /timed out/i.test(err.message)) breaker.trip();
-      throw err;
-    }),
+    pending,
     new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         breaker.trip();

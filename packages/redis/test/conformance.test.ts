@@ -33,6 +33,25 @@ describeRedis('on a standalone Redis', () => {
     await Promise.all([tiered.close(), plain.close()]);
   });
 
+  it('sends a lone read as GET at once, and gathers concurrent reads into one MGET', async () => {
+    const backend = new RedisBackend({ port: server.port, prefix: 'batch' });
+    const calls = async (command: string) => Number(/calls=(\d+)/.exec(await server.cli('info', 'commandstats').then((t) => t.split('\n').find((l) => l.startsWith(`cmdstat_${command}:`)) ?? 'calls=0'))![1]);
+    try {
+      await backend.setMany(Array.from({ length: 100 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, ttlMs: 60_000 })));
+      const [gets, mgets] = [await calls('get'), await calls('mget')];
+      expect(await backend.get('k7')).toBe('v7');
+      expect(await calls('get')).toBe(gets + 1);
+      const keys = Array.from({ length: 200 }, (_, i) => `k${i}`); // half of them absent
+      const values = await Promise.all(keys.map((k) => backend.get(k)));
+      expect(values).toEqual(keys.map((_, i) => (i < 100 ? `v${i}` : undefined)));
+      // The first went alone; the other 199 arrived while it was under way and shared one MGET.
+      expect(await calls('get')).toBe(gets + 2);
+      expect(await calls('mget')).toBe(mgets + 1);
+    } finally {
+      await backend.close();
+    }
+  });
+
   it('rejects bad Redis options with a CacheConfigError naming the option', () => {
     expect(() => new Cache({ type: 'redis', memoryTier: 'no' as never })).toThrow(/memoryTier/);
     expect(() => new Cache({ type: 'redis', sentinels: [{ host: 'h', port: 0 }] })).toThrow(CacheConfigError);
