@@ -40,7 +40,8 @@ describeRedis('on a 3-master Redis Cluster', () => {
   });
 
   it('keeps two memory tiers coherent through the cluster (delete and overwrite)', async () => {
-    const [a, b] = [0, 1].map(() => new Cache({ type: 'redis', redisStartupNodes: cluster.startupNodes, prefix: 'coherent' }));
+    const open = () => new Cache({ type: 'redis', redisStartupNodes: cluster.startupNodes, prefix: 'coherent' });
+    const [a, b] = [open(), open()];
     try {
       await sleep(300); // both subscriptions up
       await a.set('k', 'v1');

@@ -30,19 +30,20 @@ export async function startWorker(config: Record<string, unknown>): Promise<Work
     for (const waiter of pending.values()) waiter.reject(new Error(`worker exited with ${code}`));
   });
   await Promise.race([isReady, exited.then(() => Promise.reject(new Error('worker exited before it was ready')))]);
+  const call = <T>(op: string, args?: Record<string, unknown>) => {
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      child.stdin!.write(JSON.stringify({ id, op, args }) + '\n');
+    });
+  };
   return {
     child,
-    call<T>(op: string, args?: Record<string, unknown>) {
-      const id = nextId++;
-      return new Promise<T>((resolve, reject) => {
-        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        child.stdin!.write(JSON.stringify({ id, op, args }) + '\n');
-      });
-    },
+    call,
     async close() {
       if (child.exitCode !== null) return;
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await Promise.race([this.call('close').catch(() => undefined), exited]);
+      await Promise.race([call('close').catch(() => undefined), exited]);
       await exited;
       clearTimeout(timer);
     },
