@@ -124,14 +124,33 @@ const hasBeenReady = new WeakSet<RedisClient>();
 class Breaker {
   private open = false;
   private probing = false;
+  /** Commands sent and not yet settled. */
+  private pending = 0;
+  /** When a command last settled, or the first of the pending ones was sent. */
+  private lastProgress = 0;
 
   constructor(
     private readonly client: RedisClient,
     private readonly timeoutMs: number,
   ) {}
 
-  get isOpen(): boolean {
-    return this.open;
+  /**
+   * Whether a command may be sent now. Commands under way with no answer for (nearly) the timeout also
+   * count as a stall: the caller's own timer may fire a moment before the client's, and its next command
+   * must not wait out a second timeout.
+   */
+  admit(): boolean {
+    if (!this.open && this.pending > 0 && Date.now() - this.lastProgress >= this.timeoutMs * 0.9) this.trip();
+    return !this.open;
+  }
+
+  sent(): void {
+    if (this.pending++ === 0) this.lastProgress = Date.now();
+  }
+
+  settled(): void {
+    this.pending--;
+    this.lastProgress = Date.now();
   }
 
   trip(): void {
@@ -176,13 +195,21 @@ function breakerOf(connection: Connection): Breaker {
  */
 export function guarded<T>(connection: Connection, op: () => Promise<T>): Promise<T> {
   const breaker = breakerOf(connection);
-  if (breaker.isOpen) return Promise.reject(new Error('Redis is not answering (stalled or overloaded); not waiting for it'));
+  if (!breaker.admit()) return Promise.reject(new Error('Redis is not answering (stalled or overloaded); not waiting for it'));
   const gate = whenReady(connection.client, connection.timeoutMs);
-  const pending = (gate ? gate.then(op) : op()).catch((err: unknown) => {
-    // ioredis's own commandTimeout fired: Redis is stalled.
-    if (err instanceof Error && /timed out/i.test(err.message)) breaker.trip();
-    throw err;
-  });
+  breaker.sent();
+  const pending = (gate ? gate.then(op) : op()).then(
+    (value) => {
+      breaker.settled();
+      return value;
+    },
+    (err: unknown) => {
+      breaker.settled();
+      // ioredis's own commandTimeout fired: Redis is stalled.
+      if (err instanceof Error && /timed out/i.test(err.message)) breaker.trip();
+      throw err;
+    },
+  );
   if (connection.selfTimed) return pending;
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([

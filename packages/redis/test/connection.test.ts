@@ -61,7 +61,8 @@ describe('reading the environment as LiteLLM does', () => {
 
 describeRedis('connecting', () => {
   it("new Cache({ type: 'redis' }) connects from REDIS_HOST/REDIS_PORT, and from REDIS_URL", async () => {
-    for (const vars of [{ REDIS_HOST: '127.0.0.1', REDIS_PORT: String(server.port) }, { REDIS_URL: server.url }]) {
+    const envs: Record<string, string>[] = [{ REDIS_HOST: '127.0.0.1', REDIS_PORT: String(server.port) }, { REDIS_URL: server.url }];
+    for (const vars of envs) {
       await withEnv(vars, async () => {
         const cache = new Cache({ type: 'redis', prefix: 'env' });
         try {
