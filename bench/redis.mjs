@@ -51,7 +51,11 @@ async function startRedis() {
   child.once('error', () => undefined); // a missing binary shows as the exit code below
   const deadline = Date.now() + 10_000;
   while (!(await answersPing(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error('bench: redis-server did not start; install it with apt-get install -y redis-server');
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error('bench: redis-server did not start; install it with apt-get install -y redis-server');
+    }
     await sleep(20);
   }
   return {
