@@ -39,7 +39,7 @@ class ResettableMemory implements CacheBackend {
   }
 }
 
-/** A remote read under way; a change to its key while it runs makes its answer unfit for memory. */
+/** A remote read or write under way; a change to its key meanwhile makes its value unfit for memory. */
 interface PendingRead {
   stale: boolean;
 }
@@ -101,14 +101,23 @@ export class CoherentTieredBackend extends TieredBackend {
   }
 
   async setMany(entries: readonly BackendEntry[]): Promise<boolean> {
-    for (const { key } of entries) this.forget(key);
-    if (entries.length === 1) await this.remote.set(entries[0]!.key, entries[0]!.value, entries[0]!.ttlMs);
-    else await this.remote.setMany(entries);
-    // Again now that Redis has it: a read that began before the write landed may bring back the old value.
-    for (const { key } of entries) this.forget(key);
-    await this.bus.publish(entries.map((e) => e.key));
-    // Kept in memory only once stored and announced, and only if nothing changed it meanwhile.
-    if (this.bus.live) for (const e of entries) this.memory.set(e.key, e.value, e.ttlMs);
+    // Tracked like a read: a change announced by anyone while this write is under way means another
+    // value may be newer than ours, so ours is not kept in memory.
+    const write: PendingRead = { stale: false };
+    for (const { key } of entries) {
+      this.forget(key);
+      this.track(key, write);
+    }
+    try {
+      if (entries.length === 1) await this.remote.set(entries[0]!.key, entries[0]!.value, entries[0]!.ttlMs);
+      else await this.remote.setMany(entries);
+      // Again now that Redis has it: a read that began before the write landed may bring back the old value.
+      for (const { key } of entries) this.forget(key, write);
+      await this.bus.publish(entries.map((e) => e.key));
+    } finally {
+      for (const { key } of entries) this.untrack(key, write);
+    }
+    if (!write.stale && this.bus.live) for (const e of entries) this.memory.set(e.key, e.value, e.ttlMs);
     return true;
   }
 
@@ -151,11 +160,11 @@ export class CoherentTieredBackend extends TieredBackend {
     if (ttlMs === null || ttlMs > 0) this.memory.set(key, value, ttlMs);
   }
 
-  /** Drops the memory copy of `key` and spoils reads of it under way. */
-  private forget(key: string): void {
+  /** Drops the memory copy of `key` and spoils reads (and writes) of it under way, but `except`. */
+  private forget(key: string, except?: PendingRead): void {
     this.memory.delete(key);
     const reads = this.pending.get(key);
-    if (reads) for (const read of reads) read.stale = true;
+    if (reads) for (const read of reads) if (read !== except) read.stale = true;
   }
 
   private track(key: string, read: PendingRead): void {

@@ -147,4 +147,25 @@ describeRedis('the coherent memory tier', () => {
       await Promise.all([writer.close(), reader.close()]);
     }
   });
+
+  it('two instances overwriting one key at once both end up serving what Redis holds', async () => {
+    const [a, b] = [new Cache({ type: 'redis', port: server.port, prefix: 'race' }), new Cache({ type: 'redis', port: server.port, prefix: 'race' })];
+    const stale: string[] = [];
+    try {
+      await sleep(200);
+      for (let i = 0; i < 150; i++) {
+        await Promise.all([a.set('k', `a${i}`), b.set('k', `b${i}`)]);
+        await sleep(15); // announcements delivered
+        const stored = (await (a.backend as CoherentTieredBackend).remote.get('k'))!;
+        const truth = JSON.parse(stored).d as string;
+        for (const [name, cache] of [['a', a], ['b', b]] as const) {
+          const seen = (await cache.get('k'))?.value;
+          if (seen !== truth) stale.push(`round ${i}: ${name} served ${String(seen)}, Redis holds ${truth}`);
+        }
+      }
+      expect(stale).toEqual([]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  }, 30_000);
 });
