@@ -5,6 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The Redis tests start their own redis-server processes (standalone, cluster, sentinel) from the PATH.
+if ! command -v redis-server >/dev/null 2>&1; then
+  sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+  sudo_if_needed apt-get update
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server
+  # Debian starts a system-wide server on 6379; the tests use their own ports and do not need it.
+fi
+
 npm ci
 npm run build
 npm run typecheck

@@ -1,3 +1,5 @@
+import type { DistributedLock } from './single-flight';
+
 /** A value or a promise of it: in-process backends answer synchronously and skip the timeout machinery. */
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -34,6 +36,10 @@ export interface CacheBackend {
   setMany?(entries: readonly BackendEntry[]): MaybePromise<void | boolean>;
   /** Releases connections and handles. */
   close?(): MaybePromise<void>;
+  /** Whether the store answers now; optional (`Cache.ping()` counts a backend without it as healthy). */
+  ping?(): MaybePromise<boolean>;
+  /** The cross-process lock `Cache` uses for single-flight when its `lock` option is not given. */
+  readonly lock?: DistributedLock;
 }
 
 /** Turns texts into vectors, for semantic caches. */

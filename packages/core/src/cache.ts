@@ -113,7 +113,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     this.ttlMs = o.ttl === null ? null : (o.ttl ?? 600) * 1000;
     this.supported = new Set((o.supportedCallTypes ?? DEFAULT_SUPPORTED_CALL_TYPES).map((name) => normalizeCallType(name)!));
     this.timeoutMs = o.operationTimeoutMs ?? 2000;
-    this.lock = o.lock;
+    this.lock = o.lock ?? this.backend.lock;
     this.lockWaitMs = o.lockWaitMs ?? 30_000;
   }
 
@@ -268,6 +268,12 @@ export class Cache extends EventEmitter<CacheEvents> {
   stats(): CacheStats {
     const { hits, misses, writes, errors } = this.counters;
     return { hits, misses, writes, errors, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses) };
+  }
+
+  /** Whether the backend answers within the operation timeout; a failure is reported and answers false. */
+  async ping(): Promise<boolean> {
+    if (!this.backend.ping) return true;
+    return (await this.call('ping', undefined, () => this.backend.ping!())) === true;
   }
 
   /** Closes the backend; errors are reported, not thrown. Calls still waiting for another process's value stop waiting. */

@@ -74,6 +74,18 @@ export interface CacheOptions {
   url?: string;
   /** Redis Cluster seed nodes; when given, a cluster client is used. */
   redisStartupNodes?: readonly RedisNode[];
+  /** Redis ACL user name. @default process.env.REDIS_USERNAME */
+  username?: string;
+  /** Connect to Redis over TLS. @default process.env.REDIS_SSL === 'true', or a `rediss://` url */
+  ssl?: boolean;
+  /** Redis Sentinel nodes; when given, the master named `serviceName` is found through them. @default process.env.REDIS_SENTINEL_NODES */
+  sentinels?: readonly RedisNode[];
+  /** Redis Sentinel: the monitored master's name. @default process.env.REDIS_SERVICE_NAME, else 'mymaster' */
+  serviceName?: string;
+  /** Remote stores: first part of every stored key (`prefix:namespace:hash`). @default 'llmcache' */
+  prefix?: string;
+  /** Remote stores: keep hot entries in an in-process tier in front of the store. @default true */
+  memoryTier?: boolean;
   /** Semantic caches: least cosine similarity that counts as a hit, in (0, 1]. Required for semantic types. */
   similarityThreshold?: number;
   /** Redis semantic cache: embedding model (a router model group or provider/model). @default 'text-embedding-ada-002' */
@@ -186,6 +198,12 @@ const CHECKS: Record<keyof CacheOptions, Check> = {
       CHECKS.port(`${option}[${i}].port`, node.port);
     });
   },
+  username: nonEmpty,
+  ssl: boolean,
+  sentinels: (option, value) => CHECKS.redisStartupNodes(option, value),
+  serviceName: nonEmpty,
+  prefix: nonEmpty,
+  memoryTier: boolean,
   similarityThreshold: (option, value) => {
     if (typeof value !== 'number' || !(value > 0 && value <= 1)) {
       throw new CacheConfigError('core', option, `must be a number in (0, 1], got ${describe(value)}`);
@@ -214,6 +232,10 @@ const CHECKS: Record<keyof CacheOptions, Check> = {
   diskCacheDir: nonEmpty,
   diskCacheMaxBytes: wholeNumber,
 };
+
+function boolean(option: string, value: unknown): void {
+  if (typeof value !== 'boolean') throw new CacheConfigError('core', option, `must be true or false, got ${describe(value)}`);
+}
 
 function prefix(option: string, value: unknown): void {
   if (typeof value !== 'string') throw new CacheConfigError('core', option, `must be a string, got ${describe(value)}`);

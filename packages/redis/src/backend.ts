@@ -1,0 +1,191 @@
+import type { BackendEntry, CacheBackend } from '@llmcache/core';
+import { CacheConfigError } from '@llmcache/core';
+import calculateSlot from 'cluster-key-slot';
+import { Cluster, type Redis } from 'ioredis';
+import { connect, guarded, release, whenReady, type Connection } from './connection';
+import { RedisLock } from './lock';
+import type { RedisClient, RedisConnectionOptions } from './options';
+
+export interface RedisBackendOptions extends RedisConnectionOptions {
+  /**
+   * First part of every key: entries live at `prefix:namespace:hash` (or `prefix:hash`).
+   * @default 'llmcache'
+   */
+  prefix?: string;
+}
+
+/** Reads waiting for the next batch. */
+interface PendingBatch {
+  keys: string[];
+  waiters: { resolve(value: string | undefined): void; reject(err: unknown): void }[];
+}
+
+/** Keys per `SCAN` step and per `UNLINK` when clearing. */
+const SCAN_COUNT = 500;
+
+/**
+ * Entries in Redis (standalone, cluster or sentinel), expired by Redis itself (`SET … PX`). Batches
+ * go in one round trip per hash slot; a down Redis fails each call at once instead of queueing it.
+ */
+export class RedisBackend implements CacheBackend {
+  readonly name = 'redis';
+  readonly client: RedisClient;
+  readonly prefix: string;
+  /** `SET NX PX` lock on the same Redis: `Cache` uses it for cross-process single-flight. */
+  readonly lock: RedisLock;
+  private readonly connection: Connection;
+  private readonly isCluster: boolean;
+  private reading = 0;
+  private batch: PendingBatch | undefined;
+
+  constructor(options: RedisBackendOptions = {}) {
+    const prefix = options.prefix ?? 'llmcache';
+    if (typeof prefix !== 'string' || prefix === '') throw new CacheConfigError('redis', 'prefix', 'must be a non-empty string');
+    this.prefix = prefix;
+    this.connection = connect(options);
+    this.client = this.connection.client;
+    this.isCluster = this.client instanceof Cluster;
+    this.lock = new RedisLock({ client: this.client, prefix, commandTimeoutMs: this.connection.timeoutMs });
+  }
+
+  /** Whether we opened the connection (and close it); a client passed in is never closed. */
+  get ownsClient(): boolean {
+    return this.connection.owned;
+  }
+
+  /** The Redis key of a cache key. */
+  redisKey(key: string): string {
+    return `${this.prefix}:${key}`;
+  }
+
+  /**
+   * A lone read is a plain `GET`, sent at once. Reads that arrive while others are under way are
+   * gathered until the next tick and sent as one `MGET` (per slot on a cluster): under load that is one
+   * command and one reply instead of hundreds, and alone it costs no wait.
+   */
+  get(key: string): Promise<string | undefined> {
+    if (this.reading === 0 && this.batch === undefined) {
+      return this.counted(this.run(async () => (await this.client.get(this.redisKey(key))) ?? undefined));
+    }
+    let batch = this.batch;
+    if (!batch) {
+      const started: PendingBatch = { keys: [], waiters: [] };
+      batch = this.batch = started;
+      process.nextTick(() => this.flush(started));
+    }
+    const { keys, waiters } = batch;
+    return new Promise((resolve, reject) => {
+      keys.push(key);
+      waiters.push({ resolve, reject });
+    });
+  }
+
+  private flush(batch: PendingBatch): void {
+    this.batch = undefined;
+    this.counted(this.getMany(batch.keys)).then(
+      (values) => batch.waiters.forEach((w, i) => w.resolve(values[i])),
+      (err: unknown) => batch.waiters.forEach((w) => w.reject(err)),
+    );
+  }
+
+  private counted<T>(read: Promise<T>): Promise<T> {
+    this.reading++;
+    return read.finally(() => this.reading--);
+  }
+
+  set(key: string, value: string, ttlMs: number | null): Promise<void> {
+    return this.run(async () => {
+      if (ttlMs === null) await this.client.set(this.redisKey(key), value);
+      else await this.client.set(this.redisKey(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)));
+    });
+  }
+
+  delete(key: string): Promise<void> {
+    return this.run(async () => {
+      await this.client.unlink(this.redisKey(key));
+    });
+  }
+
+  getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
+    return this.run(async () => {
+      const out: (string | undefined)[] = new Array(keys.length);
+      // A cluster takes a multi-key command only within one slot: one MGET per slot, all sent at once.
+      await Promise.all(
+        this.bySlot(keys.map((key, index) => ({ key, index }))).map(async (group) => {
+          const values = await this.client.mget(group.map((g) => this.redisKey(g.key)));
+          group.forEach((g, i) => (out[g.index] = values[i] ?? undefined));
+        }),
+      );
+      return out;
+    });
+  }
+
+  setMany(entries: readonly BackendEntry[]): Promise<void> {
+    return this.run(async () => {
+      await Promise.all(
+        this.bySlot(entries).map(async (group) => {
+          const pipeline = this.client.pipeline();
+          for (const e of group) {
+            if (e.ttlMs === null) pipeline.set(this.redisKey(e.key), e.value);
+            else pipeline.set(this.redisKey(e.key), e.value, 'PX', Math.max(1, Math.ceil(e.ttlMs)));
+          }
+          const results = await pipeline.exec();
+          const failed = results?.find(([err]) => err);
+          if (!results || failed) throw failed?.[0] ?? new Error('Redis pipeline was aborted');
+        }),
+      );
+    });
+  }
+
+  /**
+   * Deletes every entry of `namespace` (every entry under the prefix when omitted) by `SCAN` + `UNLINK`,
+   * on each master of a cluster. Returns how many keys were deleted.
+   */
+  async clear(namespace?: string): Promise<number> {
+    await whenReady(this.client, this.connection.timeoutMs);
+    const pattern = `${escapeGlob(namespace === undefined ? this.prefix : `${this.prefix}:${namespace}`)}:*`;
+    const nodes: Redis[] = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
+    let deleted = 0;
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+        cursor = next;
+        // Keys of one node may still span slots: unlink them slot by slot.
+        for (const group of this.bySlot(keys.map((key) => ({ key })), (key) => key)) deleted += await node.unlink(...group.map((g) => g.key));
+      } while (cursor !== '0');
+    }
+    return deleted;
+  }
+
+  async ping(): Promise<boolean> {
+    return (await this.run(() => this.client.ping())) === 'PONG';
+  }
+
+  /** Closes the connection we opened; a client passed in is left open. */
+  async close(): Promise<void> {
+    await release(this.connection);
+  }
+
+  /** Runs `op` under the connection's guards (see `guarded`). */
+  private run<T>(op: () => Promise<T>): Promise<T> {
+    return guarded(this.connection, op);
+  }
+
+  /** Groups items by the hash slot of their Redis key (`toRedisKey(item.key)`); one group off a cluster. */
+  private bySlot<T extends { key: string }>(items: readonly T[], toRedisKey = (key: string) => this.redisKey(key)): T[][] {
+    if (!this.isCluster) return items.length === 0 ? [] : [items as T[]];
+    const groups = new Map<number, T[]>();
+    for (const item of items) {
+      const slot = calculateSlot(toRedisKey(item.key));
+      const group = groups.get(slot);
+      if (group) group.push(item);
+      else groups.set(slot, [item]);
+    }
+    return [...groups.values()];
+  }
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}

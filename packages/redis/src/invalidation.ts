@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'eventemitter3';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from './options';
+
+export interface InvalidationEvents {
+  /** Another instance changed or deleted these cache keys. */
+  invalidate: (keys: string[]) => void;
+  /**
+   * Invalidations may have been missed (the subscription dropped, or was just re-established): whatever
+   * the memory tier holds can no longer be trusted.
+   */
+  reset: () => void;
+}
+
+interface Message {
+  /** Origin: the instance that wrote. */
+  o: string;
+  /** Cache keys. */
+  k: string[];
+}
+
+/**
+ * A pub/sub channel of our own on which every instance announces the keys it overwrote or deleted, so
+ * that the others drop their in-memory copies. Plain `PUBLISH`/`SUBSCRIBE` works alike on standalone,
+ * sentinel and cluster (where a publish reaches subscribers on every node).
+ *
+ * `live` is true only while the subscription is up: a memory tier must not serve from memory otherwise,
+ * because it would not hear of changes.
+ */
+export class InvalidationBus extends EventEmitter<InvalidationEvents> {
+  readonly channel: string;
+  /** This instance's id; its own messages are ignored. */
+  readonly origin = randomBytes(8).toString('hex');
+  private readonly subscriber: RedisClient;
+  private subscribed = false;
+  private closed = false;
+
+  /** `client` is used to publish; a duplicate of it subscribes (a subscribed connection takes no other commands). */
+  constructor(
+    private readonly client: RedisClient,
+    prefix: string,
+  ) {
+    super();
+    this.channel = `${prefix}:invalidate`;
+    // autoResubscribe off: we resubscribe ourselves, so we know when the subscription is back.
+    this.subscriber = client instanceof Cluster ? client.duplicate() : client.duplicate({ autoResubscribe: false });
+    this.subscriber.on('error', () => undefined);
+    this.subscriber.on('message', (channel: string, text: string) => this.receive(channel, text));
+    this.subscriber.on('ready', () => void this.subscribe());
+    for (const lost of ['close', 'end', 'reconnecting'] as const) this.subscriber.on(lost, () => this.lose());
+    if (this.subscriber.status === 'ready') void this.subscribe();
+  }
+
+  /** Whether changes made elsewhere are being heard now. */
+  get live(): boolean {
+    return this.subscribed;
+  }
+
+  /** Announces that `keys` changed; resolves once Redis has taken the message. */
+  async publish(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const message: Message = { o: this.origin, k: [...keys] };
+    await this.client.publish(this.channel, JSON.stringify(message));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.lose();
+    this.subscriber.disconnect();
+  }
+
+  private async subscribe(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.subscriber.subscribe(this.channel);
+    } catch {
+      return; // the connection went again; the next 'ready' retries
+    }
+    if (this.closed || this.subscriber.status !== 'ready') return;
+    // Whatever was cached before now may have changed while no one was listening.
+    this.emit('reset');
+    this.subscribed = true;
+  }
+
+  private lose(): void {
+    if (!this.subscribed) return;
+    this.subscribed = false;
+    this.emit('reset');
+  }
+
+  private receive(channel: string, text: string): void {
+    if (channel !== this.channel) return;
+    let message: Message;
+    try {
+      message = JSON.parse(text) as Message;
+    } catch {
+      // Unreadable: we cannot tell what changed, so assume everything did.
+      this.emit('reset');
+      return;
+    }
+    if (message.o === this.origin || !Array.isArray(message.k)) return;
+    this.emit('invalidate', message.k);
+  }
+}
