@@ -287,7 +287,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     if (raw === undefined || raw === FAILED) return this.miss(key, raw === undefined ? 'absent' : 'error');
     let entry;
     try {
-      entry = this.decoder.decode<T>(raw);
+      entry = this.decoder.decode<T>(key, raw);
       if (options.validate && !options.validate(entry.d)) throw new Error('entry value does not have the expected shape');
     } catch (err) {
       this.report('decode', key, err);

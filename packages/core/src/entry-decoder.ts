@@ -5,23 +5,25 @@ import { decodeEntry, type CacheEntry } from './entry';
 const MAX_MEMO_TEXT = 64 * 1024;
 
 /**
- * Parsing the stored text is most of what a memory hit costs. The decoder keeps recent entries parsed,
- * by their exact text, and hands every read its own deep copy, which costs a fraction of parsing again,
- * so that no caller can change what another caller reads.
+ * Parsing the stored text is most of what a hit costs. The decoder keeps recent entries parsed, by key,
+ * and reuses one only when the text read now is exactly the text it was parsed from; every read gets
+ * its own deep copy, which costs a fraction of parsing again, so no caller can change what another reads.
  */
 export class EntryDecoder {
-  private readonly parsed = new LRUCache<string, CacheEntry>({
+  private readonly parsed = new LRUCache<string, { text: string; entry: CacheEntry }>({
     max: 512,
     maxSize: 8 * 1024 * 1024,
-    sizeCalculation: (_entry, text) => text.length || 1,
+    sizeCalculation: ({ text }) => text.length || 1,
   });
 
-  /** The entry stored as `text`, for the caller alone; throws as `decodeEntry` does on a corrupt one. */
-  decode<T>(text: string): CacheEntry<T> {
-    let entry = this.parsed.get(text);
+  /** The entry stored under `key` as `text`, for the caller alone; throws as `decodeEntry` does on a corrupt one. */
+  decode<T>(key: string, text: string): CacheEntry<T> {
+    const known = this.parsed.get(key);
+    // Comparing the text costs a fraction of hashing it (a key of its own would need that), let alone parsing it.
+    let entry = known !== undefined && known.text === text ? known.entry : undefined;
     if (entry === undefined) {
       entry = decodeEntry(text);
-      if (text.length <= MAX_MEMO_TEXT) this.parsed.set(text, entry);
+      if (text.length <= MAX_MEMO_TEXT) this.parsed.set(key, { text, entry });
     }
     return { v: entry.v, c: entry.c, e: entry.e, d: copyJson(entry.d) as T };
   }

@@ -57,17 +57,23 @@ export function cacheKeyFromCanonicalParams(callType: string, model: string, can
   return !namespace ? hex : `${namespace}:${hex}`;
 }
 
-// A process sees few call type and model pairs; their prefix is made once (the map is bounded all the same).
-const prefixes = new Map<string, string>();
+// A process sees few call type and model pairs; their prefix is made once (bounded all the same).
+const prefixes = new Map<string, Map<string, string>>();
+let prefixCount = 0;
 
 /** `{"callType":…,"model":…,"params":`: the members in sorted order, so the whole is canonicalJson({ callType, model, params }). */
 function keyPrefix(callType: string, model: string): string {
-  const id = `${callType}\u0000${model}`;
-  let prefix = prefixes.get(id);
+  let byModel = prefixes.get(callType);
+  let prefix = byModel?.get(model);
   if (prefix === undefined) {
-    if (prefixes.size >= 1024) prefixes.clear();
+    if (++prefixCount > 1024) {
+      prefixes.clear();
+      prefixCount = 1;
+      byModel = undefined;
+    }
+    if (byModel === undefined) prefixes.set(callType, (byModel = new Map()));
     prefix = `{"callType":${canonicalJson(callType)},"model":${canonicalJson(model)},"params":`;
-    prefixes.set(id, prefix);
+    byModel.set(model, prefix);
   }
   return prefix;
 }
