@@ -3,7 +3,6 @@
 // GET of the same bytes, the same hit with the memory tier on against the memory-hit floor, LangChain.js's
 // Redis cache doing the same hit, and 4 processes x 50 identical misses against one upstream.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,13 +10,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeListChatModel } from '@langchain/core/utils/testing';
 import { RedisCache as LangChainRedisCache } from '@langchain/redis';
-import { Cache, canonicalJson, cacheKeyMaterial } from '@llmcache/core';
+import { Cache } from '@llmcache/core';
 import { Router } from '@llmcache/router';
 import { startUpstream } from '@llmcache/test-upstream';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { chatRequest, chatResponse } from './fixtures.mjs';
-import { compare, ratioOf, us } from './harness.mjs';
+import { compare, memoryHitFloor, ratioOf, us } from './harness.mjs';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -128,11 +127,7 @@ export async function redisBench() {
       const res = await tieredRouter.completion(chatRequest);
       if (!res._hiddenParams.cacheHit) throw new Error('bench: expected a memory-tier hit');
     };
-    const { model, ...params } = chatRequest;
-    const keyInput = { callType: 'completion', model, params };
-    const floorKey = () => createHash('sha256').update(canonicalJson(cacheKeyMaterial(keyInput))).digest('hex');
-    const floorMap = new Map([[floorKey(), chatResponse]]);
-    const floor = () => floorMap.get(floorKey());
+    const floor = memoryHitFloor(chatRequest, chatResponse);
 
     // LangChain.js: a chat model with @langchain/redis's RedisCache (node-redis), the same conversation.
     const lcClient = createClient({ url: `redis://127.0.0.1:${port}` });
@@ -140,9 +135,9 @@ export async function redisBench() {
     closers.push(() => lcClient.quit());
     const lcModel = new FakeListChatModel({ responses: [content], cache: new LangChainRedisCache(lcClient) });
     const lcMessages = chatRequest.messages.map((m) => [m.role === 'user' ? 'human' : m.role, m.content]);
-    const lcOptions = { temperature: chatRequest.temperature, maxTokens: chatRequest.max_tokens };
-    await lcModel.invoke(lcMessages, lcOptions);
-    const langchainHit = () => lcModel.invoke(lcMessages, lcOptions);
+    // Without call options, as in bench/run.mjs: with them LangChain also serialises those.
+    await lcModel.invoke(lcMessages);
+    const langchainHit = () => lcModel.invoke(lcMessages);
 
     const one = await compare({ rawGet, routerRemote, routerTiered, floor, langchainHit });
     const many = await compare({ rawGet256: concurrently(rawGet), routerRemote256: concurrently(routerRemote) }, { rounds: 15, roundMs: 100 });

@@ -1,25 +1,19 @@
 // `npm run bench`: every case as a ratio against a floor measured in the same run, and against
-// LangChain.js doing the same cache hit in the same process; then the disk backend's write cost as its
-// table grows (bench/disk.mjs).
-import { hash } from 'node:crypto';
+// LangChain.js doing the same cache hit in the same process; then Redis (bench/redis.mjs) and the disk
+// backend's write cost as its table grows (bench/disk.mjs).
 import { InMemoryCache } from '@langchain/core/caches';
 import { FakeListChatModel } from '@langchain/core/utils/testing';
 import { Cache, cacheKey } from '@llmcache/core';
 import { Router } from '@llmcache/router';
-import stringify from 'safe-stable-stringify';
 import { diskBench } from './disk.mjs';
 import { chatRequest, chatResponse } from './fixtures.mjs';
-import { compare, ratioOf, report, us } from './harness.mjs';
+import { compare, memoryHitFloor, ratioOf, report, us } from './harness.mjs';
+import { redisBench } from './redis.mjs';
 
 const { model, ...params } = chatRequest;
 const keyInput = { callType: 'completion', model, params };
 
-// Floor: the least any exact-match cache must do for a hit, with the best tools for each step and none
-// of our code: a stable serialisation of the request, its sha256, and a Map lookup of the answer.
-const floorMap = new Map();
-const floorKey = () => hash('sha256', stringify(chatRequest));
-floorMap.set(floorKey(), chatResponse);
-const floorCase = () => floorMap.get(floorKey());
+const floorCase = memoryHitFloor(chatRequest, chatResponse);
 
 // The same hit through Cache: key, lookup, envelope decode, expiry check, stats and events.
 const cache = new Cache();
@@ -80,5 +74,5 @@ const rows = [
   },
   { case: 'router pick among 50 deployments', 'µs/op': us(pick.medianNs), 'ratio to floor': ratioOf(pick, floor), target: '≤ 10 µs', result: pick.medianNs <= 10_000 ? 'ok' : 'MISSED' },
 ];
-rows.push(...(await diskBench()));
-report(`llmcache bench: hits of a ${JSON.stringify(chatRequest).length}-byte chat request (median of 21 interleaved rounds); disk write cost over 100k entries`, rows);
+rows.push(...(await redisBench()), ...(await diskBench()));
+report(`llmcache bench: hits of a ${JSON.stringify(chatRequest).length}-byte chat request (median of 21 interleaved rounds), Redis, and disk write cost over 100k entries`, rows);
