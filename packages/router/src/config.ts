@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { CACHE_OPTION_NAMES, describeValue, MAX_TIMER_MS, normalizeCallType, validateCacheOptions, type CacheOptions } from '@llmcache/core';
 import { parse } from 'yaml';
 import { RouterConfigError } from './errors';
-import type { DeploymentParams, ModelListEntry, RouterOptions, RoutingStrategyName } from './types';
+import type { DeploymentParams, ModelListEntry, RedisConnection, RouterOptions, RoutingStrategyName } from './types';
 
 /** The result of translating a LiteLLM proxy `config.yaml`. */
 export interface LiteLLMConfigTranslation {
@@ -12,7 +12,7 @@ export interface LiteLLMConfigTranslation {
   cacheOptions: CacheOptions | undefined;
   /**
    * Dotted paths of the keys present in the config that llmcache does not support and ignored, in document order,
-   * e.g. `general_settings`, `router_settings.redis_host`, `litellm_settings.success_callback`,
+   * e.g. `general_settings`, `router_settings.enable_pre_call_checks`, `litellm_settings.success_callback`,
    * `model_list[0].litellm_params.stream_timeout`. Unknown `litellm_params` (`temperature`, `vertex_project`, …) are
    * NOT listed: they pass through to the provider. Keys whose value is null or empty (`general_settings: {}`) are not
    * listed either, since nothing is lost.
@@ -31,7 +31,9 @@ const ENV_PREFIX = 'os.environ/';
  * - `model_list[]` becomes `modelList` (`litellm_params` → `params`, known keys camelCased, other keys passed through
  *   unchanged as provider params; `model_info` → `info`).
  * - `router_settings` (and the router keys of `litellm_settings`; `router_settings` wins) become router options.
- * - `litellm_settings.cache: true` with `cache_params` becomes `cacheOptions`, validated with `validateCacheOptions`.
+ * - `router_settings.redis_host`/`redis_port`/`redis_password`/`redis_url` become the `redis` option (shared routing state).
+ * - `litellm_settings.cache: true` with `cache_params` becomes `cacheOptions`, validated with `validateCacheOptions`;
+ *   without a `type` it is Redis, as LiteLLM's proxy has it.
  * - `os.environ/NAME` values in everything that is translated are replaced by `env[NAME]`.
  *
  * @param config The parsed config object, or its YAML (or JSON) text.
@@ -331,6 +333,16 @@ const LITELLM_SETTINGS: Record<string, SettingSpec> = {
   cooldown_time: ROUTER_SETTINGS.cooldown_time!,
 };
 
+const port = numberCheck('a port number (1-65535)', (n) => Number.isInteger(n) && n >= 1 && n <= 65535);
+
+/** LiteLLM's `router_settings.redis_*`: where routers share cooldowns and usage, gathered into `redis`. */
+const REDIS_SETTINGS: Record<string, { name: keyof RedisConnection; check: Check<unknown> }> = {
+  redis_url: { name: 'url', check: nonEmptyString },
+  redis_host: { name: 'host', check: nonEmptyString },
+  redis_port: { name: 'port', check: port },
+  redis_password: { name: 'password', check: anyString },
+};
+
 /** `litellm_settings` keys handled by `translateCache`. */
 const CACHE_KEYS = new Set(['cache', 'cache_params']);
 
@@ -341,9 +353,13 @@ function translateSettings(ctx: Context, section: string, value: unknown, specs:
   for (const [key, raw] of Object.entries(value)) {
     const path = `${section}.${key}`;
     const spec = own(specs, key);
+    const redisSpec = section === 'router_settings' ? own(REDIS_SETTINGS, key) : undefined;
     if (spec) {
       const resolved = resolveEnv(ctx, path, raw);
       if (resolved !== null && resolved !== undefined) out[spec.name] = spec.check(path, resolved);
+    } else if (redisSpec) {
+      const resolved = resolveEnv(ctx, path, raw);
+      if (resolved !== null && resolved !== undefined) ((out.redis ??= {}) as Record<string, unknown>)[redisSpec.name] = redisSpec.check(path, resolved);
     } else if (!(section === 'litellm_settings' && CACHE_KEYS.has(key))) {
       ignore(ctx, path, raw);
     }
@@ -388,6 +404,8 @@ function translateCache(ctx: Context, settings: unknown): CacheOptions | undefin
     }
     options[name] = NUMERIC_CACHE_OPTIONS.has(name) ? (toNumber(value) ?? value) : value;
   }
+  // LiteLLM's proxy takes `cache: true` with no type to mean Redis.
+  options.type ??= 'redis';
   return validateCacheOptions(options);
 }
 

@@ -3,6 +3,8 @@ import { Cache, cacheKey, cacheKeyFromCanonicalParams, type CacheControl, type C
 import { EventEmitter } from 'eventemitter3';
 import { canonicalParams, DEFAULT_CALL_SETTINGS, readCallSettings, type CallSettings } from './call-settings';
 import { readLiteLLMConfig, translateLiteLLMConfig } from './config';
+import { redisRouterState } from './redis-state';
+import type { RouterState } from './state';
 import { buildModelGroups, type Deployment } from './deployments';
 import { Dispatcher } from './dispatcher';
 import { EmbeddingFlights } from './embedding-flights';
@@ -92,7 +94,7 @@ interface CacheContext {
 
 const ROUTER_OPTIONS = new Set<keyof RouterOptions>([
   'modelList', 'cachingGroups', 'cache', 'routingStrategy', 'numRetries', 'timeout', 'fallbacks', 'contextWindowFallbacks',
-  'allowedFails', 'cooldownTime', 'retryAfter', 'state',
+  'allowedFails', 'cooldownTime', 'retryAfter', 'state', 'redis',
 ]);
 
 /** The signal of work nobody can abort. */
@@ -109,6 +111,8 @@ export class Router extends EventEmitter<RouterEvents> {
   private readonly deploymentsById: ReadonlyMap<string, Deployment>;
   private readonly cacheIdentity: ReadonlyMap<string, string>;
   private readonly ownCache: Cache | undefined;
+  /** The shared state the router made from its `redis` option, closed with it. */
+  private readonly ownState: RouterState | undefined;
   private readonly dispatcher: Dispatcher;
   /** Streams past their first chunk, by flight key: identical calls read them instead of calling again. */
   private readonly liveStreams = new Map<string, LiveStream>();
@@ -127,7 +131,14 @@ export class Router extends EventEmitter<RouterEvents> {
     this.cacheIdentity = cacheIdentity;
     if (options.cache !== undefined && !(options.cache instanceof Cache)) throw new RouterConfigError('cache', 'must be a Cache from @llmcache/core');
     this.ownCache = options.cache;
-    this.dispatcher = new Dispatcher(groups, options, this);
+    if (options.redis !== undefined && options.state !== undefined) throw new RouterConfigError('redis', 'give either redis or state, not both');
+    this.ownState = options.redis === undefined ? undefined : redisRouterState(options.redis);
+    try {
+      this.dispatcher = new Dispatcher(groups, options.redis === undefined ? options : { ...options, state: this.ownState }, this);
+    } catch (err) {
+      void this.ownState?.close?.();
+      throw err;
+    }
   }
 
   /** A router from a LiteLLM proxy `config.yaml` (a path, YAML text or the parsed object); see `unsupportedConfig`. */
@@ -354,7 +365,7 @@ export class Router extends EventEmitter<RouterEvents> {
     this.closed = true;
     this.dispatcher.close(closedError());
     this.liveStreams.clear();
-    await this.ownCache?.close();
+    await Promise.all([this.ownCache?.close(), this.ownState?.close?.()]);
   }
 
   /** Routes a chat or text call and returns the answer with the deployment that gave it; `mockResponse` answers locally. */

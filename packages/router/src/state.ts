@@ -22,6 +22,8 @@ export interface RouterState {
   addUsage(id: string, minute: number, usage: MinuteUsage): MaybePromise<void>;
   /** Usage of each of `ids` in `minute`; a deployment with none may be left out. */
   usage(ids: readonly string[], minute: number): MaybePromise<ReadonlyMap<string, MinuteUsage>>;
+  /** Releases connections; called by `router.close()` for a state the router made itself (the `redis` option). */
+  close?(): MaybePromise<void>;
 }
 
 const EMPTY: ReadonlySet<string> = new Set();

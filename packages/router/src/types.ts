@@ -224,6 +224,34 @@ export interface RouterOptions {
   retryAfter?: number;
   /** Where usage and cooldown state lives; the in-process default suits one instance. */
   state?: import('./state').RouterState;
+  /**
+   * Shares cooldowns, failure counts and rpm/tpm usage with every router on the same Redis (needs the
+   * package `@llmcache/redis`): `{ url }`, `{ host, port, password }` (also `username`, `ssl`,
+   * `redisStartupNodes`, `sentinels` with `serviceName`, `prefix`), or an ioredis client, which the router
+   * uses as it is and never closes. When Redis is down, each router falls back to its own state.
+   */
+  redis?: RedisConnection | RedisClientLike;
+}
+
+/** Where the shared routing state lives in Redis (LiteLLM's `router_settings.redis_*`). */
+export interface RedisConnection {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://…`. */
+  url?: string;
+  host?: string;
+  port?: number | string;
+  password?: string;
+  username?: string;
+  ssl?: boolean;
+  redisStartupNodes?: ReadonlyArray<{ host: string; port: number }>;
+  sentinels?: ReadonlyArray<{ host: string; port: number }>;
+  serviceName?: string;
+  /** First part of the state keys. @default 'llmcache' */
+  prefix?: string;
+}
+
+/** An ioredis `Redis` or `Cluster` (typed loosely, so the router does not depend on ioredis). */
+export interface RedisClientLike {
+  sendCommand(...args: never[]): unknown;
 }
 
 /** Events a Router emits. */

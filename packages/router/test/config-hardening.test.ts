@@ -81,7 +81,7 @@ litellm_settings:
   cache: true
   cache_params: { constructor: 1, to_string: x, __proto__: { ttl: -1 }, ttl: 60 }
 `);
-    expect(t.cacheOptions).toEqual({ ttl: 60 });
+    expect(t.cacheOptions).toEqual({ type: 'redis', ttl: 60 });
     expect(t.unsupported).toEqual([
       'litellm_settings.cache_params.constructor',
       'litellm_settings.cache_params.to_string',

@@ -46,7 +46,8 @@ router_settings:
   caching_groups: [["gpt-4o", "gpt-4o-mini"]]
   fallbacks:
     - gpt-4o: ["gpt-4o-mini"]
-  redis_host: os.environ/NOT_SET_AND_IGNORED
+  redis_host: os.environ/ROUTER_REDIS_HOST
+  redis_port: "6380"
   enable_pre_call_checks: true
 
 litellm_settings:
@@ -75,6 +76,7 @@ const ENV: NodeJS.ProcessEnv = {
   AZURE_API_BASE_CA: 'https://my-ca.openai.azure.com/',
   OPENAI_API_KEY: 'sk-openai',
   REDIS_HOST: 'redis.internal',
+  ROUTER_REDIS_HOST: 'redis-state.internal',
 };
 
 const EXPECTED = {
@@ -115,6 +117,7 @@ const EXPECTED = {
     retryAfter: 1,
     cachingGroups: [['gpt-4o', 'gpt-4o-mini']],
     fallbacks: [{ 'gpt-4o': ['gpt-4o-mini'] }],
+    redis: { host: 'redis-state.internal', port: 6380 },
     contextWindowFallbacks: [{ 'gpt-4o-mini': ['gpt-4o'] }],
   },
   cacheOptions: {
@@ -127,7 +130,6 @@ const EXPECTED = {
   },
   unsupported: [
     'model_list[1].litellm_params.stream_timeout',
-    'router_settings.redis_host',
     'router_settings.enable_pre_call_checks',
     'litellm_settings.drop_params',
     'litellm_settings.success_callback',
@@ -219,7 +221,7 @@ describe('translateLiteLLMConfig', () => {
       const result = translateLiteLLMConfig(yaml, env);
       expect(result.routerOptions.modelList[0]!.params).toStrictEqual({ model: 'openai/gpt-4o', rpm: 120, timeout: 12.5 });
       expect(result.routerOptions.numRetries).toBe(4);
-      expect(result.cacheOptions).toStrictEqual({ ttl: 60, port: '6380' });
+      expect(result.cacheOptions).toStrictEqual({ type: 'redis', ttl: 60, port: '6380' });
     });
 
     it('resolves inside pass-through params and model_info, and an empty variable counts as set', () => {
@@ -233,8 +235,8 @@ describe('translateLiteLLMConfig', () => {
     });
 
     it('leaves ignored sections alone', () => {
-      const yaml = minimal('general_settings:\n  master_key: os.environ/MISSING\nrouter_settings:\n  redis_password: os.environ/MISSING\n');
-      expect(translateLiteLLMConfig(yaml, {}).unsupported).toStrictEqual(['general_settings', 'router_settings.redis_password']);
+      const yaml = minimal('general_settings:\n  master_key: os.environ/MISSING\nrouter_settings:\n  enable_pre_call_checks: os.environ/MISSING\n');
+      expect(translateLiteLLMConfig(yaml, {}).unsupported).toStrictEqual(['general_settings', 'router_settings.enable_pre_call_checks']);
     });
   });
 
@@ -338,15 +340,21 @@ model_list:
     });
 
     it('lists the other router_settings keys', () => {
-      const yaml = minimal(
-        'router_settings:\n  redis_host: localhost\n  redis_port: 6379\n  model_group_alias: { gpt-4: m }\n  routing_strategy_args: { ttl: 60 }\n',
-      );
+      const yaml = minimal('router_settings:\n  model_group_alias: { gpt-4: m }\n  routing_strategy_args: { ttl: 60 }\n');
       expect(translateLiteLLMConfig(yaml, {}).unsupported).toStrictEqual([
-        'router_settings.redis_host',
-        'router_settings.redis_port',
         'router_settings.model_group_alias',
         'router_settings.routing_strategy_args',
       ]);
+    });
+
+    it('gathers redis_host, redis_port, redis_password and redis_url into the redis option', () => {
+      const yaml = minimal('router_settings:\n  redis_host: os.environ/RH\n  redis_port: os.environ/RP\n  redis_password: secret\n');
+      const { routerOptions, unsupported } = translateLiteLLMConfig(yaml, { RH: 'redis.internal', RP: '6390' });
+      expect(routerOptions.redis).toStrictEqual({ host: 'redis.internal', port: 6390, password: 'secret' });
+      expect(unsupported).toStrictEqual([]);
+      expect(translateLiteLLMConfig(minimal('router_settings:\n  redis_url: redis://r:6379/0\n'), {}).routerOptions.redis).toStrictEqual({ url: 'redis://r:6379/0' });
+      configError(() => translateLiteLLMConfig(minimal('router_settings:\n  redis_port: seventy\n'), {}), 'router_settings.redis_port');
+      configError(() => translateLiteLLMConfig(minimal('router_settings:\n  redis_host: os.environ/UNSET\n'), {}), 'router_settings.redis_host');
     });
 
     it('does not list empty sections', () => {
@@ -403,8 +411,10 @@ model_list:
       });
     });
 
-    it('gives {} (the local default) for cache: true without cache_params', () => {
-      expect(translateLiteLLMConfig(minimal('litellm_settings:\n  cache: true\n'), {}).cacheOptions).toStrictEqual({});
+    it('takes cache: true without a type to mean Redis, as LiteLLM\'s proxy does', () => {
+      expect(translateLiteLLMConfig(minimal('litellm_settings:\n  cache: true\n'), {}).cacheOptions).toStrictEqual({ type: 'redis' });
+      const params = 'litellm_settings:\n  cache: true\n  cache_params:\n    host: r.internal\n    port: 6380\n    password: pw\n    namespace: ns\n    ttl: 60\n';
+      expect(translateLiteLLMConfig(minimal(params), {}).cacheOptions).toStrictEqual({ type: 'redis', host: 'r.internal', port: 6380, password: 'pw', namespace: 'ns', ttl: 60 });
     });
 
     it('gives undefined and lists cache_params when cache is false or absent', () => {

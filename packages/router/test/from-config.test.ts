@@ -25,7 +25,7 @@ router_settings:
   routing_strategy: least-busy
   num_retries: 1
   caching_groups: [["gpt-3.5", "gpt-4"]]
-  redis_host: localhost
+  enable_pre_call_checks: true
 litellm_settings:
   cache: true
   cache_params:
@@ -42,7 +42,7 @@ general_settings:
     const router = Router.fromConfig(file, { TEST_UPSTREAM: upstream().openaiBase, TEST_KEY: 'sk-env' });
     expect(router.cache).toBeInstanceOf(Cache);
     expect(router.cache!.namespace).toBe('from-config');
-    expect(router.unsupportedConfig).toEqual(expect.arrayContaining(['router_settings.redis_host', 'litellm_settings.success_callback', 'general_settings']));
+    expect(router.unsupportedConfig).toEqual(expect.arrayContaining(['router_settings.enable_pre_call_checks', 'litellm_settings.success_callback', 'general_settings']));
     await router.completion({ model: 'gpt-3.5', messages: ask('from yaml') });
     const shared = await router.completion({ model: 'gpt-4', messages: ask('from yaml') });
     expect(shared._hiddenParams.cacheHit).toBe(true);
