@@ -230,10 +230,11 @@ export class Cache extends EventEmitter<CacheEvents> {
     isStorable: (value: T) => boolean,
     signal: AbortSignal,
   ): Promise<WrapResult<T>> {
-    const release = await this.acquireLock(key);
+    let release = await this.acquireLock(key);
     if (release === null) {
-      const winner = await this.waitForWinner<T>(key, read, signal);
-      if (winner) return { value: winner.value, source: 'cache' };
+      const outcome = await this.waitForWinner<T>(key, read, signal);
+      if (outcome.hit) return { value: outcome.hit.value, source: 'cache' };
+      release = outcome.release;
     }
     try {
       const value = await compute(signal);
@@ -255,14 +256,21 @@ export class Cache extends EventEmitter<CacheEvents> {
     }
   }
 
-  private async waitForWinner<T>(key: string, read: ReadOptions, signal: AbortSignal): Promise<CacheHit<T> | undefined> {
+  /**
+   * Polls for the value of the process holding the lock. Between polls it tries the lock again: when the
+   * holder died, overran or failed, the lock ends (it expires or is released) and one waiter takes it and
+   * computes, rather than every waiter at once. Past `lockWaitMs` it gives up and computes anyway.
+   */
+  private async waitForWinner<T>(key: string, read: ReadOptions, signal: AbortSignal): Promise<{ hit?: CacheHit<T>; release?: (() => Promise<void>) | undefined }> {
     const deadline = Date.now() + this.lockWaitMs;
     for (let delay = 10; Date.now() < deadline && !this.closed; delay = Math.min(delay * 2, 250)) {
       await sleep(delay, signal);
       const hit = await this.get<T>(key, read);
-      if (hit) return hit;
+      if (hit) return { hit };
+      const release = await this.acquireLock(key);
+      if (release !== null) return { release };
     }
-    return undefined;
+    return {};
   }
 
   stats(): CacheStats {
