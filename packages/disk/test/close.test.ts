@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exitOf, nodeProcess } from './processes';
+import { exitOf, nodeProcess } from '@llmcache/test-suite';
 
 describe('close()', () => {
   it('releases the database: a process that opened, wrote and closed exits by itself', async () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exitOf, nodeProcess, printed } from './processes';
+import { exitOf, nodeProcess, printed } from '@llmcache/test-suite';
 
 const ROUNDS = 3;
 const PROCESSES = 10;

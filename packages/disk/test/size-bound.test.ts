@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DiskBackend } from '@llmcache/disk';
-import { exitOf, nodeProcess } from './processes';
+import { exitOf, nodeProcess } from '@llmcache/test-suite';
 
 let root: string;
 beforeAll(() => (root = mkdtempSync(join(tmpdir(), 'llmcache-bound-'))));

@@ -1,58 +1,42 @@
-import { startUpstream, type Upstream } from '@llmcache/test-upstream';
-import { describeRedis, startStandalone, type RedisServer } from './servers';
-import { startWorkers, type Worker } from './workers';
+import { describeRedis, useRedisAndUpstream } from './servers';
+import { startWorkers } from './workers';
 
 type Answer = { content?: string; cacheHit?: boolean; deploymentId?: string; error?: string };
 
-let server: RedisServer & { close(): Promise<void> };
-let upstream: Upstream;
-let workers: Worker[] = [];
-
-beforeAll(async () => {
-  [server, upstream] = await Promise.all([startStandalone(), startUpstream()]);
-});
-afterEach(async () => {
-  await Promise.all(workers.map((w) => w.close()));
-  workers = [];
-  upstream.reset();
-});
-afterAll(async () => {
-  await upstream?.close();
-  await server?.close();
-});
+const { env, closeAfterEach } = useRedisAndUpstream();
 
 const ask = (content: string) => ({ model: 'gpt', messages: [{ role: 'user', content }] });
-const modelList = () => [{ modelName: 'gpt', params: { model: 'openai/gpt-4o', apiBase: upstream.openaiBase, apiKey: 'sk-test' } }];
+const modelList = () => [{ modelName: 'gpt', params: { model: 'openai/gpt-4o', apiBase: env.upstream.openaiBase, apiKey: 'sk-test' } }];
 const routerConfig = (cache: Record<string, unknown> = {}) => ({
   modelList: modelList(),
-  cache: { type: 'redis', port: server.port, namespace: `mp-${Date.now()}`, ...cache },
+  cache: { type: 'redis', port: env.server.port, namespace: `mp-${Date.now()}`, ...cache },
 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeRedis('router processes sharing one Redis cache', () => {
   it('a hit written by one of 2 processes is served to the other', async () => {
-    workers = await startWorkers(2, routerConfig());
+    const workers = closeAfterEach(await startWorkers(2, routerConfig()));
     const first = await workers[0]!.call<Answer>('completion', { request: ask('shared hello') });
     expect(first.cacheHit).toBe(false);
     const second = await workers[1]!.call<Answer>('completion', { request: ask('shared hello') });
     expect(second).toMatchObject({ cacheHit: true, content: first.content });
-    expect(upstream.callCount({ model: 'gpt-4o' })).toBe(1);
+    expect(env.upstream.callCount({ model: 'gpt-4o' })).toBe(1);
   }, 30_000);
 
   it('4 processes × 50 concurrent identical misses make exactly 1 upstream call', async () => {
-    workers = await startWorkers(4, routerConfig());
+    const workers = closeAfterEach(await startWorkers(4, routerConfig()));
     // Slow enough that every process misses before the first answer lands.
-    upstream.setLatency('gpt-4o', 400);
+    env.upstream.setLatency('gpt-4o', 400);
     const answers = (await Promise.all(workers.map((w) => w.call<Answer[]>('burst', { request: ask('the same question'), n: 50 })))).flat();
     expect(answers).toHaveLength(200);
     expect(answers.filter((a) => a.error)).toEqual([]);
     expect(new Set(answers.map((a) => a.content)).size).toBe(1);
-    expect(upstream.callCount({ model: 'gpt-4o' })).toBe(1);
+    expect(env.upstream.callCount({ model: 'gpt-4o' })).toBe(1);
   }, 60_000);
 
   for (const change of ['delete', 'overwrite'] as const) {
     it(`every process's memory tier drops an entry within 100 ms of a ${change} made by another`, async () => {
-      workers = await startWorkers(4, routerConfig());
+      const workers = closeAfterEach(await startWorkers(4, routerConfig()));
       const request = ask(`coherence ${change}`);
       const key = await workers[0]!.call<string>('cacheKey', { request });
       await workers[0]!.call('set', { key, value: 'v1' });

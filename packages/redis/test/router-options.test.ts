@@ -1,48 +1,32 @@
 // The Router's own ways to Redis: the `redis` option, LiteLLM's router_settings.redis_* and
 // `cache: true` from a config file, on a real redis-server.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Router, RouterConfigError } from '@llmcache/router';
 import { CoherentTieredBackend } from '@llmcache/redis';
-import { startUpstream, type Upstream } from '@llmcache/test-upstream';
 import { Redis } from 'ioredis';
-import { describeRedis, startStandalone, type RedisServer } from './servers';
+import { exitWithin, nodeProcess } from '@llmcache/test-suite';
+import { describeRedis, useRedisAndUpstream } from './servers';
 
-let server: RedisServer & { close(): Promise<void> };
-let upstream: Upstream;
-const routers: Router[] = [];
-
-beforeAll(async () => {
-  [server, upstream] = await Promise.all([startStandalone(), startUpstream()]);
-});
-afterEach(async () => {
-  await Promise.all(routers.splice(0).map((r) => r.close()));
-  upstream.reset();
-});
-afterAll(async () => {
-  await upstream?.close();
-  await server?.close();
-});
+const { env, closeAfterEach } = useRedisAndUpstream();
 
 let run = 0;
 const ask = (content: string) => ({ model: 'gpt', messages: [{ role: 'user' as const, content }] });
 /** Two deployments of one group that cool down at their first failure; each router gets the same config. */
 function twoDeployments(redis: Record<string, unknown>): Router {
-  const modelList = ['dep-a', 'dep-b'].map((model) => ({ modelName: 'gpt', params: { model: `openai/${model}`, apiBase: upstream.openaiBase, apiKey: 'sk-test' } }));
+  const modelList = ['dep-a', 'dep-b'].map((model) => ({ modelName: 'gpt', params: { model: `openai/${model}`, apiBase: env.upstream.openaiBase, apiKey: 'sk-test' } }));
   const router = new Router({ modelList, redis, allowedFails: 0, cooldownTime: 30, numRetries: 0 });
-  routers.push(router);
-  return router;
+  return closeAfterEach([router])[0]!;
 }
 
 describeRedis('Router redis option', () => {
   it('a deployment cooled down by one router is skipped by another on the same Redis', async () => {
-    const redis = { host: '127.0.0.1', port: server.port, prefix: `ro-${run++}` };
+    const redis = { host: '127.0.0.1', port: env.server.port, prefix: `ro-${run++}` };
     const first = twoDeployments(redis);
     const second = twoDeployments(redis);
-    upstream.script('dep-a', { status: 500 }, { status: 500 });
-    upstream.script('dep-b', { status: 500 }, { status: 500 });
+    env.upstream.script('dep-a', { status: 500 }, { status: 500 });
+    env.upstream.script('dep-b', { status: 500 }, { status: 500 });
     // Until one call lands on each, so that both deployments of `first` fail once and cool down.
     const cooled = new Set<string>();
     first.on('cooldown', (e) => cooled.add(e.deploymentId));
@@ -55,9 +39,9 @@ describeRedis('Router redis option', () => {
   });
 
   it('takes a url, and an ioredis client that it uses but never closes', async () => {
-    const byUrl = twoDeployments({ url: `redis://127.0.0.1:${server.port}`, prefix: `ro-${run++}` });
+    const byUrl = twoDeployments({ url: `redis://127.0.0.1:${env.server.port}`, prefix: `ro-${run++}` });
     expect((await byUrl.completion(ask('by url'))).choices[0]!.message.content).toContain('by url');
-    const client = new Redis({ port: server.port });
+    const client = new Redis({ port: env.server.port });
     try {
       const byClient = twoDeployments(client as unknown as Record<string, unknown>);
       expect((await byClient.completion(ask('by client'))).choices[0]!.message.content).toContain('by client');
@@ -72,7 +56,7 @@ describeRedis('Router redis option', () => {
     expect(() => twoDeployments({ hots: 'x' })).toThrow(RouterConfigError);
     expect(() => twoDeployments({ hots: 'x' })).toThrow(/redis\.hots/);
     const modelList = [{ modelName: 'gpt', params: { model: 'openai/m' } }];
-    expect(() => new Router({ modelList, redis: { port: server.port }, state: { coolingDown: () => new Set() } as never })).toThrow(/redis: give either redis or state/);
+    expect(() => new Router({ modelList, redis: { port: env.server.port }, state: { coolingDown: () => new Set() } as never })).toThrow(/redis: give either redis or state/);
   });
 });
 
@@ -81,9 +65,9 @@ describeRedis('Router.fromConfig with Redis', () => {
     const yaml = `
 model_list:
   - model_name: gpt
-    litellm_params: { model: openai/dep-a, api_base: "${upstream.openaiBase}", api_key: sk-test }
+    litellm_params: { model: openai/dep-a, api_base: "${env.upstream.openaiBase}", api_key: sk-test }
   - model_name: gpt
-    litellm_params: { model: openai/dep-b, api_base: "${upstream.openaiBase}", api_key: sk-test }
+    litellm_params: { model: openai/dep-b, api_base: "${env.upstream.openaiBase}", api_key: sk-test }
 router_settings:
   redis_host: 127.0.0.1
   redis_port: os.environ/STATE_PORT
@@ -94,26 +78,26 @@ litellm_settings:
   cache: true
   cache_params:
     host: 127.0.0.1
-    port: ${server.port}
+    port: ${env.server.port}
     namespace: from-config-${run++}
 `;
     const file = join(mkdtempSync(join(tmpdir(), 'llmcache-redis-config-')), 'config.yaml');
     writeFileSync(file, yaml);
-    const env = { STATE_PORT: String(server.port) };
-    const first = Router.fromConfig(file, env);
-    const second = Router.fromConfig(file, env);
-    routers.push(first, second);
+    const variables = { STATE_PORT: String(env.server.port) };
+    const first = Router.fromConfig(file, variables);
+    const second = Router.fromConfig(file, variables);
+    closeAfterEach([first, second]);
     expect(first.cache!.backend).toBeInstanceOf(CoherentTieredBackend);
     expect(first.unsupportedConfig).toEqual([]);
 
     // The cache is shared: an answer one router stored is a hit for the other.
     await first.completion(ask('shared answer'));
     expect((await second.completion(ask('shared answer')))._hiddenParams.cacheHit).toBe(true);
-    expect(upstream.callCount()).toBe(1);
+    expect(env.upstream.callCount()).toBe(1);
 
     // So is the routing state.
-    upstream.script('dep-a', { status: 500 }, { status: 500 });
-    upstream.script('dep-b', { status: 500 }, { status: 500 });
+    env.upstream.script('dep-a', { status: 500 }, { status: 500 });
+    env.upstream.script('dep-b', { status: 500 }, { status: 500 });
     const cooled = new Set<string>();
     first.on('cooldown', (e) => cooled.add(e.deploymentId));
     for (let i = 0; i < 10 && cooled.size < 2; i++) await first.completion({ ...ask(`fail ${i}`), cache: { 'no-cache': true } }).catch(() => undefined);
@@ -126,28 +110,16 @@ litellm_settings:
       const { Router } = require('@llmcache/router');
       const { Cache } = require('@llmcache/core');
       const router = new Router({
-        modelList: [{ modelName: 'gpt', params: { model: 'openai/m', apiBase: ${JSON.stringify(upstream.openaiBase)}, apiKey: 'sk-test' } }],
-        cache: new Cache({ type: 'redis', port: ${server.port}, namespace: 'exit-${run++}' }),
-        redis: { port: ${server.port} },
+        modelList: [{ modelName: 'gpt', params: { model: 'openai/m', apiBase: ${JSON.stringify(env.upstream.openaiBase)}, apiKey: 'sk-test' } }],
+        cache: new Cache({ type: 'redis', port: ${env.server.port}, namespace: 'exit-${run++}' }),
+        redis: { port: ${env.server.port} },
       });
       router.completion({ model: 'gpt', messages: [{ role: 'user', content: 'then exit' }] })
         .then(() => router.close())
         .then(() => console.log('closed ' + Date.now()));
     `;
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve(null);
-      }, 10_000);
-      child.on('exit', (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
+    const { code, stdout: out, at: exitedAt } = await exitWithin(nodeProcess(script), 10_000);
     expect(code).toBe(0);
-    expect(Date.now() - Number(/closed (\d+)/.exec(out)![1])).toBeLessThan(2000);
+    expect(exitedAt - Number(/closed (\d+)/.exec(out)![1])).toBeLessThan(2000);
   });
 });

@@ -1,37 +1,21 @@
 import { Router } from '@llmcache/router';
 import { RedisRouterState } from '@llmcache/redis';
-import { startUpstream, type Upstream } from '@llmcache/test-upstream';
-import { describeRedis, startStandalone, type RedisServer } from './servers';
-import { startWorkers, type Worker } from './workers';
+import { describeRedis, startStandalone, useRedisAndUpstream } from './servers';
+import { startWorkers } from './workers';
 
 type Answer = { content?: string; cacheHit?: boolean; deploymentId?: string; error?: string; status?: number };
 
-let server: RedisServer & { close(): Promise<void> };
-let upstream: Upstream;
-let workers: Worker[] = [];
-
-beforeAll(async () => {
-  [server, upstream] = await Promise.all([startStandalone(), startUpstream()]);
-});
-afterEach(async () => {
-  await Promise.all(workers.map((w) => w.close()));
-  workers = [];
-  upstream.reset();
-});
-afterAll(async () => {
-  await upstream?.close();
-  await server?.close();
-});
+const { env, closeAfterEach } = useRedisAndUpstream();
 
 const ask = (content: string) => ({ model: 'gpt', messages: [{ role: 'user', content }] });
 const deployment = (model: string, extra: Record<string, unknown> = {}) => ({
   modelName: 'gpt',
-  params: { model: `openai/${model}`, apiBase: upstream.openaiBase, apiKey: 'sk-test', ...extra },
+  params: { model: `openai/${model}`, apiBase: env.upstream.openaiBase, apiKey: 'sk-test', ...extra },
 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let run = 0;
 /** A fresh prefix per test, so that tests never see each other's state. */
-const state = () => ({ port: server.port, prefix: `rs-${Date.now()}-${run++}` });
+const state = () => ({ port: env.server.port, prefix: `rs-${Date.now()}-${run++}` });
 
 /** Usage is counted per minute: start where the rest of the minute leaves room for the test. */
 async function awayFromMinuteEdge(needMs: number): Promise<void> {
@@ -46,17 +30,17 @@ describeRedis('RedisRouterState shared by router processes', () => {
       state: state(),
       router: { allowedFails: 0, cooldownTime: 30, numRetries: 0 },
     };
-    workers = await startWorkers(3, config);
-    upstream.script('gpt-a', ...Array.from({ length: 50 }, () => ({ status: 500, message: 'down' })));
+    const workers = closeAfterEach(await startWorkers(3, config));
+    env.upstream.script('gpt-a', ...Array.from({ length: 50 }, () => ({ status: 500, message: 'down' })));
     // Process 0 calls until it has hit gpt-a once (a failure, which cools it down).
-    for (let i = 0; i < 40 && upstream.callCount({ model: 'gpt-a' }) === 0; i++) await workers[0]!.call('completion', { request: ask(`probe ${i}`) });
-    expect(upstream.callCount({ model: 'gpt-a' })).toBe(1);
+    for (let i = 0; i < 40 && env.upstream.callCount({ model: 'gpt-a' }) === 0; i++) await workers[0]!.call('completion', { request: ask(`probe ${i}`) });
+    expect(env.upstream.callCount({ model: 'gpt-a' })).toBe(1);
     const cooledAt = Date.now();
     const answers = (await Promise.all(workers.slice(1).map((w) => w.call<Answer[]>('sequence', { request: ask('after cooldown'), n: 15 })))).flat();
     expect(Date.now() - cooledAt).toBeLessThan(10_000);
     expect(answers.every((a) => a.deploymentId !== undefined && !a.error)).toBe(true);
-    expect(upstream.callCount({ model: 'gpt-a' })).toBe(1);
-    expect(upstream.callCount({ model: 'gpt-b' })).toBeGreaterThanOrEqual(30);
+    expect(env.upstream.callCount({ model: 'gpt-a' })).toBe(1);
+    expect(env.upstream.callCount({ model: 'gpt-b' })).toBeGreaterThanOrEqual(30);
   }, 60_000);
 
   it('an rpm limit holds across processes: usage-based routing sees the sum', async () => {
@@ -66,13 +50,13 @@ describeRedis('RedisRouterState shared by router processes', () => {
       state: state(),
       router: { routingStrategy: 'usage-based-routing', numRetries: 0 },
     };
-    workers = await startWorkers(2, config);
+    const workers = closeAfterEach(await startWorkers(2, config));
     const first = await workers[0]!.call<Answer[]>('sequence', { request: ask('rpm'), n: 6 });
     const second = await workers[1]!.call<Answer[]>('sequence', { request: ask('rpm'), n: 6 });
     expect(first.filter((a) => a.error)).toEqual([]);
     expect(second.slice(0, 4).filter((a) => a.error)).toEqual([]);
     expect(second.slice(4).map((a) => a.status)).toEqual([429, 429]);
-    expect(upstream.callCount({ model: 'gpt-limited' })).toBe(10);
+    expect(env.upstream.callCount({ model: 'gpt-limited' })).toBe(10);
   }, 60_000);
 });
 
@@ -112,7 +96,7 @@ describeRedis('RedisRouterState', () => {
     try {
       expect(await shared.ping()).toBe(true);
       await own.stop();
-      upstream.script('gpt-a', ...Array.from({ length: 20 }, () => ({ status: 500, message: 'down' })));
+      env.upstream.script('gpt-a', ...Array.from({ length: 20 }, () => ({ status: 500, message: 'down' })));
       const started = Date.now();
       for (let i = 0; i < 20; i++) {
         const res = await router.completion(ask(`redis down ${i}`));
@@ -120,7 +104,7 @@ describeRedis('RedisRouterState', () => {
       }
       expect(Date.now() - started).toBeLessThan(5000);
       // The local state still cooled gpt-a down after its first failure.
-      expect(upstream.callCount({ model: 'gpt-a' })).toBe(1);
+      expect(env.upstream.callCount({ model: 'gpt-a' })).toBe(1);
       expect(errors.length).toBeGreaterThan(0);
       expect(await shared.ping()).toBe(false);
     } finally {

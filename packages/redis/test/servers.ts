@@ -7,6 +7,7 @@ import { createServer, createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { startUpstream, type Upstream } from '@llmcache/test-upstream';
 
 const run = promisify(execFile);
 
@@ -241,6 +242,36 @@ export async function startSentinel(): Promise<RedisSentinelSet> {
     async close() {
       await Promise.all([sentinel.stop(), replica.stop(), master.stop()]);
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * One standalone Redis and one test upstream for a whole test file: the upstream is reset after each
+ * test, and whatever was given to `closeAfterEach` (router workers, routers) is closed then.
+ */
+export function useRedisAndUpstream(): {
+  env: { server: RedisServer & { close(): Promise<void> }; upstream: Upstream };
+  closeAfterEach: <T extends { close(): Promise<unknown> }>(things: T[]) => T[];
+} {
+  const env = {} as { server: RedisServer & { close(): Promise<void> }; upstream: Upstream };
+  const closing: { close(): Promise<unknown> }[] = [];
+  beforeAll(async () => {
+    [env.server, env.upstream] = await Promise.all([startStandalone(), startUpstream()]);
+  });
+  afterEach(async () => {
+    await Promise.all(closing.splice(0).map((thing) => thing.close()));
+    env.upstream.reset();
+  });
+  afterAll(async () => {
+    await env.upstream?.close();
+    await env.server?.close();
+  });
+  return {
+    env,
+    closeAfterEach: (things) => {
+      closing.push(...things);
+      return things;
     },
   };
 }

@@ -1,10 +1,10 @@
 // What a hostile probe broke: a client's bad input must never hurt other clients, and nothing waits
 // longer than the caller allowed. Each test failed before its fix.
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Cache } from '@llmcache/core';
 import { BadRequestError, RateLimitError, Router, TimeoutError } from '@llmcache/router';
+import { exitWithin, nodeProcess } from '@llmcache/test-suite';
 import { ask, collect, deployment, useUpstream } from './helpers';
 
 const upstream = useUpstream();
@@ -331,20 +331,7 @@ describe('router.close()', () => {
         console.log('closed ' + Date.now());
       })();
     `;
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve(null);
-      }, 10_000);
-      child.on('exit', (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
-    const exitedAt = Date.now();
+    const { code, stdout: out, at: exitedAt } = await exitWithin(nodeProcess(script), 10_000);
     expect(out).toContain('rejected 3');
     expect(code).toBe(0);
     const closedAt = Number(/closed (\d+)/.exec(out)![1]);

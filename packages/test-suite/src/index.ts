@@ -216,3 +216,5 @@ export function runDualEntryCheck(t: TestApi, packageName: string): void {
     }, 30_000);
   });
 }
+export { exitOf, exitWithin, nodeProcess, printed } from './processes';
+export type { Exit } from './processes';

@@ -36,3 +36,12 @@ export function printed(child: ChildProcess, line: string): Promise<void> {
     child.once('exit', (code) => reject(new Error(`exited with ${code} before printing "${line}"`)));
   });
 }
+
+/** Resolves with how `child` exited, or kills it and resolves `code: null` when it is still running after `ms`. */
+export function exitWithin(child: ChildProcess, ms: number): Promise<Exit & { at: number }> {
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+  return exitOf(child).then((exit) => {
+    clearTimeout(timer);
+    return { ...exit, code: exit.signal === 'SIGKILL' ? null : exit.code, at: Date.now() };
+  });
+}
