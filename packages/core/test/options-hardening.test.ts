@@ -7,16 +7,7 @@ import {
   MemoryBackend,
   type CacheBackend,
 } from '@llmcache/core';
-
-/** The error `fn` throws, or undefined. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
+import { thrown } from '@llmcache/test-suite';
 
 function expectConfigError(fn: () => unknown, option: string, message?: RegExp): void {
   const err = thrown(fn);

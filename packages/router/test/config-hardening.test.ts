@@ -4,18 +4,9 @@ import { MAX_TIMER_MS } from '@llmcache/core';
 import { BadRequestError, completion, Router, RouterConfigError, translateLiteLLMConfig, type ModelListEntry } from '@llmcache/router';
 import { isHeaderName, isHeaderValue } from '../src/headers';
 import { ask, deployment, useUpstream } from './helpers';
+import { thrown } from '@llmcache/test-suite';
 
 const upstream = useUpstream();
-
-/** The error `fn` throws, or undefined. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
 
 function expectConfigError(fn: () => unknown, option: string, message?: RegExp): RouterConfigError {
   const err = thrown(fn);

@@ -218,3 +218,13 @@ export function runDualEntryCheck(t: TestApi, packageName: string): void {
 }
 export { exitOf, exitWithin, nodeProcess, printed } from './processes';
 export type { Exit } from './processes';
+
+/** The error `fn` throws, or undefined when it returns. */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
