@@ -334,22 +334,30 @@ export class Cache extends EventEmitter<CacheEvents> {
     return isThenable(pending) ? this.settle(operation, key, pending) : pending;
   }
 
-  private async settle<R>(operation: string, key: string | undefined, pending: Promise<R>): Promise<R | typeof FAILED> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<typeof FAILED>((resolve) => {
-      timer = setTimeout(() => resolve(FAILED), this.timeoutMs);
+  private settle<R>(operation: string, key: string | undefined, pending: Promise<R>): Promise<R | typeof FAILED> {
+    // One promise and one timer per operation (no race of promises): this runs on every remote read.
+    return new Promise((resolve) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        this.report(operation, key, new Error(`no answer within ${this.timeoutMs} ms`));
+        resolve(FAILED);
+      }, this.timeoutMs);
       timer.unref?.();
+      pending.then(
+        (value) => {
+          if (settled) return;
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err: unknown) => {
+          if (settled) return;
+          clearTimeout(timer);
+          this.report(operation, key, err);
+          resolve(FAILED);
+        },
+      );
     });
-    try {
-      const result = await Promise.race([pending, timeout]);
-      if (result === FAILED) this.report(operation, key, new Error(`no answer within ${this.timeoutMs} ms`));
-      return result;
-    } catch (err) {
-      this.report(operation, key, err);
-      return FAILED;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private report(operation: string, key: string | undefined, err: unknown): void {
