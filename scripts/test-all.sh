@@ -16,4 +16,7 @@ fi
 npm ci
 npm run build
 npm run typecheck
+# What npm users get: publint and attw on each public package, and its types without @types/node.
+bash scripts/check-packages.sh
+bash scripts/check-types-without-node.sh
 npx jest --ci

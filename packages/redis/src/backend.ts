@@ -4,7 +4,7 @@ import calculateSlot from 'cluster-key-slot';
 import { Cluster, type Redis } from 'ioredis';
 import { connect, guarded, release, whenReady, type Connection } from './connection';
 import { RedisLock } from './lock';
-import type { RedisClient, RedisConnectionOptions } from './options';
+import type { IoRedisClient, RedisClient, RedisConnectionOptions } from './options';
 
 export interface RedisBackendOptions extends RedisConnectionOptions {
   /**
@@ -29,11 +29,11 @@ const SCAN_COUNT = 500;
  */
 export class RedisBackend implements CacheBackend {
   readonly name = 'redis';
-  readonly client: RedisClient;
   readonly prefix: string;
   /** `SET NX PX` lock on the same Redis: `Cache` uses it for cross-process single-flight. */
   readonly lock: RedisLock;
   private readonly connection: Connection;
+  private readonly redis: IoRedisClient;
   private readonly isCluster: boolean;
   private reading = 0;
   private batch: PendingBatch | undefined;
@@ -43,9 +43,14 @@ export class RedisBackend implements CacheBackend {
     if (typeof prefix !== 'string' || prefix === '') throw new CacheConfigError('redis', 'prefix', 'must be a non-empty string');
     this.prefix = prefix;
     this.connection = connect(options);
-    this.client = this.connection.client;
-    this.isCluster = this.client instanceof Cluster;
-    this.lock = new RedisLock({ client: this.client, prefix, commandTimeoutMs: this.connection.timeoutMs });
+    this.redis = this.connection.client;
+    this.isCluster = this.redis instanceof Cluster;
+    this.lock = new RedisLock({ client: this.redis, prefix, commandTimeoutMs: this.connection.timeoutMs });
+  }
+
+  /** The ioredis `Redis` or `Cluster` in use (typed by shape: cast it to ioredis's class to send commands of your own). */
+  get client(): RedisClient {
+    return this.redis;
   }
 
   /** Whether we opened the connection (and close it); a client passed in is never closed. */
@@ -65,7 +70,7 @@ export class RedisBackend implements CacheBackend {
    */
   get(key: string): Promise<string | undefined> {
     if (this.reading === 0 && this.batch === undefined) {
-      return this.counted(this.run(async () => (await this.client.get(this.redisKey(key))) ?? undefined));
+      return this.counted(this.run(async () => (await this.redis.get(this.redisKey(key))) ?? undefined));
     }
     let batch = this.batch;
     if (!batch) {
@@ -95,14 +100,14 @@ export class RedisBackend implements CacheBackend {
 
   set(key: string, value: string, ttlMs: number | null): Promise<void> {
     return this.run(async () => {
-      if (ttlMs === null) await this.client.set(this.redisKey(key), value);
-      else await this.client.set(this.redisKey(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)));
+      if (ttlMs === null) await this.redis.set(this.redisKey(key), value);
+      else await this.redis.set(this.redisKey(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)));
     });
   }
 
   delete(key: string): Promise<void> {
     return this.run(async () => {
-      await this.client.unlink(this.redisKey(key));
+      await this.redis.unlink(this.redisKey(key));
     });
   }
 
@@ -112,7 +117,7 @@ export class RedisBackend implements CacheBackend {
       // A cluster takes a multi-key command only within one slot: one MGET per slot, all sent at once.
       await Promise.all(
         this.bySlot(keys.map((key, index) => ({ key, index }))).map(async (group) => {
-          const values = await this.client.mget(group.map((g) => this.redisKey(g.key)));
+          const values = await this.redis.mget(group.map((g) => this.redisKey(g.key)));
           group.forEach((g, i) => (out[g.index] = values[i] ?? undefined));
         }),
       );
@@ -124,7 +129,7 @@ export class RedisBackend implements CacheBackend {
     return this.run(async () => {
       await Promise.all(
         this.bySlot(entries).map(async (group) => {
-          const pipeline = this.client.pipeline();
+          const pipeline = this.redis.pipeline();
           for (const e of group) {
             if (e.ttlMs === null) pipeline.set(this.redisKey(e.key), e.value);
             else pipeline.set(this.redisKey(e.key), e.value, 'PX', Math.max(1, Math.ceil(e.ttlMs)));
@@ -142,9 +147,9 @@ export class RedisBackend implements CacheBackend {
    * on each master of a cluster. Returns how many keys were deleted.
    */
   async clear(namespace?: string): Promise<number> {
-    await whenReady(this.client, this.connection.timeoutMs);
+    await whenReady(this.redis, this.connection.timeoutMs);
     const pattern = `${escapeGlob(namespace === undefined ? this.prefix : `${this.prefix}:${namespace}`)}:*`;
-    const nodes: Redis[] = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
+    const nodes: Redis[] = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
     let deleted = 0;
     for (const node of nodes) {
       let cursor = '0';
@@ -159,7 +164,7 @@ export class RedisBackend implements CacheBackend {
   }
 
   async ping(): Promise<boolean> {
-    return (await this.run(() => this.client.ping())) === 'PONG';
+    return (await this.run(() => this.redis.ping())) === 'PONG';
   }
 
   /** Closes the connection we opened; a client passed in is left open. */

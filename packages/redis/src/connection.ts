@@ -1,10 +1,10 @@
 import { CacheConfigError } from '@llmcache/core';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { withEnv, type RedisClient, type RedisConnectionOptions } from './options';
+import { withEnv, type IoRedisClient, type RedisClient, type RedisConnectionOptions } from './options';
 
 /** A client plus whether we made it (and so must close it). */
 export interface Connection {
-  client: RedisClient;
+  client: IoRedisClient;
   owned: boolean;
   /** Longest wait for one command, in ms. */
   timeoutMs: number;
@@ -34,17 +34,21 @@ function resilient(timeoutMs: number): RedisOptions {
   };
 }
 
+/** The ioredis client behind a `client` option; anything else is a config error. */
+export function asIoRedis(client: RedisClient): IoRedisClient {
+  if (client instanceof Redis || client instanceof Cluster) return client;
+  throw new CacheConfigError('redis', 'client', 'must be an ioredis Redis or Cluster');
+}
+
 /** Opens the client `options` describe (the environment filling in what they leave out), or wraps the one given. */
 export function connect(options: RedisConnectionOptions = {}): Connection {
   const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new CacheConfigError('redis', 'commandTimeoutMs', `must be a positive number, got ${String(timeoutMs)}`);
   if (options.client) {
-    if (!(options.client instanceof Redis || options.client instanceof Cluster)) {
-      throw new CacheConfigError('redis', 'client', 'must be an ioredis Redis or Cluster');
-    }
-    track(options.client);
-    const own = options.client instanceof Cluster ? options.client.options.redisOptions?.commandTimeout : options.client.options.commandTimeout;
-    return { client: options.client, owned: false, timeoutMs: own ?? timeoutMs, selfTimed: typeof own === 'number' };
+    const client = asIoRedis(options.client);
+    track(client);
+    const own = client instanceof Cluster ? client.options.redisOptions?.commandTimeout : client.options.commandTimeout;
+    return { client, owned: false, timeoutMs: own ?? timeoutMs, selfTimed: typeof own === 'number' };
   }
   const o = withEnv(options);
   const base = resilient(timeoutMs);
@@ -52,7 +56,7 @@ export function connect(options: RedisConnectionOptions = {}): Connection {
   if (o.username) auth.username = o.username;
   if (o.password) auth.password = o.password;
   if (o.ssl) auth.tls = {};
-  let client: RedisClient;
+  let client: IoRedisClient;
   if (o.redisStartupNodes) {
     const clusterOptions: ClusterOptions = {
       enableOfflineQueue: false,
@@ -87,7 +91,7 @@ export function connect(options: RedisConnectionOptions = {}): Connection {
  * Resolves when the client can take a command. Only the very first connection is waited for (at most
  * `timeoutMs`); once a client has been up, a lost connection fails the call at once instead.
  */
-export function whenReady(client: RedisClient, timeoutMs: number): Promise<void> | undefined {
+export function whenReady(client: IoRedisClient, timeoutMs: number): Promise<void> | undefined {
   if (client.status === 'ready') return undefined;
   if (client.status !== 'wait' && client.status !== 'connecting' && client.status !== 'connect') {
     return Promise.reject(new Error(`Redis is not connected (${client.status})`));
@@ -104,9 +108,9 @@ export function whenReady(client: RedisClient, timeoutMs: number): Promise<void>
 }
 
 /** One listener per client for its first connection, however many calls wait for it. */
-const firstReady = new WeakMap<RedisClient, Promise<void>>();
+const firstReady = new WeakMap<IoRedisClient, Promise<void>>();
 
-function firstConnection(client: RedisClient): Promise<void> {
+function firstConnection(client: IoRedisClient): Promise<void> {
   let ready = firstReady.get(client);
   if (!ready) {
     ready = new Promise<void>((resolve) => client.once('ready', () => resolve()));
@@ -115,7 +119,7 @@ function firstConnection(client: RedisClient): Promise<void> {
   return ready;
 }
 
-const hasBeenReady = new WeakSet<RedisClient>();
+const hasBeenReady = new WeakSet<IoRedisClient>();
 
 /**
  * A client that timed out is presumed stalled (paused, overloaded, a half-open socket): later commands
@@ -130,7 +134,7 @@ class Breaker {
   private lastProgress = 0;
 
   constructor(
-    private readonly client: RedisClient,
+    private readonly client: IoRedisClient,
     private readonly timeoutMs: number,
   ) {}
 
@@ -178,7 +182,7 @@ class Breaker {
   }
 }
 
-const breakers = new WeakMap<RedisClient, Breaker>();
+const breakers = new WeakMap<IoRedisClient, Breaker>();
 
 function breakerOf(connection: Connection): Breaker {
   let breaker = breakers.get(connection.client);
@@ -224,7 +228,7 @@ export function guarded<T>(connection: Connection, op: () => Promise<T>): Promis
 }
 
 /** Marks a client once it has been ready, so that later outages fail fast (see `whenReady`). */
-export function track(client: RedisClient): void {
+export function track(client: IoRedisClient): void {
   if (client.status === 'ready') hasBeenReady.add(client);
   else client.once('ready', () => hasBeenReady.add(client));
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import { Cluster } from 'ioredis';
-import type { RedisClient } from './options';
+import { asIoRedis } from './connection';
+import type { IoRedisClient, RedisClient } from './options';
 
 export interface InvalidationEvents {
   /** Another instance changed or deleted these cache keys. */
@@ -32,19 +33,18 @@ export class InvalidationBus extends EventEmitter<InvalidationEvents> {
   readonly channel: string;
   /** This instance's id; its own messages are ignored. */
   readonly origin = randomBytes(8).toString('hex');
-  private readonly subscriber: RedisClient;
+  private readonly client: IoRedisClient;
+  private readonly subscriber: IoRedisClient;
   private subscribed = false;
   private closed = false;
 
   /** `client` is used to publish; a duplicate of it subscribes (a subscribed connection takes no other commands). */
-  constructor(
-    private readonly client: RedisClient,
-    prefix: string,
-  ) {
+  constructor(client: RedisClient, prefix: string) {
     super();
+    this.client = asIoRedis(client);
     this.channel = `${prefix}:invalidate`;
     // autoResubscribe off: we resubscribe ourselves, so we know when the subscription is back.
-    this.subscriber = client instanceof Cluster ? client.duplicate() : client.duplicate({ autoResubscribe: false });
+    this.subscriber = this.client instanceof Cluster ? this.client.duplicate() : this.client.duplicate({ autoResubscribe: false });
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (channel: string, text: string) => this.receive(channel, text));
     this.subscriber.on('ready', () => void this.subscribe());

@@ -1,8 +1,18 @@
 import { CacheConfigError, describeValue, type CacheOptions, type RedisNode } from '@llmcache/core';
 import type { Cluster, Redis } from 'ioredis';
 
-/** An ioredis client of either kind. */
-export type RedisClient = Redis | Cluster;
+/**
+ * An ioredis `Redis` or `Cluster`. Declared by two members every ioredis client has, not as ioredis's own
+ * classes, so that our published types compile without @types/node (ioredis's declarations need it);
+ * anything that is not an ioredis client is refused when it is passed in.
+ */
+export interface RedisClient {
+  readonly isCluster: boolean;
+  readonly status: string;
+}
+
+/** The same client with its ioredis type, as our own code uses it. */
+export type IoRedisClient = Redis | Cluster;
 
 /** Where Redis is: one of a URL, host and port, cluster seed nodes, sentinels, or a client of your own. */
 export interface RedisConnectionOptions {
@@ -34,7 +44,7 @@ export interface RedisConnectionOptions {
 }
 
 /** What the environment says, read as LiteLLM reads it. */
-export function connectionFromEnv(env: NodeJS.ProcessEnv = process.env): RedisConnectionOptions {
+export function connectionFromEnv(env: Record<string, string | undefined> = process.env): RedisConnectionOptions {
   const out: RedisConnectionOptions = {};
   if (env.REDIS_URL) out.url = env.REDIS_URL;
   if (env.REDIS_HOST) out.host = env.REDIS_HOST;
@@ -76,7 +86,7 @@ export function parseNodes(option: string, text: string): RedisNode[] {
 }
 
 /** Explicit options win over the environment, field by field; a given `url` or node list replaces host/port from the environment. */
-export function withEnv(options: RedisConnectionOptions, env: NodeJS.ProcessEnv = process.env): RedisConnectionOptions {
+export function withEnv(options: RedisConnectionOptions, env: Record<string, string | undefined> = process.env): RedisConnectionOptions {
   if (options.client) return options;
   const fromEnv = connectionFromEnv(env);
   const explicitTarget = options.url ?? options.host ?? options.redisStartupNodes ?? options.sentinels;

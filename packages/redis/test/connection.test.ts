@@ -1,5 +1,5 @@
 import { Cache, CacheConfigError } from '@llmcache/core';
-import { CoherentTieredBackend, RedisBackend, RedisLock, connectionFromEnv, parseNodes } from '@llmcache/redis';
+import { CoherentTieredBackend, InvalidationBus, RedisBackend, RedisLock, connectionFromEnv, parseNodes } from '@llmcache/redis';
 import { Redis } from 'ioredis';
 import { describeRedis, startStandalone, type RedisServer } from './servers';
 
@@ -56,6 +56,17 @@ describe('reading the environment as LiteLLM does', () => {
     expect(parseNodes('REDIS_CLUSTER_NODES', 'a:1, b:2')).toEqual([{ host: 'a', port: 1 }, { host: 'b', port: 2 }]);
     expect(() => parseNodes('REDIS_CLUSTER_NODES', 'a:x')).toThrow(CacheConfigError);
     expect(() => parseNodes('REDIS_SENTINEL_NODES', '[oops')).toThrow(/REDIS_SENTINEL_NODES/);
+  });
+});
+
+describe('the client option', () => {
+  // The public type is only the shape of an ioredis client (so it needs no @types/node): a look-alike compiles and must be refused.
+  it('refuses a client that only looks like an ioredis one, naming the option', () => {
+    const lookalike = { isCluster: false, status: 'ready' };
+    for (const make of [() => new RedisBackend({ client: lookalike }), () => new RedisLock({ client: lookalike }), () => new InvalidationBus(lookalike, 'p')]) {
+      expect(make).toThrow(CacheConfigError);
+      expect(make).toThrow(/client: must be an ioredis Redis or Cluster/);
+    }
   });
 });
 

@@ -142,7 +142,7 @@ export class Router extends EventEmitter<RouterEvents> {
   }
 
   /** A router from a LiteLLM proxy `config.yaml` (a path, YAML text or the parsed object); see `unsupportedConfig`. */
-  static fromConfig(config: string | Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Router {
+  static fromConfig(config: string | Record<string, unknown>, env: Record<string, string | undefined> = process.env): Router {
     const isPath = typeof config === 'string' && !config.includes('\n') && existsSync(config);
     const translation = isPath ? readLiteLLMConfig(config as string, env) : translateLiteLLMConfig(config, env);
     const router = new Router({ ...translation.routerOptions, ...(translation.cacheOptions ? { cache: new Cache(translation.cacheOptions) } : {}) });

@@ -158,7 +158,7 @@ export interface EmbeddingRequest extends CallOptions {
 }
 
 export interface TranscriptionRequest extends CallOptions {
-  file: Blob | Buffer | Uint8Array;
+  file: Blob | Uint8Array;
   /** Sent to the provider as the upload's name; never part of the cache key. @default 'audio.mp3' */
   fileName?: string;
 }
