@@ -8,9 +8,10 @@ const upstream = useUpstream();
 type Call = 'chat' | 'text_completion' | 'embedding' | 'transcription';
 
 /** What LiteLLM's docs give for each prefix: the key and base variables it reads, and the calls the API has. */
-const ROWS: Array<{ prefix: string; keyEnv: string; baseEnv: string; calls: Call[]; rootBase?: boolean }> = [
+const ROWS: Array<{ prefix: string; keyEnv: string; baseEnv: string; calls: Call[]; rootBase?: boolean; chatPath?: string }> = [
   { prefix: 'openai', keyEnv: 'OPENAI_API_KEY', baseEnv: 'OPENAI_API_BASE', calls: ['chat', 'text_completion', 'embedding', 'transcription'] },
-  { prefix: 'text-completion-openai', keyEnv: 'OPENAI_API_KEY', baseEnv: 'OPENAI_API_BASE', calls: ['text_completion'] },
+  // Instruct models: chat goes to /completions, as LiteLLM sends it.
+  { prefix: 'text-completion-openai', keyEnv: 'OPENAI_API_KEY', baseEnv: 'OPENAI_API_BASE', calls: ['chat', 'text_completion'], chatPath: '/v1/completions' },
   { prefix: 'custom_openai', keyEnv: 'OPENAI_API_KEY', baseEnv: 'OPENAI_API_BASE', calls: ['chat', 'text_completion', 'embedding'] },
   { prefix: 'openrouter', keyEnv: 'OPENROUTER_API_KEY', baseEnv: 'OPENROUTER_API_BASE', calls: ['chat', 'text_completion'] },
   { prefix: 'groq', keyEnv: 'GROQ_API_KEY', baseEnv: 'GROQ_API_BASE', calls: ['chat', 'transcription'] },
@@ -75,9 +76,10 @@ describe.each(ROWS)('$prefix/', (row) => {
       expect(res.choices[0]!.message.content).toBe('Reply to "hello table" from some-model');
       const chunks = await collect(await router.completion({ model: 'm', messages: ask('stream table'), stream: true }));
       expect(assembleChunks(chunks).choices[0]!.message.content).toBe('Reply to "stream table" from some-model');
+      const path = row.chatPath ?? '/v1/chat/completions';
       expect(upstream().calls.map((c) => [c.path, c.body.model, c.body.stream])).toEqual([
-        ['/v1/chat/completions', 'some-model', false],
-        ['/v1/chat/completions', 'some-model', true],
+        [path, 'some-model', false],
+        [path, 'some-model', true],
       ]);
       expect([bearer(0), bearer(1)]).toEqual([`Bearer ${key}`, `Bearer ${key}`]);
     });
@@ -153,6 +155,27 @@ describe('provider table', () => {
     const err = await routerFor('hosted_vllm/my-model').completion({ model: 'm', messages: ask('x') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RouterConfigError);
     expect((err as Error).message).toMatch(/hosted_vllm\/ models need apiBase \(api_base\) or HOSTED_VLLM_API_BASE/);
+  });
+});
+
+describe('text-completion-openai/ chat', () => {
+  it('sends the messages as one prompt, one message per line, with no chat-only params', async () => {
+    const router = routerFor('text-completion-openai/gpt-3.5-turbo-instruct', { apiBase: upstream().openaiBase, apiKey: 'k' });
+    const messages = [{ role: 'system' as const, content: 'Be brief.' }, { role: 'user' as const, content: 'Say hi' }];
+    const res = await router.completion({ model: 'm', messages, temperature: 0, tools: [{ type: 'function', function: { name: 'f' } }] });
+    expect(res.object).toBe('chat.completion');
+    expect(res.choices[0]!.message).toEqual({ role: 'assistant', content: 'Reply to "Be brief.\nSay hi" from gpt-3.5-turbo-instruct' });
+    expect(res.usage!.total_tokens).toBeGreaterThan(0);
+    const body = upstream().calls[0]!.body;
+    expect(body).toMatchObject({ prompt: 'Be brief.\nSay hi', temperature: 0, model: 'gpt-3.5-turbo-instruct' });
+    expect(body).not.toHaveProperty('messages');
+    expect(body).not.toHaveProperty('tools');
+    const chunks = await collect(await router.completion({ model: 'm', messages, stream: true, stream_options: { include_usage: true } }));
+    expect(chunks.every((c) => c.object === 'chat.completion.chunk')).toBe(true);
+    expect(chunks[0]!.choices[0]!.delta.role).toBe('assistant');
+    const whole = assembleChunks(chunks);
+    expect(whole.choices[0]!.message.content).toBe('Reply to "Be brief.\nSay hi" from gpt-3.5-turbo-instruct');
+    expect(whole.choices[0]!.finish_reason).toBe('stop');
   });
 });
 

@@ -1,6 +1,7 @@
 // Every provider whose API speaks OpenAI's, one row each, with LiteLLM's prefix, default endpoint and
 // environment variables. Adding a provider is adding a row: the router has no branch per provider.
 import { RouterConfigError } from '../errors';
+import { ChatOverCompletions } from './chat-over-completions';
 import { OpenAiProvider, trimSlash, type OpenAiOperation } from './openai';
 import type { Provider, ProviderTarget } from './provider';
 
@@ -26,6 +27,8 @@ export interface CompatibleProviderRow {
   versionPath?: string;
   /** OpenAI params its API refuses: dropped when `dropParams` is on. @default none */
   rejects?: readonly string[];
+  /** Chat goes to /completions, the messages as one prompt (instruct models have no chat API). @default false */
+  chatOverCompletions?: boolean;
 }
 
 const ALL: readonly CompatibleCall[] = ['chat', 'text_completion', 'embedding', 'transcription'];
@@ -33,8 +36,11 @@ const ALL: readonly CompatibleCall[] = ['chat', 'text_completion', 'embedding', 
 /** The OpenAI-compatible providers, as LiteLLM names and configures them. */
 export const COMPATIBLE_PROVIDERS: readonly CompatibleProviderRow[] = [
   { prefix: 'openai', defaultBase: 'https://api.openai.com/v1', baseEnv: ['OPENAI_API_BASE'], keyEnv: ['OPENAI_API_KEY'], calls: ALL },
-  // Instruct models answer on /completions only.
-  { prefix: 'text-completion-openai', defaultBase: 'https://api.openai.com/v1', baseEnv: ['OPENAI_API_BASE'], keyEnv: ['OPENAI_API_KEY'], calls: ['text_completion'] },
+  // Instruct models answer on /completions only: chat is translated to it, as LiteLLM does.
+  {
+    prefix: 'text-completion-openai', defaultBase: 'https://api.openai.com/v1', baseEnv: ['OPENAI_API_BASE'], keyEnv: ['OPENAI_API_KEY'], calls: ['chat', 'text_completion'],
+    chatOverCompletions: true,
+  },
   { prefix: 'custom_openai', defaultBase: undefined, baseEnv: ['OPENAI_API_BASE'], keyEnv: ['OPENAI_API_KEY'], calls: ['chat', 'text_completion', 'embedding'] },
   { prefix: 'openrouter', defaultBase: 'https://openrouter.ai/api/v1', baseEnv: ['OPENROUTER_API_BASE'], keyEnv: ['OPENROUTER_API_KEY', 'OR_API_KEY'], calls: ['chat', 'text_completion'] },
   {
@@ -108,7 +114,7 @@ function endpointOf(row: CompatibleProviderRow, target: ProviderTarget): string 
 
 /** The provider a row describes: OpenAI's protocol at the row's endpoint, with its key. */
 export function compatibleProvider(row: CompatibleProviderRow): Provider {
-  return new OpenAiProvider({
+  const provider = new OpenAiProvider({
     name: row.prefix,
     url: (target, operation) => `${endpointOf(row, target)}/${operation}`,
     headers: (target) => {
@@ -116,7 +122,8 @@ export function compatibleProvider(row: CompatibleProviderRow): Provider {
       return key ? { authorization: `Bearer ${key}` } : ({} as Record<string, string>);
     },
     sendsModel: true,
-    serves: new Set(row.calls.map((call) => OPERATIONS[call])),
+    serves: new Set(row.calls.filter((call) => !(call === 'chat' && row.chatOverCompletions)).map((call) => OPERATIONS[call])),
     unsupportedParams: new Set(row.rejects ?? []),
   });
+  return row.chatOverCompletions ? new ChatOverCompletions(provider) : provider;
 }

@@ -11,7 +11,7 @@ import type {
   ProviderTarget,
   TranscriptionUpload,
 } from './provider';
-import { expectChatChunk, expectChatCompletion, expectEmbeddings, expectTextCompletion, expectTranscription, parseStreamEvent } from './validate';
+import { expectChatChunk, expectChatCompletion, expectEmbeddings, expectTextChunk, expectTextCompletion, expectTranscription, parseStreamEvent } from './validate';
 
 export type OpenAiOperation = 'chat/completions' | 'completions' | 'embeddings' | 'audio/transcriptions';
 
@@ -65,6 +65,21 @@ export class OpenAiProvider implements Provider {
     const ctx = this.context(target);
     const response = await this.post(target, 'completions', { ...params, stream: false }, ctx);
     return expectTextCompletion(await readJson(response, ctx), ctx);
+  }
+
+  /** A streamed text completion's chunks, as the API sends them (used to stream chat on instruct models). */
+  async *textCompletionStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<PlainTextCompletion> {
+    const ctx = this.context(target);
+    const response = await this.post(target, 'completions', { ...params, stream: true }, ctx);
+    let done = false;
+    for await (const event of readSse(response, ctx)) {
+      if (event.data === '[DONE]') {
+        done = true;
+        break;
+      }
+      yield expectTextChunk(parseStreamEvent(event, ctx), ctx);
+    }
+    if (!done) throw new APIConnectionError('stream ended before [DONE]', { status: 500, provider: this.name, model: target.model });
   }
 
   async embedding(params: ProviderParams, target: ProviderTarget): Promise<PlainEmbeddingResponse> {
