@@ -210,7 +210,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const { value, source } = await result;
     const includeUsage = request.stream_options?.include_usage === true;
     if ('live' in value) {
-      const hidden = this.hidden({ modelGroup: value.modelGroup, cacheHit: false, cacheKey: context.key, deploymentId: value.deploymentId, started: call.started });
+      const hidden = this.hidden({ modelGroup: value.modelGroup, cacheHit: false, cacheKey: context.key, deploymentId: value.deploymentId, call });
       const shared = !(source === 'computed' && value.started);
       if (shared) hidden.sharedFlight = true;
       if (stream) {
@@ -316,7 +316,7 @@ export class Router extends EventEmitter<RouterEvents> {
     }
     const cacheHit = cache !== undefined && missing.length === 0;
     const modelGroup = answeredBy?.modelGroup ?? call.modelGroup;
-    const hidden = this.hidden({ modelGroup, cacheHit, cacheKey: keys.length === 1 ? keys[0] : undefined, deploymentId: answeredBy?.deploymentId, started: call.started });
+    const hidden = this.hidden({ modelGroup, cacheHit, cacheKey: keys.length === 1 ? keys[0] : undefined, deploymentId: answeredBy?.deploymentId, call });
     if (keys.length > 1) Object.assign(hidden, { cacheKeys: keys });
     if (shared) hidden.sharedFlight = true;
     this.succeeded(call, modelGroup, answeredBy?.deploymentId, cacheHit, hidden.latencyMs, { ...usage, completion_tokens: 0 });
@@ -441,7 +441,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const cacheHit = source === 'cache';
     // A miss reports the group that answered (a fallback's, if one did); a hit, the group asked.
     const modelGroup = cacheHit ? call.modelGroup : stored.modelGroup;
-    const hidden = this.hidden({ modelGroup, cacheHit, cacheKey: key, deploymentId: stored.deploymentId, started: call.started });
+    const hidden = this.hidden({ modelGroup, cacheHit, cacheKey: key, deploymentId: stored.deploymentId, call });
     if (source === 'shared') hidden.sharedFlight = true;
     this.succeeded(call, modelGroup, stored.deploymentId, cacheHit, hidden.latencyMs, (stored.response as { usage?: Usage }).usage);
     return { stored, hidden };
@@ -560,14 +560,15 @@ export class Router extends EventEmitter<RouterEvents> {
     return withoutRefusedParams(mergeDeploymentParams(deployment.params, call.params), deployment);
   }
 
-  private hidden(h: { modelGroup: string; cacheHit: boolean; cacheKey: string | undefined; deploymentId: string | undefined; started: number }): HiddenParams {
+  private hidden(h: { modelGroup: string; cacheHit: boolean; cacheKey: string | undefined; deploymentId: string | undefined; call: PreparedCall }): HiddenParams {
     return {
       cacheHit: h.cacheHit,
       cacheKey: h.cacheKey,
       modelGroup: h.modelGroup,
       deploymentId: h.deploymentId,
-      model: h.deploymentId === undefined ? undefined : this.deploymentsById.get(h.deploymentId)?.providerModel,
-      latencyMs: performance.now() - h.started,
+      // A wildcard deployment's model is the one made for this call's requested model.
+      model: h.deploymentId === undefined ? undefined : (h.call.concrete?.get(h.deploymentId) ?? this.deploymentsById.get(h.deploymentId))?.providerModel,
+      latencyMs: performance.now() - h.call.started,
     };
   }
 

@@ -33,6 +33,7 @@ describe('model_name "*"', () => {
     const router = catchAll();
     const res = await router.completion({ model: 'llama-3-70b', messages: ask('wild') });
     expect(res.choices[0]!.message.content).toBe('Reply to "wild" from llama-3-70b');
+    expect(res._hiddenParams).toMatchObject({ modelGroup: '*', model: 'llama-3-70b' });
     const chunks = await collect(await router.completion({ model: 'qwen-2', messages: ask('wild stream'), stream: true }));
     expect(assembleChunks(chunks).choices[0]!.message.content).toBe('Reply to "wild stream" from qwen-2');
     await router.completion({ model: 'exact', messages: ask('exact') });
