@@ -27,7 +27,7 @@ import {
   withHiddenParams,
 } from './responses';
 import { SharedStream } from './shared-stream';
-import { isPattern, WildcardRoutes } from './wildcards';
+import { WildcardRoutes } from './wildcards';
 import { assembleChunks, completionToChunks } from './stream';
 import type {
   ChatCompletion,
@@ -513,20 +513,14 @@ export class Router extends EventEmitter<RouterEvents> {
   private prepare(callType: PreparedCall['callType'], request: Record<string, unknown>): PreparedCall {
     const started = performance.now();
     if (typeof request !== 'object' || request === null) throw invalidRequest('request: must be an object');
-    const model = request.model;
-    // An exact group wins; a pattern group's name is never an exact one.
-    const wildcard = typeof model === 'string' && (!this.groups.has(model) || isPattern(model)) ? this.wildcards.match(model) : undefined;
-    if (typeof model !== 'string' || (!wildcard && !this.groups.has(model))) {
-      throw invalidRequest(`model: "${String(model)}" is not a model group of this router; known: ${[...this.groups.keys()].join(', ')}`);
-    }
-    const modelGroup = wildcard?.group ?? model;
+    const { modelGroup, wildcard } = this.wildcards.route(request.model);
     const { params, hasSettings } = providerParamsOf(request);
     const settings = hasSettings ? readCallSettings(request) : DEFAULT_CALL_SETTINGS;
     // mockResponse changes the answer, so it is part of the key though it is not sent anywhere.
     const keyParams = request.mockResponse === undefined ? params : { ...params, mockResponse: request.mockResponse };
     const keyJson = canonicalParams(keyParams);
     // A wildcard group serves many models: each requested one is its own cache identity.
-    const identity = wildcard ? model : this.identityOf(modelGroup);
+    const identity = wildcard ? (request.model as string) : this.identityOf(modelGroup);
     return { callType, modelGroup, identity, concrete: wildcard?.concrete, params, keyParams, keyJson, request, settings, started };
   }
 

@@ -46,8 +46,16 @@ export class WildcardRoutes {
       .map((group) => ({ group, regex: toRegex(group) }));
   }
 
-  get size(): number {
-    return this.patterns.length;
+  /**
+   * The group a request's `model` goes to: its exact group, else the pattern group that matches it (a
+   * pattern's own name is not an exact group); a 400 naming the groups when there is none.
+   */
+  route(model: unknown): { modelGroup: string; wildcard: WildcardMatch | undefined } {
+    const wildcard = typeof model === 'string' && (!this.groups.has(model) || isPattern(model)) ? this.match(model) : undefined;
+    if (typeof model !== 'string' || (!wildcard && !this.groups.has(model))) {
+      throw invalidRequest(`model: "${String(model)}" is not a model group of this router; known: ${[...this.groups.keys()].join(', ')}`);
+    }
+    return { modelGroup: wildcard?.group ?? model, wildcard };
   }
 
   /** The pattern group that routes `model`, or undefined; a 400 when the deployment's model it makes names no provider. */
