@@ -173,6 +173,14 @@ const nonEmptyString: Check<string> = (path, value) => {
   return value;
 };
 
+/** true or false; an `os.environ/` value is a string, so `"true"`/`"false"` (any case) count too. */
+const boolean: Check<boolean> = (path, value) => {
+  if (typeof value === 'boolean') return value;
+  const text = typeof value === 'string' ? value.toLowerCase() : undefined;
+  if (text === 'true' || text === 'false') return text === 'true';
+  throw new RouterConfigError(path, `must be true or false, got ${describeValue(value)}`);
+};
+
 const anyString: Check<string> = (path, value) => {
   if (typeof value !== 'string') throw new RouterConfigError(path, `must be a string, got ${describeValue(value)}`);
   return value;
@@ -245,6 +253,7 @@ const KNOWN_PARAMS: Record<string, ParamSpec> = {
   max_parallel_requests: { name: 'maxParallelRequests', check: positiveInteger },
   mock_response: { name: 'mockResponse', check: anyString },
   organization: { name: 'organization', check: anyString },
+  drop_params: { name: 'dropParams', check: boolean },
 };
 
 /** `litellm_params` keys LiteLLM itself consumes that llmcache does not support: dropped and listed. */
@@ -331,6 +340,7 @@ const LITELLM_SETTINGS: Record<string, SettingSpec> = {
   context_window_fallbacks: ROUTER_SETTINGS.context_window_fallbacks!,
   allowed_fails: ROUTER_SETTINGS.allowed_fails!,
   cooldown_time: ROUTER_SETTINGS.cooldown_time!,
+  drop_params: { name: 'dropParams', check: boolean },
 };
 
 const port = numberCheck('a port number (1-65535)', (n) => Number.isInteger(n) && n >= 1 && n <= 65535);

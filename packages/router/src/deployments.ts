@@ -4,7 +4,8 @@ import PQueue from 'p-queue';
 import { headersOf } from './call-settings';
 import { RouterConfigError } from './errors';
 import { isHeaderValue } from './headers';
-import { resolveProvider, PROVIDER_NAMES, type Provider } from './providers';
+import { resolveProvider, unknownProviderMessage, type Provider } from './providers';
+import { isPattern, perRequestProvider } from './wildcards';
 import type { DeploymentParams, ModelListEntry } from './types';
 
 /** One deployment of a model group, ready to call. */
@@ -21,6 +22,14 @@ export interface Deployment {
   queue: PQueue | undefined;
   /** HTTP headers of every call: `extra_headers`/`headers` and `organization` of the params. */
   headers: Readonly<Record<string, string>>;
+  /** Whether the OpenAI params its provider refuses are dropped rather than sent (LiteLLM's `drop_params`). */
+  dropParams: boolean;
+}
+
+/** What the router's own options give every deployment. */
+export interface DeploymentDefaults {
+  /** `RouterOptions.dropParams`: a deployment's own `dropParams` / `drop_params` wins. @default false */
+  dropParams?: boolean | undefined;
 }
 
 export interface ModelGroups {
@@ -47,6 +56,8 @@ const timerSeconds: ParamCheck = (v) =>
   typeof v === 'number' && v > 0 && v * 1000 <= MAX_TIMER_MS ? undefined
     : `must be a number of seconds, over 0 to ${MAX_TIMER_MS / 1000} (the longest a timer can wait), got ${describeValue(v)}`;
 
+const trueOrFalse: ParamCheck = (v) => (typeof v === 'boolean' ? undefined : `must be true or false, got ${describeValue(v)}`);
+
 const positive: ParamCheck = (v) => (typeof v === 'number' && v > 0 ? undefined : `must be a positive number, got ${describeValue(v)}`);
 
 // Secrets: named, never echoed. Sent as headers (apiKey, organization) or beside them (apiVersion).
@@ -66,13 +77,17 @@ const PARAM_CHECKS: Readonly<Record<string, ParamCheck>> = {
   apiBase: (v) => (typeof v === 'string' && /^https?:\/\//.test(v) ? undefined : `must be an http(s) URL, got ${describeValue(v)}`),
   apiVersion: headerValue,
   mockResponse: (v) => (typeof v === 'string' ? undefined : `must be a string, got ${describeValue(v)}`),
+  dropParams: trueOrFalse,
+  drop_params: trueOrFalse,
 };
 
 /** Validates `modelList` and `cachingGroups` and builds the groups; every problem is a `RouterConfigError` naming its place. */
-export function buildModelGroups(modelList: unknown, cachingGroups: unknown): ModelGroups {
+export function buildModelGroups(modelList: unknown, cachingGroups: unknown, defaults: DeploymentDefaults = {}): ModelGroups {
   if (!Array.isArray(modelList) || modelList.length === 0) {
     throw new RouterConfigError('modelList', 'must be a non-empty array of { modelName, params }');
   }
+  const dropProblem = defaults.dropParams === undefined ? undefined : trueOrFalse(defaults.dropParams);
+  if (dropProblem) throw new RouterConfigError('dropParams', dropProblem);
   const groups = new Map<string, Deployment[]>();
   const ids = new Map<string, string>();
   (modelList as ModelListEntry[]).forEach((entry, i) => {
@@ -85,10 +100,10 @@ export function buildModelGroups(modelList: unknown, cachingGroups: unknown): Mo
       const problem = value === undefined ? undefined : check(value);
       if (problem) throw new RouterConfigError(`${at}.params.${name}`, problem);
     }
-    const resolved = resolveProvider(entry.params.model);
-    if (!resolved) {
-      throw new RouterConfigError(`${at}.params.model`, `cannot tell the provider of "${entry.params.model}"; write provider/model with one of ${PROVIDER_NAMES.join(', ')}`);
-    }
+    // A wildcard deployment's provider may only be known once a request names the model (`*` → `*`).
+    const resolved = resolveProvider(entry.params.model)
+      ?? (isPattern(entry.modelName) && isPattern(entry.params.model.split('/')[0]!) ? { provider: perRequestProvider, model: entry.params.model } : undefined);
+    if (!resolved) throw new RouterConfigError(`${at}.params.model`, unknownProviderMessage(entry.params.model));
     const id = entry.info?.id ?? deploymentId(entry.modelName, entry.params);
     if (typeof id !== 'string' || id === '') throw new RouterConfigError(`${at}.info.id`, 'must be a non-empty string');
     const previous = ids.get(id);
@@ -103,6 +118,7 @@ export function buildModelGroups(modelList: unknown, cachingGroups: unknown): Mo
       weight: entry.params.weight ?? entry.params.rpm ?? entry.params.tpm,
       queue: entry.params.maxParallelRequests ? new PQueue({ concurrency: entry.params.maxParallelRequests }) : undefined,
       headers: headersOf(entry.params, (field, detail) => new RouterConfigError(`${at}.params.${field}`, detail)),
+      dropParams: (entry.params.dropParams ?? entry.params.drop_params ?? defaults.dropParams ?? false) as boolean,
     };
     const group = groups.get(entry.modelName) ?? [];
     group.push(deployment);

@@ -36,6 +36,8 @@ export interface DispatchCall {
   modelGroup: string;
   callType: string;
   settings: CallSettings;
+  /** Deployments to call instead of the picked ones, by id: a wildcard group's, made concrete for the requested model. */
+  concrete?: ReadonlyMap<string, Deployment> | undefined;
 }
 
 export interface ExecuteOptions {
@@ -151,6 +153,7 @@ export class Dispatcher {
         let deployment: Deployment;
         try {
           deployment = await this.pick(group, expectedTokens, true);
+          deployment = call.concrete?.get(deployment.id) ?? deployment;
         } catch (err) {
           // Nothing to route to in this group (all cooling down, or at their limits): go to the fallbacks,
           // keeping the error a provider gave, if one did, as the one to report.

@@ -8,7 +8,9 @@ import type { DeploymentParams } from './types';
 const LLMCACHE_FIELDS = new Set(['mockResponse', 'file', 'fileName']);
 
 /** Deployment params llmcache consumes itself; the rest are provider params for every call to it. */
-const DEPLOYMENT_FIELDS = new Set(['model', 'apiKey', 'apiBase', 'apiVersion', 'rpm', 'tpm', 'weight', 'timeout', 'streamTimeout', 'maxParallelRequests', 'mockResponse']);
+const DEPLOYMENT_FIELDS = new Set([
+  'model', 'apiKey', 'apiBase', 'apiVersion', 'rpm', 'tpm', 'weight', 'timeout', 'streamTimeout', 'maxParallelRequests', 'mockResponse', 'dropParams', 'drop_params',
+]);
 
 /**
  * The params a provider gets from a request: everything but transport and control fields (the same list

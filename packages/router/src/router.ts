@@ -7,6 +7,7 @@ import { redisRouterState } from './redis-state';
 import type { RouterState } from './state';
 import { buildModelGroups, type Deployment } from './deployments';
 import { Dispatcher } from './dispatcher';
+import { withoutRefusedParams } from './drop-params';
 import { EmbeddingFlights } from './embedding-flights';
 import { InternalServerError, invalidRequest, RouterConfigError } from './errors';
 import { getCache } from './global';
@@ -26,6 +27,7 @@ import {
   withHiddenParams,
 } from './responses';
 import { SharedStream } from './shared-stream';
+import { WildcardRoutes } from './wildcards';
 import { assembleChunks, completionToChunks } from './stream';
 import type {
   ChatCompletion,
@@ -68,6 +70,8 @@ interface PreparedCall {
   callType: 'completion' | 'text_completion' | 'embedding' | 'transcription';
   modelGroup: string;
   identity: string;
+  /** For a model routed by a wildcard group: that group's deployments made concrete for it, by id. */
+  concrete: ReadonlyMap<string, Deployment> | undefined;
   /** What the provider gets: request params minus transport, control and llmcache fields. */
   params: ProviderParams;
   /** What the key is built from: `params`, plus `mockResponse`, which changes the answer. */
@@ -94,7 +98,7 @@ interface CacheContext {
 
 const ROUTER_OPTIONS = new Set<keyof RouterOptions>([
   'modelList', 'cachingGroups', 'cache', 'routingStrategy', 'numRetries', 'timeout', 'fallbacks', 'contextWindowFallbacks',
-  'allowedFails', 'cooldownTime', 'retryAfter', 'state', 'redis',
+  'allowedFails', 'cooldownTime', 'retryAfter', 'state', 'redis', 'dropParams',
 ]);
 
 /** The signal of work nobody can abort. */
@@ -117,6 +121,7 @@ export class Router extends EventEmitter<RouterEvents> {
   /** Streams past their first chunk, by flight key: identical calls read them instead of calling again. */
   private readonly liveStreams = new Map<string, LiveStream>();
   private readonly embeddingFlights = new EmbeddingFlights();
+  private readonly wildcards: WildcardRoutes;
   private closed = false;
 
   constructor(options: RouterOptions) {
@@ -125,8 +130,9 @@ export class Router extends EventEmitter<RouterEvents> {
     for (const name of Object.keys(options)) {
       if (!ROUTER_OPTIONS.has(name as keyof RouterOptions)) throw new RouterConfigError(name, 'is not a Router option');
     }
-    const { groups, cacheIdentity } = buildModelGroups(options.modelList, options.cachingGroups);
+    const { groups, cacheIdentity } = buildModelGroups(options.modelList, options.cachingGroups, { dropParams: options.dropParams });
     this.groups = groups;
+    this.wildcards = new WildcardRoutes(groups);
     this.deploymentsById = new Map([...groups.values()].flat().map((d) => [d.id, d]));
     this.cacheIdentity = cacheIdentity;
     if (options.cache !== undefined && !(options.cache instanceof Cache)) throw new RouterConfigError('cache', 'must be a Cache from @llmcache/core');
@@ -199,12 +205,12 @@ export class Router extends EventEmitter<RouterEvents> {
     const stream = request.stream === true;
     const { context, result } = this.lookup<ChatOutcome>(call, (signal, ctx) => this.chatOutcome(call, stream, signal, ctx), {
       validate: isStoredChat,
-      isStorable: (v) => !('live' in v) && isCompleteChat(v.response) && this.identityOf(v.modelGroup) === call.identity,
+      isStorable: (v) => !('live' in v) && isCompleteChat(v.response) && this.answeredIdentity(call, v.modelGroup) === call.identity,
     });
     const { value, source } = await result;
     const includeUsage = request.stream_options?.include_usage === true;
     if ('live' in value) {
-      const hidden = this.hidden({ modelGroup: value.modelGroup, cacheHit: false, cacheKey: context.key, deploymentId: value.deploymentId, started: call.started });
+      const hidden = this.hidden({ modelGroup: value.modelGroup, cacheHit: false, cacheKey: context.key, deploymentId: value.deploymentId, call });
       const shared = !(source === 'computed' && value.started);
       if (shared) hidden.sharedFlight = true;
       if (stream) {
@@ -230,7 +236,7 @@ export class Router extends EventEmitter<RouterEvents> {
       this.answer(call, prompt, signal, (text, model) => mockTextCompletion(text, model, prompt), (d, target) => d.provider.textCompletion(this.paramsFor(d, call), target));
     const { context, result } = this.lookup(call, compute, {
       validate: isStoredText,
-      isStorable: (v) => isCompleteText(v.response) && this.identityOf(v.modelGroup) === call.identity,
+      isStorable: (v) => isCompleteText(v.response) && this.answeredIdentity(call, v.modelGroup) === call.identity,
     });
     const { value, source } = await result;
     const { stored, hidden } = this.settle(call, value, source, context);
@@ -288,7 +294,7 @@ export class Router extends EventEmitter<RouterEvents> {
         };
         if (cache && control!.write) {
           // A fallback group's vectors belong under that group's keys: it is another model.
-          const identity = this.identityOf(deployment.modelGroup);
+          const identity = this.answeredIdentity(call, deployment.modelGroup);
           const storeKeys = identity === call.identity ? positions.map((p) => keys[missing[p]!]!) : this.embeddingKeys(call, texts, control!.namespace, identity);
           await cache.setMany(positions.map((p, j) => ({ key: storeKeys[j]!, value: { embedding: byIndex[j]!.embedding, model: batch.model } })), { ttlMs: control!.ttlMs });
         }
@@ -310,7 +316,7 @@ export class Router extends EventEmitter<RouterEvents> {
     }
     const cacheHit = cache !== undefined && missing.length === 0;
     const modelGroup = answeredBy?.modelGroup ?? call.modelGroup;
-    const hidden = this.hidden({ modelGroup, cacheHit, cacheKey: keys.length === 1 ? keys[0] : undefined, deploymentId: answeredBy?.deploymentId, started: call.started });
+    const hidden = this.hidden({ modelGroup, cacheHit, cacheKey: keys.length === 1 ? keys[0] : undefined, deploymentId: answeredBy?.deploymentId, call });
     if (keys.length > 1) Object.assign(hidden, { cacheKeys: keys });
     if (shared) hidden.sharedFlight = true;
     this.succeeded(call, modelGroup, answeredBy?.deploymentId, cacheHit, hidden.latencyMs, { ...usage, completion_tokens: 0 });
@@ -347,7 +353,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const isComplete = (r: PlainTranscription) => typeof r.text === 'string' && r.text.length > 0;
     const { context, result } = this.lookup(keyed, compute, {
       validate: isStoredTranscription,
-      isStorable: (v) => isComplete(v.response) && this.identityOf(v.modelGroup) === call.identity,
+      isStorable: (v) => isComplete(v.response) && this.answeredIdentity(call, v.modelGroup) === call.identity,
     });
     const { value, source } = await result;
     const { stored, hidden } = this.settle(keyed, value, source, context);
@@ -422,7 +428,7 @@ export class Router extends EventEmitter<RouterEvents> {
 
   /** A computed answer from a fallback group goes under that group's key (never under the key of the group that failed). */
   private async storeFallbackAnswer<T>(call: PreparedCall, stored: Stored<T>, { cache, control }: CacheContext, isComplete: (response: T) => boolean): Promise<void> {
-    const answeredBy = this.identityOf(stored.modelGroup);
+    const answeredBy = this.answeredIdentity(call, stored.modelGroup);
     if (cache && control?.write && answeredBy !== call.identity && isComplete(stored.response)) {
       await cache.set(this.keyFor(call, answeredBy, control.namespace), stored, { ttlMs: control.ttlMs });
     }
@@ -435,7 +441,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const cacheHit = source === 'cache';
     // A miss reports the group that answered (a fallback's, if one did); a hit, the group asked.
     const modelGroup = cacheHit ? call.modelGroup : stored.modelGroup;
-    const hidden = this.hidden({ modelGroup, cacheHit, cacheKey: key, deploymentId: stored.deploymentId, started: call.started });
+    const hidden = this.hidden({ modelGroup, cacheHit, cacheKey: key, deploymentId: stored.deploymentId, call });
     if (source === 'shared') hidden.sharedFlight = true;
     this.succeeded(call, modelGroup, stored.deploymentId, cacheHit, hidden.latencyMs, (stored.response as { usage?: Usage }).usage);
     return { stored, hidden };
@@ -486,7 +492,7 @@ export class Router extends EventEmitter<RouterEvents> {
         // Stored before any reader sees the end, so the next call finds it.
         if (cache && control?.write && isCompleteChat(response)) {
           const stored: Stored<PlainChatCompletion> = { response, deploymentId: deployment.id, modelGroup: deployment.modelGroup };
-          await cache.set(this.keyFor(call, this.identityOf(deployment.modelGroup), control.namespace), stored, { ttlMs: control.ttlMs });
+          await cache.set(this.keyFor(call, this.answeredIdentity(call, deployment.modelGroup), control.namespace), stored, { ttlMs: control.ttlMs });
         }
         return response;
       },
@@ -507,16 +513,15 @@ export class Router extends EventEmitter<RouterEvents> {
   private prepare(callType: PreparedCall['callType'], request: Record<string, unknown>): PreparedCall {
     const started = performance.now();
     if (typeof request !== 'object' || request === null) throw invalidRequest('request: must be an object');
-    const modelGroup = request.model;
-    if (typeof modelGroup !== 'string' || !this.groups.has(modelGroup)) {
-      throw invalidRequest(`model: "${String(modelGroup)}" is not a model group of this router; known: ${[...this.groups.keys()].join(', ')}`);
-    }
+    const { modelGroup, wildcard } = this.wildcards.route(request.model);
     const { params, hasSettings } = providerParamsOf(request);
     const settings = hasSettings ? readCallSettings(request) : DEFAULT_CALL_SETTINGS;
     // mockResponse changes the answer, so it is part of the key though it is not sent anywhere.
     const keyParams = request.mockResponse === undefined ? params : { ...params, mockResponse: request.mockResponse };
     const keyJson = canonicalParams(keyParams);
-    return { callType, modelGroup, identity: this.identityOf(modelGroup), params, keyParams, keyJson, request, settings, started };
+    // A wildcard group serves many models: each requested one is its own cache identity.
+    const identity = wildcard ? (request.model as string) : this.identityOf(modelGroup);
+    return { callType, modelGroup, identity, concrete: wildcard?.concrete, params, keyParams, keyJson, request, settings, started };
   }
 
   private assertOpen(): void {
@@ -526,6 +531,11 @@ export class Router extends EventEmitter<RouterEvents> {
   /** A model group's identity in cache keys: its caching group's, else its own name. */
   private identityOf(modelGroup: string): string {
     return this.cacheIdentity.get(modelGroup) ?? modelGroup;
+  }
+
+  /** The identity of an answer from `modelGroup`: the call's own when its group answered (a wildcard call's is its model). */
+  private answeredIdentity(call: PreparedCall, modelGroup: string): string {
+    return modelGroup === call.modelGroup ? call.identity : this.identityOf(modelGroup);
   }
 
   private keyFor(call: PreparedCall, identity: string, namespace: string | undefined): string {
@@ -541,17 +551,18 @@ export class Router extends EventEmitter<RouterEvents> {
   }
 
   private paramsFor(deployment: Deployment, call: PreparedCall): ProviderParams {
-    return mergeDeploymentParams(deployment.params, call.params);
+    return withoutRefusedParams(mergeDeploymentParams(deployment.params, call.params), deployment);
   }
 
-  private hidden(h: { modelGroup: string; cacheHit: boolean; cacheKey: string | undefined; deploymentId: string | undefined; started: number }): HiddenParams {
+  private hidden(h: { modelGroup: string; cacheHit: boolean; cacheKey: string | undefined; deploymentId: string | undefined; call: PreparedCall }): HiddenParams {
     return {
       cacheHit: h.cacheHit,
       cacheKey: h.cacheKey,
       modelGroup: h.modelGroup,
       deploymentId: h.deploymentId,
-      model: h.deploymentId === undefined ? undefined : this.deploymentsById.get(h.deploymentId)?.providerModel,
-      latencyMs: performance.now() - h.started,
+      // A wildcard deployment's model is the one made for this call's requested model.
+      model: h.deploymentId === undefined ? undefined : (h.call.concrete?.get(h.deploymentId) ?? this.deploymentsById.get(h.deploymentId))?.providerModel,
+      latencyMs: performance.now() - h.call.started,
     };
   }
 

@@ -186,6 +186,11 @@ export interface DeploymentParams {
   maxParallelRequests?: number;
   /** Returns this text without calling the provider. */
   mockResponse?: string;
+  /**
+   * Drop the OpenAI params this deployment's provider refuses instead of sending them (LiteLLM's
+   * `drop_params`; `drop_params` is accepted too). @default RouterOptions.dropParams
+   */
+  dropParams?: boolean;
   [param: string]: unknown;
 }
 
@@ -231,6 +236,12 @@ export interface RouterOptions {
    * uses as it is and never closes. When Redis is down, each router falls back to its own state.
    */
   redis?: RedisConnection | RedisClientLike;
+  /**
+   * Drop the OpenAI params a deployment's provider refuses (e.g. `seed` or `logit_bias` for Anthropic)
+   * instead of sending them, for every deployment without its own `dropParams` (LiteLLM's
+   * `litellm_settings.drop_params`). Dropped params still count in the cache key. @default false
+   */
+  dropParams?: boolean;
 }
 
 /** Where the shared routing state lives in Redis (LiteLLM's `router_settings.redis_*`). */

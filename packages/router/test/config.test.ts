@@ -119,6 +119,7 @@ const EXPECTED = {
     fallbacks: [{ 'gpt-4o': ['gpt-4o-mini'] }],
     redis: { host: 'redis-state.internal', port: 6380 },
     contextWindowFallbacks: [{ 'gpt-4o-mini': ['gpt-4o'] }],
+    dropParams: true,
   },
   cacheOptions: {
     type: 'redis',
@@ -131,7 +132,6 @@ const EXPECTED = {
   unsupported: [
     'model_list[1].litellm_params.stream_timeout',
     'router_settings.enable_pre_call_checks',
-    'litellm_settings.drop_params',
     'litellm_settings.success_callback',
     'general_settings',
   ],

@@ -29,6 +29,10 @@ const STOP_REASONS: Record<string, string> = { end_turn: 'stop', stop_sequence: 
 /** Anthropic's Messages API, spoken in OpenAI shapes: messages, tools and tool calls, and streaming. */
 export class AnthropicProvider implements Provider {
   readonly name = 'anthropic';
+  /** OpenAI params the Messages API has no counterpart for; without `dropParams` they are sent as they are, and Anthropic decides. */
+  readonly unsupportedParams: ReadonlySet<string> = new Set([
+    'seed', 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'n', 'response_format', 'parallel_tool_calls',
+  ]);
 
   async chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion> {
     const ctx = this.context(target);

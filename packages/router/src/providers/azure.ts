@@ -15,4 +15,6 @@ export const azureProvider = new OpenAiProvider({
     return key ? { 'api-key': key } : ({} as Record<string, string>);
   },
   sendsModel: false,
+  // Azure OpenAI takes OpenAI's params; an api-version that lacks one answers 400 naming it.
+  unsupportedParams: new Set(),
 });

@@ -1,20 +1,22 @@
 import { anthropicProvider } from './anthropic';
 import { azureProvider } from './azure';
-import { openAiProvider } from './openai';
+import { COMPATIBLE_PROVIDERS, compatibleProvider } from './openai-compatible';
 import type { Provider } from './provider';
 
 export type { Provider, ProviderParams, ProviderTarget, TranscriptionUpload } from './provider';
 export type { PlainChatCompletion, PlainEmbeddingResponse, PlainTextCompletion, PlainTranscription } from './provider';
+export { COMPATIBLE_PROVIDERS, type CompatibleCall, type CompatibleProviderRow } from './openai-compatible';
 
 const BY_PREFIX: Readonly<Record<string, Provider>> = {
-  openai: openAiProvider,
+  ...Object.fromEntries(COMPATIBLE_PROVIDERS.map((row) => [row.prefix, compatibleProvider(row)])),
   azure: azureProvider,
   anthropic: anthropicProvider,
 };
 
 export const PROVIDER_NAMES = Object.keys(BY_PREFIX);
 
-const OPENAI_MODELS = /^(gpt-|chatgpt-|o[1-9](-|$)|text-embedding-|whisper-|davinci|babbage|gpt-4o-transcribe|omni-moderation)/;
+// The families LiteLLM recognises without a prefix.
+const OPENAI_MODELS = /^(gpt-|chatgpt-|o[1-9](-|$)|text-embedding-|whisper-|dall-e-|tts-|davinci|babbage|omni-moderation)/;
 const ANTHROPIC_MODELS = /^claude-/;
 
 /** `openai/gpt-4o` → the OpenAI provider and `gpt-4o`; a bare known name infers its provider; undefined when neither works. */
@@ -26,7 +28,16 @@ export function resolveProvider(model: string): { provider: Provider; model: str
     const provider = Object.hasOwn(BY_PREFIX, prefix) ? BY_PREFIX[prefix] : undefined;
     return provider ? { provider, model: model.slice(slash + 1) } : undefined;
   }
-  if (OPENAI_MODELS.test(model)) return { provider: openAiProvider, model };
+  if (OPENAI_MODELS.test(model)) return { provider: BY_PREFIX.openai!, model };
   if (ANTHROPIC_MODELS.test(model)) return { provider: anthropicProvider, model };
   return undefined;
+}
+
+/** Why `model` names no provider, what the prefixes are, and the way to reach any OpenAI-compatible server. */
+export function unknownProviderMessage(model: string): string {
+  const slash = model.indexOf('/');
+  const name = slash > 0 ? model.slice(slash + 1) : model;
+  const reason = slash > 0 ? `"${model.slice(0, slash)}" is not a provider prefix` : 'it has no provider/ prefix and is no model family known without one (gpt-…, o1…, text-embedding-…, claude-…)';
+  return `cannot tell the provider of "${model}": ${reason}. Prefixes: ${PROVIDER_NAMES.join(', ')}. `
+    + `For any OpenAI-compatible server, write openai/${name} with apiBase (api_base) set to its URL`;
 }

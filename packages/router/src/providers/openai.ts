@@ -11,26 +11,22 @@ import type {
   ProviderTarget,
   TranscriptionUpload,
 } from './provider';
-import { expectChatChunk, expectChatCompletion, expectEmbeddings, expectTextCompletion, expectTranscription, parseStreamEvent } from './validate';
+import { expectChatChunk, expectChatCompletion, expectEmbeddings, expectTextChunk, expectTextCompletion, expectTranscription, parseStreamEvent } from './validate';
 
-/** How an OpenAI-compatible API is addressed: OpenAI itself and Azure OpenAI differ only in URL and auth header. */
+export type OpenAiOperation = 'chat/completions' | 'completions' | 'embeddings' | 'audio/transcriptions';
+
+/** How an OpenAI-compatible API is addressed: the hosted providers and Azure OpenAI differ in URL, auth header and what they serve. */
 export interface OpenAiDialect {
   name: string;
-  url(target: ProviderTarget, operation: 'chat/completions' | 'completions' | 'embeddings' | 'audio/transcriptions'): string;
+  url(target: ProviderTarget, operation: OpenAiOperation): string;
   headers(target: ProviderTarget): Record<string, string>;
   /** Whether the body carries `model` (Azure takes it from the URL). */
   sendsModel: boolean;
+  /** The operations the API has; any other is refused before a request is made. @default all of them */
+  serves?: ReadonlySet<OpenAiOperation>;
+  /** OpenAI params the API refuses (see `Provider.unsupportedParams`). @default none */
+  unsupportedParams?: ReadonlySet<string>;
 }
-
-const openAiDialect: OpenAiDialect = {
-  name: 'openai',
-  url: (target, operation) => `${trimSlash(target.apiBase ?? process.env.OPENAI_API_BASE ?? 'https://api.openai.com/v1')}/${operation}`,
-  headers: (target) => {
-    const key = target.apiKey ?? process.env.OPENAI_API_KEY;
-    return key ? { authorization: `Bearer ${key}` } : ({} as Record<string, string>);
-  },
-  sendsModel: true,
-};
 
 export function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
@@ -39,8 +35,10 @@ export function trimSlash(url: string): string {
 /** Any OpenAI-compatible API (OpenAI, vLLM, Ollama's /v1, LM Studio, a test server) through `fetch`. */
 export class OpenAiProvider implements Provider {
   readonly name: string;
-  constructor(private readonly dialect: OpenAiDialect = openAiDialect) {
+  readonly unsupportedParams: ReadonlySet<string>;
+  constructor(private readonly dialect: OpenAiDialect) {
     this.name = dialect.name;
+    this.unsupportedParams = dialect.unsupportedParams ?? new Set();
   }
 
   async chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion> {
@@ -69,6 +67,21 @@ export class OpenAiProvider implements Provider {
     return expectTextCompletion(await readJson(response, ctx), ctx);
   }
 
+  /** A streamed text completion's chunks, as the API sends them (used to stream chat on instruct models). */
+  async *textCompletionStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<PlainTextCompletion> {
+    const ctx = this.context(target);
+    const response = await this.post(target, 'completions', { ...params, stream: true }, ctx);
+    let done = false;
+    for await (const event of readSse(response, ctx)) {
+      if (event.data === '[DONE]') {
+        done = true;
+        break;
+      }
+      yield expectTextChunk(parseStreamEvent(event, ctx), ctx);
+    }
+    if (!done) throw new APIConnectionError('stream ended before [DONE]', { status: 500, provider: this.name, model: target.model });
+  }
+
   async embedding(params: ProviderParams, target: ProviderTarget): Promise<PlainEmbeddingResponse> {
     const ctx = this.context(target);
     const response = await this.post(target, 'embeddings', params, ctx);
@@ -77,6 +90,7 @@ export class OpenAiProvider implements Provider {
 
   async transcription(upload: TranscriptionUpload, target: ProviderTarget): Promise<PlainTranscription> {
     const ctx = this.context(target);
+    this.assertServes('audio/transcriptions', target);
     const form = new FormData();
     form.set('file', upload.file, upload.fileName);
     if (this.dialect.sendsModel) form.set('model', target.model);
@@ -92,7 +106,15 @@ export class OpenAiProvider implements Provider {
     return expectTranscription(await readJson(response, ctx), ctx);
   }
 
-  private post(target: ProviderTarget, operation: Parameters<OpenAiDialect['url']>[1], body: ProviderParams, ctx: RequestContext): Promise<Response> {
+  /** A call the API does not have is the request's fault: a 400, never retried, never sent. */
+  private assertServes(operation: OpenAiOperation, target: ProviderTarget): void {
+    if (this.dialect.serves && !this.dialect.serves.has(operation)) {
+      throw new BadRequestError(`${this.name} has no /${operation} API`, { status: 400, provider: this.name, model: target.model });
+    }
+  }
+
+  private post(target: ProviderTarget, operation: OpenAiOperation, body: ProviderParams, ctx: RequestContext): Promise<Response> {
+    this.assertServes(operation, target);
     if (!target.model) throw new BadRequestError('model is empty', { status: 400, provider: this.name });
     const payload = this.dialect.sendsModel ? { model: target.model, ...body } : body;
     return send(
@@ -106,5 +128,3 @@ export class OpenAiProvider implements Provider {
     return { provider: this.name, model: target.model, signal: target.signal };
   }
 }
-
-export const openAiProvider = new OpenAiProvider();

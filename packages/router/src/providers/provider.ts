@@ -29,6 +29,8 @@ export interface TranscriptionUpload {
  */
 export interface Provider {
   readonly name: string;
+  /** OpenAI params this API refuses: with `dropParams`, they are dropped instead of sent. */
+  readonly unsupportedParams: ReadonlySet<string>;
   chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion>;
   /** Yields chunks as they arrive; throws `APIConnectionError` when the stream breaks off. */
   chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<ChatCompletionChunk>;

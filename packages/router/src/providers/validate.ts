@@ -96,6 +96,11 @@ export function expectTextCompletion(value: unknown, ctx: RequestContext): Plain
   return expectShape(value, 'answer is not a text completion', (v) => arrayOf('choices', v.choices, true, textChoice), ctx);
 }
 
+/** A streamed text completion chunk: `choices`, when present, holds objects with a string `text` (a usage-only chunk has `[]`). */
+export function expectTextChunk(value: unknown, ctx: RequestContext): PlainTextCompletion {
+  return expectShape(value, 'stream sent a chunk that is not a text completion chunk', (v) => (v.choices === undefined ? undefined : arrayOf('choices', v.choices, false, textChoice)), ctx);
+}
+
 /** The router checks that there is one vector per input. */
 export function expectEmbeddings(value: unknown, ctx: RequestContext): PlainEmbeddingResponse {
   return expectShape(value, 'answer is not an embedding list', (v) => arrayOf('data', v.data, false, embeddingItem), ctx);
