@@ -21,6 +21,8 @@ export interface LiteLLMConfigTranslation {
 }
 
 type Obj = Record<string, unknown>;
+/** Where `os.environ/NAME` values are looked up: a plain record, so the published types need no @types/node. */
+type Env = Record<string, string | undefined>;
 type RouterSettings = Omit<RouterOptions, 'cache' | 'state' | 'modelList'>;
 
 const ENV_PREFIX = 'os.environ/';
@@ -42,7 +44,7 @@ const ENV_PREFIX = 'os.environ/';
  *   or of an `os.environ/` reference to an unset variable; option `config` for a YAML syntax error.
  * @throws CacheConfigError (from `@llmcache/core`) for an invalid `cache_params` value, naming the camelCased option.
  */
-export function translateLiteLLMConfig(config: unknown, env: NodeJS.ProcessEnv = process.env): LiteLLMConfigTranslation {
+export function translateLiteLLMConfig(config: unknown, env: Env = process.env): LiteLLMConfigTranslation {
   const root = typeof config === 'string' ? parseYaml(config) : config;
   if (!isObject(root)) throw new RouterConfigError('config', `must be a mapping with a model_list, got ${describeValue(root)}`);
 
@@ -73,7 +75,7 @@ export function translateLiteLLMConfig(config: unknown, env: NodeJS.ProcessEnv =
  * @throws RouterConfigError with option `config` when the file cannot be read or is not valid YAML; otherwise as
  *   {@link translateLiteLLMConfig}.
  */
-export function readLiteLLMConfig(path: string, env: NodeJS.ProcessEnv = process.env): LiteLLMConfigTranslation {
+export function readLiteLLMConfig(path: string, env: Env = process.env): LiteLLMConfigTranslation {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -86,7 +88,7 @@ export function readLiteLLMConfig(path: string, env: NodeJS.ProcessEnv = process
 // ---------------------------------------------------------------------------------------------------------------------
 
 interface Context {
-  env: NodeJS.ProcessEnv;
+  env: Env;
   unsupported: string[];
 }
 
