@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { CACHE_OPTION_NAMES, describeValue, MAX_TIMER_MS, normalizeCallType, validateCacheOptions, type CacheOptions } from '@llmcache/core';
-import { parse } from 'yaml';
+import { parse, type Tags } from 'yaml';
+import { providerEnvDefaults } from './config-env';
 import { RouterConfigError } from './errors';
-import type { DeploymentParams, ModelListEntry, RedisConnection, RouterOptions, RoutingStrategyName } from './types';
+import type { DeploymentParams, IgnoredConfigKey, ModelGroupAliasTarget, ModelListEntry, RedisConnection, RouterOptions, RoutingStrategyName } from './types';
 
 /** The result of translating a LiteLLM proxy `config.yaml`. */
 export interface LiteLLMConfigTranslation {
@@ -12,15 +13,19 @@ export interface LiteLLMConfigTranslation {
   cacheOptions: CacheOptions | undefined;
   /**
    * Dotted paths of the keys present in the config that llmcache does not support and ignored, in document order,
-   * e.g. `general_settings`, `router_settings.enable_pre_call_checks`, `litellm_settings.success_callback`,
-   * `model_list[0].litellm_params.stream_timeout`. Unknown `litellm_params` (`temperature`, `vertex_project`, …) are
-   * NOT listed: they pass through to the provider. Keys whose value is null or empty (`general_settings: {}`) are not
-   * listed either, since nothing is lost.
+   * e.g. `general_settings.master_key`, `router_settings.enable_pre_call_checks`, `litellm_settings.success_callback`.
+   * Unknown `litellm_params` (`temperature`, `vertex_project`, …) are NOT listed: they pass through to the provider.
+   * Keys whose value is null or empty (`general_settings: {}`) are not listed either, since nothing is lost.
    */
   unsupported: string[];
+  /** The same keys, each with why it is ignored (`general_settings.alerting: proxy feature`). */
+  ignored: IgnoredConfigKey[];
+  /** Router option → where the file set it (`fallbacks` → `router_settings.fallbacks`): for {@link configPathOf}. */
+  sources: Record<string, string>;
 }
 
 type Obj = Record<string, unknown>;
+export type { IgnoredConfigKey };
 /** Where `os.environ/NAME` values are looked up: a plain record, so the published types need no @types/node. */
 type Env = Record<string, string | undefined>;
 type RouterSettings = Omit<RouterOptions, 'cache' | 'state' | 'modelList'>;
@@ -36,7 +41,11 @@ const ENV_PREFIX = 'os.environ/';
  * - `router_settings.redis_host`/`redis_port`/`redis_password`/`redis_url` become the `redis` option (shared routing state).
  * - `litellm_settings.cache: true` with `cache_params` becomes `cacheOptions`, validated with `validateCacheOptions`;
  *   without a `type` it is Redis, as LiteLLM's proxy has it.
+ * - `environment_variables` entries are set over `env` for this config only (LiteLLM sets them into
+ *   `os.environ` at load; `process.env` is never changed): `os.environ/NAME` sees them, and a deployment without
+ *   `api_key` / `api_base` gets them from its provider's variables among these entries.
  * - `os.environ/NAME` values in everything that is translated are replaced by `env[NAME]`.
+ * - YAML is read as PyYAML reads it (YAML 1.1): `20_000` is a number, `yes`/`on`/`True` are true.
  *
  * @param config The parsed config object, or its YAML (or JSON) text.
  * @param env Where `os.environ/NAME` values are looked up. @default process.env
@@ -48,7 +57,9 @@ export function translateLiteLLMConfig(config: unknown, env: Env = process.env):
   const root = typeof config === 'string' ? parseYaml(config) : config;
   if (!isObject(root)) throw new RouterConfigError('config', `must be a mapping with a model_list, got ${describeValue(root)}`);
 
-  const ctx: Context = { env, unsupported: [] };
+  // Read first, wherever it is in the file: every os.environ/ lookup sees it.
+  const fileVars = translateEnvironmentVariables(env, root.environment_variables);
+  const ctx: Context = { env: { ...env, ...fileVars }, fileVars, ignored: [], sources: {} };
   let modelList: ModelListEntry[] | undefined;
   let fromRouter: RouterSettings = {};
   let fromLitellm: RouterSettings = {};
@@ -60,11 +71,38 @@ export function translateLiteLLMConfig(config: unknown, env: Env = process.env):
     else if (key === 'litellm_settings') {
       fromLitellm = translateSettings(ctx, 'litellm_settings', value, LITELLM_SETTINGS);
       cacheOptions = translateCache(ctx, value);
-    } else ignore(ctx, key, value);
+    } else if (key === 'general_settings' && isObject(value)) {
+      for (const [name, v] of Object.entries(value)) ignore(ctx, `general_settings.${name}`, v, 'proxy feature');
+    } else if (key !== 'environment_variables') ignore(ctx, key, value, key === 'general_settings' ? 'proxy feature' : 'not a section llmcache reads');
   }
   if (modelList === undefined) throw new RouterConfigError('model_list', 'is required (a list of { model_name, litellm_params })');
 
-  return { routerOptions: { modelList, ...fromLitellm, ...fromRouter }, cacheOptions, unsupported: ctx.unsupported };
+  return {
+    routerOptions: { modelList, ...fromLitellm, ...fromRouter },
+    cacheOptions,
+    unsupported: ctx.ignored.map((i) => i.path),
+    ignored: ctx.ignored,
+    sources: ctx.sources,
+  };
+}
+
+/**
+ * The config file path of a Router option path, so that an error the Router finds names the place in the file:
+ * `modelList[2].params.apiBase` → `model_list[2].litellm_params.api_base`, `fallbacks[0]` → `router_settings.fallbacks[0]`.
+ */
+export function configPathOf(option: string, sources: Readonly<Record<string, string>>): string {
+  const deployment = /^modelList\[(\d+)\](?:\.(params|modelName|info)(.*))?$/.exec(option);
+  if (deployment) {
+    const [, i, part, rest = ''] = deployment;
+    if (!part) return `model_list[${i}]${rest}`;
+    if (part === 'modelName') return `model_list[${i}].model_name${rest}`;
+    if (part === 'info') return `model_list[${i}].model_info${rest}`;
+    const param = /^\.([A-Za-z_]+)(.*)$/.exec(rest);
+    return param ? `model_list[${i}].litellm_params.${PARAM_FILE_NAMES.get(param[1]!) ?? param[1]}${param[2]}` : `model_list[${i}].litellm_params${rest}`;
+  }
+  const top = /^([A-Za-z]+)(.*)$/.exec(option);
+  const source = top ? sources[top[1]!] : undefined;
+  return source ? `${source}${top![2]}` : option;
 }
 
 /**
@@ -80,6 +118,7 @@ export function readLiteLLMConfig(path: string, env: Env = process.env): LiteLLM
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
+    if ((cause as { code?: unknown }).code === 'ENOENT') throw new RouterConfigError('config', `file ${path} does not exist`, { cause });
     throw new RouterConfigError('config', `cannot read ${path}: ${errorMessage(cause)}`, { cause });
   }
   return translateLiteLLMConfig(parseYaml(text, path), env);
@@ -87,14 +126,48 @@ export function readLiteLLMConfig(path: string, env: Env = process.env): LiteLLM
 
 // ---------------------------------------------------------------------------------------------------------------------
 
+/**
+ * Whether a string given to `fromConfig` is meant as a file name rather than YAML text: one line, not a flow
+ * mapping or list, no `key: value`, and a config file's extension or a path separator.
+ */
+export function looksLikeConfigPath(text: string): boolean {
+  if (/[\n\r]/.test(text) || /^\s*[{[]/.test(text) || /:\s/.test(text)) return false;
+  return /\.(ya?ml|json)$/i.test(text) || /[/\\]/.test(text);
+}
+
 interface Context {
+  /** The given env with `environment_variables` over it. */
   env: Env;
-  unsupported: string[];
+  /** `environment_variables` alone: where provider defaults are looked up. */
+  fileVars: Env;
+  ignored: IgnoredConfigKey[];
+  sources: Record<string, string>;
+}
+
+// PyYAML resolves booleans from these words only (YAML 1.1 without `y`/`n`), and llmcache keeps dates as the
+// text written (`api_version: 2024-10-21`), which is what LiteLLM's str() of PyYAML's date gives back.
+const PYYAML_TRUE = /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/;
+const PYYAML_FALSE = /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/;
+const BOOL_TAG = 'tag:yaml.org,2002:bool';
+const TIMESTAMP_TAG = 'tag:yaml.org,2002:timestamp';
+
+function pyyamlTags(tags: Tags): Tags {
+  const out: Tags = [];
+  for (const tag of tags) {
+    if (typeof tag === 'string' || tag.tag === TIMESTAMP_TAG) {
+      if (typeof tag === 'string') out.push(tag);
+      continue;
+    }
+    // yaml's 1.1 booleans are one tag for true words and one for false words; PyYAML's lists lack y/n.
+    if (tag.tag === BOOL_TAG && 'test' in tag && tag.test) out.push({ ...tag, test: tag.test.test('true') ? PYYAML_TRUE : PYYAML_FALSE });
+    else out.push(tag);
+  }
+  return out;
 }
 
 function parseYaml(text: string, source?: string): unknown {
   try {
-    return parse(text, { merge: true });
+    return parse(text, { merge: true, version: '1.1', customTags: pyyamlTags });
   } catch (cause) {
     throw new RouterConfigError('config', `${source ? `${source} is` : 'is'} not valid YAML: ${errorMessage(cause)}`, { cause });
   }
@@ -118,11 +191,28 @@ function setOwn(obj: Obj, key: string, value: unknown): void {
   Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
-/** Records an ignored key, unless it holds nothing (null, `{}`, `[]`). */
-function ignore(ctx: Context, path: string, value: unknown): void {
+/** Records an ignored key and why, unless it holds nothing (null, `{}`, `[]`). */
+function ignore(ctx: Context, path: string, value: unknown, reason: string): void {
   if (value === null || value === undefined) return;
   if (Array.isArray(value) ? value.length === 0 : isObject(value) && Object.keys(value).length === 0) return;
-  ctx.unsupported.push(path);
+  ctx.ignored.push({ path, reason });
+}
+
+/** `environment_variables`: name → value as text (PyYAML may have made a number or boolean of it). */
+function translateEnvironmentVariables(env: Env, value: unknown): Env {
+  if (value === null || value === undefined) return {};
+  if (!isObject(value)) throw new RouterConfigError('environment_variables', `must be a mapping of NAME: value, got ${describeValue(value)}`);
+  const out: Env = {};
+  for (const [name, raw] of Object.entries(value)) {
+    const path = `environment_variables.${name}`;
+    if (raw === null || raw === undefined) continue;
+    // An entry may itself point at the real environment.
+    const resolved = resolveEnv({ env, fileVars: {}, ignored: [], sources: {} }, path, raw);
+    if (typeof resolved === 'object') throw new RouterConfigError(path, `must be a string, number or boolean, got ${describeValue(resolved)}`);
+    // Python's str() of a YAML boolean is True/False, which is what LiteLLM puts in os.environ.
+    setOwn(out, name, typeof resolved === 'boolean' ? (resolved ? 'True' : 'False') : String(resolved));
+  }
+  return out;
 }
 
 /** Replaces every `os.environ/NAME` string inside `value` by `env[NAME]`. */
@@ -234,6 +324,22 @@ const cachingGroups: Check<string[][]> = (path, value) => {
   });
 };
 
+/** `{ alias: group }` or `{ alias: { model: group, hidden: true } }`: LiteLLM's `model_group_alias` (the Router checks the groups). */
+const aliasMap: Check<Record<string, string | ModelGroupAliasTarget>> = (path, value) => {
+  if (!isObject(value)) throw new RouterConfigError(path, `must be a mapping of alias to model group, got ${describeValue(value)}`);
+  const out: Record<string, string | ModelGroupAliasTarget> = {};
+  for (const [alias, target] of Object.entries(value)) {
+    const at = `${path}.${alias}`;
+    if (isObject(target)) {
+      const entry: ModelGroupAliasTarget = { ...target, model: nonEmptyString(`${at}.model`, target.model) };
+      if (target.hidden !== undefined && target.hidden !== null) entry.hidden = boolean(`${at}.hidden`, target.hidden);
+      else delete entry.hidden;
+      setOwn(out, alias, entry);
+    } else setOwn(out, alias, nonEmptyString(at, target));
+  }
+  return out;
+};
+
 // ---- model_list ---------------------------------------------------------------------------------------------------
 
 interface ParamSpec {
@@ -252,14 +358,18 @@ const KNOWN_PARAMS: Record<string, ParamSpec> = {
   tpm: { name: 'tpm', check: positiveNumber },
   weight: { name: 'weight', check: positiveNumber },
   timeout: { name: 'timeout', check: timerSeconds },
+  stream_timeout: { name: 'streamTimeout', check: timerSeconds },
+  // LiteLLM hands it to the deployment's OpenAI client; llmcache retries in the router, with this deployment's budget.
+  max_retries: { name: 'numRetries', check: numberCheck('a whole number, 0 to 100', (n) => Number.isInteger(n) && n >= 0 && n <= 100) },
+  azure_ad_token: { name: 'azureAdToken', check: nonEmptyString },
   max_parallel_requests: { name: 'maxParallelRequests', check: positiveInteger },
   mock_response: { name: 'mockResponse', check: anyString },
   organization: { name: 'organization', check: anyString },
   drop_params: { name: 'dropParams', check: boolean },
 };
 
-/** `litellm_params` keys LiteLLM itself consumes that llmcache does not support: dropped and listed. */
-const UNSUPPORTED_PARAMS = new Set(['stream_timeout', 'max_retries']);
+/** Deployment param → its `litellm_params` key, for errors the Router finds. */
+const PARAM_FILE_NAMES = new Map(Object.entries(KNOWN_PARAMS).map(([key, spec]) => [spec.name, key]));
 
 function translateModelList(ctx: Context, value: unknown): ModelListEntry[] {
   if (!Array.isArray(value)) throw new RouterConfigError('model_list', `must be a list of deployments, got ${describeValue(value)}`);
@@ -280,14 +390,18 @@ function translateDeployment(ctx: Context, path: string, entry: unknown): ModelL
   for (const [key, raw] of Object.entries(rawParams)) {
     const keyPath = `${path}.litellm_params.${key}`;
     // A `__proto__` key cannot travel as a provider param: set on an object, it would become its prototype.
-    if (UNSUPPORTED_PARAMS.has(key) || key === '__proto__') {
-      ignore(ctx, keyPath, raw);
+    if (key === '__proto__') {
+      ignore(ctx, keyPath, raw, 'cannot be passed as a provider param');
       continue;
     }
     const value = resolveEnv(ctx, keyPath, raw);
     const spec = own(KNOWN_PARAMS, key);
     if (!spec) params[key] = value;
     else if (value !== null && value !== undefined) params[spec.name] = spec.check(keyPath, value);
+  }
+
+  for (const [name, value] of Object.entries(providerEnvDefaults(params.model as string, ctx.fileVars))) {
+    if (params[name] === undefined) params[name] = value;
   }
 
   const out: ModelListEntry = { modelName, params: params as DeploymentParams };
@@ -301,7 +415,7 @@ function translateDeployment(ctx: Context, path: string, entry: unknown): ModelL
       // LiteLLM also reads rpm/tpm at the deployment's top level; litellm_params wins.
       const n = positiveNumber(keyPath, resolveEnv(ctx, keyPath, raw));
       if (params[key] === undefined) params[key] = n;
-    } else ignore(ctx, keyPath, raw);
+    } else ignore(ctx, keyPath, raw, 'not a deployment field llmcache reads');
   }
   return out;
 }
@@ -328,6 +442,8 @@ const ROUTER_SETTINGS: Record<string, SettingSpec> = {
   timeout: { name: 'timeout', check: timerSeconds },
   fallbacks: { name: 'fallbacks', check: groupMaps },
   context_window_fallbacks: { name: 'contextWindowFallbacks', check: groupMaps },
+  content_policy_fallbacks: { name: 'contentPolicyFallbacks', check: groupMaps },
+  model_group_alias: { name: 'modelGroupAlias', check: aliasMap },
   allowed_fails: { name: 'allowedFails', check: nonNegativeInteger },
   cooldown_time: { name: 'cooldownTime', check: timerSecondsOrZero },
   caching_groups: { name: 'cachingGroups', check: cachingGroups },
@@ -340,6 +456,7 @@ const LITELLM_SETTINGS: Record<string, SettingSpec> = {
   request_timeout: ROUTER_SETTINGS.timeout!,
   fallbacks: ROUTER_SETTINGS.fallbacks!,
   context_window_fallbacks: ROUTER_SETTINGS.context_window_fallbacks!,
+  content_policy_fallbacks: ROUTER_SETTINGS.content_policy_fallbacks!,
   allowed_fails: ROUTER_SETTINGS.allowed_fails!,
   cooldown_time: ROUTER_SETTINGS.cooldown_time!,
   drop_params: { name: 'dropParams', check: boolean },
@@ -355,6 +472,24 @@ const REDIS_SETTINGS: Record<string, { name: keyof RedisConnection; check: Check
   redis_password: { name: 'password', check: anyString },
 };
 
+const CALLBACKS = 'callbacks are not supported; use router.on(...)';
+const LOGGING = 'logging is set on the router, not in config.yaml';
+
+/** Why a known LiteLLM key has no effect here; any other ignored key gets a generic reason. */
+const IGNORED_REASONS: Readonly<Record<string, string>> = {
+  success_callback: CALLBACKS,
+  failure_callback: CALLBACKS,
+  callbacks: CALLBACKS,
+  service_callbacks: CALLBACKS,
+  set_verbose: LOGGING,
+  json_logs: LOGGING,
+  enable_pre_call_checks: 'pre-call context-window checks are not supported',
+  routing_strategy_args: 'routing strategy arguments are not supported',
+  default_litellm_params: 'give the params on each deployment',
+  max_budget: 'budgets are a proxy feature',
+  alerting: 'proxy feature',
+};
+
 /** `litellm_settings` keys handled by `translateCache`. */
 const CACHE_KEYS = new Set(['cache', 'cache_params']);
 
@@ -368,12 +503,16 @@ function translateSettings(ctx: Context, section: string, value: unknown, specs:
     const redisSpec = section === 'router_settings' ? own(REDIS_SETTINGS, key) : undefined;
     if (spec) {
       const resolved = resolveEnv(ctx, path, raw);
-      if (resolved !== null && resolved !== undefined) out[spec.name] = spec.check(path, resolved);
+      if (resolved !== null && resolved !== undefined) {
+        out[spec.name] = spec.check(path, resolved);
+        // router_settings wins over litellm_settings, and is read after it only if it comes later: keep the winner's path.
+        if (section === 'router_settings' || !ctx.sources[spec.name]?.startsWith('router_settings.')) ctx.sources[spec.name] = path;
+      }
     } else if (redisSpec) {
       const resolved = resolveEnv(ctx, path, raw);
       if (resolved !== null && resolved !== undefined) ((out.redis ??= {}) as Record<string, unknown>)[redisSpec.name] = redisSpec.check(path, resolved);
     } else if (!(section === 'litellm_settings' && CACHE_KEYS.has(key))) {
-      ignore(ctx, path, raw);
+      ignore(ctx, path, raw, own(IGNORED_REASONS, key) ?? `not a ${section} key llmcache supports`);
     }
   }
   return out as RouterSettings;
@@ -394,7 +533,7 @@ function translateCache(ctx: Context, settings: unknown): CacheOptions | undefin
   if (!isObject(settings)) return undefined;
   const enabled = cacheFlag(resolveEnv(ctx, 'litellm_settings.cache', settings.cache));
   if (!enabled) {
-    ignore(ctx, 'litellm_settings.cache_params', settings.cache_params);
+    ignore(ctx, 'litellm_settings.cache_params', settings.cache_params, 'litellm_settings.cache is not true');
     return undefined;
   }
   const raw = resolveEnv(ctx, 'litellm_settings.cache_params', settings.cache_params ?? {});
@@ -405,12 +544,12 @@ function translateCache(ctx: Context, settings: unknown): CacheOptions | undefin
     const name = snakeToCamel(key);
     // LiteLLM grows cache params (max_connections, socket_timeout, …): skip and report the ones we lack.
     if (!CACHE_OPTION_NAMES.has(name)) {
-      ignore(ctx, `litellm_settings.cache_params.${key}`, value);
+      ignore(ctx, `litellm_settings.cache_params.${key}`, value, 'not a Cache option of @llmcache/core');
       continue;
     }
     if (name === 'supportedCallTypes' && Array.isArray(value)) {
       const known = value.filter((t) => typeof t === 'string' && normalizeCallType(t) !== undefined);
-      value.filter((t) => !known.includes(t)).forEach((t) => ignore(ctx, `litellm_settings.cache_params.supported_call_types: ${String(t)}`, t));
+      value.filter((t) => !known.includes(t)).forEach((t) => ignore(ctx, `litellm_settings.cache_params.supported_call_types: ${String(t)}`, t, 'a call type llmcache does not cache'));
       options[name] = known;
       continue;
     }

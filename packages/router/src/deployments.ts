@@ -72,6 +72,8 @@ const PARAM_CHECKS: Readonly<Record<string, ParamCheck>> = {
   weight: positive,
   timeout: timerSeconds,
   streamTimeout: timerSeconds,
+  numRetries: (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 100 ? undefined : `must be a whole number, 0 to 100, got ${describeValue(v)}`),
+  azureAdToken: headerValue,
   maxParallelRequests: (v) => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? undefined : `must be a positive integer, got ${describeValue(v)}`),
   apiKey: headerValue,
   apiBase: (v) => (typeof v === 'string' && /^https?:\/\//.test(v) ? undefined : `must be an http(s) URL, got ${describeValue(v)}`),

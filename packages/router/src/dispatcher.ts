@@ -3,6 +3,7 @@ import type { EventEmitter } from 'eventemitter3';
 import { takeSlot, type Deployment } from './deployments';
 import {
   BadRequestError,
+  ContentPolicyViolationError,
   ContextWindowExceededError,
   countsTowardCooldown,
   invalidRequest,
@@ -64,6 +65,7 @@ export class Dispatcher {
   private readonly retryAfterSeconds: number;
   private readonly fallbacks: ReadonlyMap<string, readonly string[]>;
   private readonly contextWindowFallbacks: ReadonlyMap<string, readonly string[]>;
+  private readonly contentPolicyFallbacks: ReadonlyMap<string, readonly string[]>;
   private readonly inFlight = new Map<string, number>();
   private readonly latency = new LatencyTracker();
   /** Failures the caller brought on (its abort, its shorter timeout, a full local queue): never a deployment's fault. */
@@ -92,6 +94,7 @@ export class Dispatcher {
     this.retryAfterSeconds = timerSeconds('retryAfter', options.retryAfter ?? 0.5, true);
     this.fallbacks = this.fallbackMap('fallbacks', options.fallbacks);
     this.contextWindowFallbacks = this.fallbackMap('contextWindowFallbacks', options.contextWindowFallbacks);
+    this.contentPolicyFallbacks = this.fallbackMap('contentPolicyFallbacks', options.contentPolicyFallbacks);
   }
 
   private async allCoolingDown(modelGroup: string): Promise<boolean> {
@@ -141,13 +144,13 @@ export class Dispatcher {
     const { settings } = call;
     const own = options.signal ?? settings.signal;
     const signal = own ? AbortSignal.any([this.closing.signal, own]) : this.closing.signal;
-    const numRetries = settings.numRetries ?? this.numRetries;
     const deadline = settings.timeoutMs === undefined ? Infinity : Date.now() + settings.timeoutMs;
     const order = [call.modelGroup];
     let lastError: unknown;
     for (let g = 0; g < order.length; g++) {
       const group = order[g]!;
-      for (let tries = 0; tries <= numRetries; tries++) {
+      // Every path through an attempt returns or breaks: the retry budget is the picked deployment's.
+      for (let tries = 0; ; tries++) {
         signal.throwIfAborted();
         if (Date.now() >= deadline) throw lastError ?? this.outOfTime(call, settings.timeoutMs!);
         let deployment: Deployment;
@@ -171,7 +174,9 @@ export class Dispatcher {
           if (signal.aborted) throw signal.reason;
           lastError = err;
           await this.noteFailure(deployment, err as Error, call.callType, performance.now() - attemptStarted);
-          if (err instanceof ContextWindowExceededError || !isRetryable(err) || tries === numRetries) break;
+          // The call's own numRetries, else the deployment's (LiteLLM's per-deployment max_retries), else the router's.
+          const numRetries = settings.numRetries ?? deployment.params.numRetries ?? this.numRetries;
+          if (err instanceof ContextWindowExceededError || !isRetryable(err) || tries >= numRetries) break;
           // A retry needs somewhere to go: once every deployment of the group cools down, fall back now.
           if (await this.allCoolingDown(group)) break;
           const delayMs = this.backoffMs(tries, err as ProviderError);
@@ -247,6 +252,7 @@ export class Dispatcher {
         apiKey: params.apiKey,
         apiBase: params.apiBase,
         apiVersion: params.apiVersion,
+        azureAdToken: params.azureAdToken,
         headers: { ...deployment.headers, ...settings.headers },
         signal: controller.signal,
       };
@@ -322,11 +328,14 @@ export class Dispatcher {
   }
 
   private fallbacksFor(group: string, error: unknown): string[] {
-    // Without a context-window fallback for the group, the ordinary fallbacks apply (as LiteLLM).
-    const contextWindow = error instanceof ContextWindowExceededError ? (this.contextWindowFallbacks.get(group) ?? this.contextWindowFallbacks.get('*')) : undefined;
-    if (contextWindow) return [...contextWindow];
-    // Another group cannot fix a bad request (other than one too long for this group's context window).
-    if (error instanceof BadRequestError && !(error instanceof ContextWindowExceededError)) return [];
+    // Without a context-window (or content-policy) fallback for the group, the ordinary fallbacks apply (as LiteLLM).
+    const special = error instanceof ContextWindowExceededError ? this.contextWindowFallbacks
+      : error instanceof ContentPolicyViolationError ? this.contentPolicyFallbacks
+      : undefined;
+    const targets = special?.get(group) ?? special?.get('*');
+    if (targets) return [...targets];
+    // Another group cannot fix a bad request (other than one this group's context window or content policy refused).
+    if (error instanceof BadRequestError && !special) return [];
     return [...(this.fallbacks.get(group) ?? this.fallbacks.get('*') ?? [])];
   }
 

@@ -42,6 +42,8 @@ export class ProviderError extends LlmcacheError {
 
 export class BadRequestError extends ProviderError {}
 export class ContextWindowExceededError extends BadRequestError {}
+/** The provider refused the request or its answer under its content policy (OpenAI `content_policy_violation`, Azure's content filter). */
+export class ContentPolicyViolationError extends BadRequestError {}
 export class AuthenticationError extends ProviderError {}
 export class PermissionDeniedError extends ProviderError {}
 export class NotFoundError extends ProviderError {}
@@ -52,14 +54,17 @@ export class InternalServerError extends ProviderError {}
 export class APIConnectionError extends ProviderError {}
 
 const CONTEXT_WINDOW = /context.?(length|window)|maximum context|too many tokens|prompt is too long/i;
+// OpenAI's `content_policy_violation`, Azure's `content_filter` (its message names the "content management policy").
+const CONTENT_POLICY_CODES = new Set(['content_policy_violation', 'content_filter', 'ResponsibleAIPolicyViolation']);
+const CONTENT_POLICY = /content.?(management.?)?policy|content.?filter/i;
 
 /** The typed error for an HTTP error answer. */
 export function errorForStatus(message: string, details: ProviderErrorDetails): ProviderError {
   const { status } = details;
   if (status === 400 || status === 413 || status === 422) {
-    return CONTEXT_WINDOW.test(message) || details.code === 'context_length_exceeded'
-      ? new ContextWindowExceededError(message, details)
-      : new BadRequestError(message, details);
+    if (CONTEXT_WINDOW.test(message) || details.code === 'context_length_exceeded') return new ContextWindowExceededError(message, details);
+    if (CONTENT_POLICY.test(message) || (details.code !== undefined && CONTENT_POLICY_CODES.has(details.code))) return new ContentPolicyViolationError(message, details);
+    return new BadRequestError(message, details);
   }
   if (status === 401) return new AuthenticationError(message, details);
   if (status === 403) return new PermissionDeniedError(message, details);

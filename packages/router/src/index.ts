@@ -5,6 +5,7 @@ export {
   APIConnectionError,
   AuthenticationError,
   BadRequestError,
+  ContentPolicyViolationError,
   ContextWindowExceededError,
   InternalServerError,
   NotFoundError,

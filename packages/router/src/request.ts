@@ -10,6 +10,7 @@ const LLMCACHE_FIELDS = new Set(['mockResponse', 'file', 'fileName']);
 /** Deployment params llmcache consumes itself; the rest are provider params for every call to it. */
 const DEPLOYMENT_FIELDS = new Set([
   'model', 'apiKey', 'apiBase', 'apiVersion', 'rpm', 'tpm', 'weight', 'timeout', 'streamTimeout', 'maxParallelRequests', 'mockResponse', 'dropParams', 'drop_params',
+  'numRetries', 'azureAdToken',
 ]);
 
 /**

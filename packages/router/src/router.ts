@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Cache, cacheKey, cacheKeyFromCanonicalParams, type CacheControl, type CacheHit, type ResolvedControl, type ValueSource, type WrapResult } from '@llmcache/core';
 import { EventEmitter } from 'eventemitter3';
 import { canonicalParams, DEFAULT_CALL_SETTINGS, readCallSettings, type CallSettings } from './call-settings';
-import { readLiteLLMConfig, translateLiteLLMConfig } from './config';
+import { configPathOf, looksLikeConfigPath, readLiteLLMConfig, translateLiteLLMConfig } from './config';
 import { redisRouterState } from './redis-state';
 import type { RouterState } from './state';
 import { buildModelGroups, type Deployment } from './deployments';
@@ -28,6 +28,7 @@ import {
 } from './responses';
 import { SharedStream } from './shared-stream';
 import { WildcardRoutes } from './wildcards';
+import { ModelGroupAliases } from './model-group-alias';
 import { assembleChunks, completionToChunks } from './stream';
 import type {
   ChatCompletion,
@@ -37,6 +38,7 @@ import type {
   EmbeddingRequest,
   EmbeddingResponse,
   HiddenParams,
+  IgnoredConfigKey,
   RouterEvents,
   RouterOptions,
   TextCompletion,
@@ -97,7 +99,7 @@ interface CacheContext {
 }
 
 const ROUTER_OPTIONS = new Set<keyof RouterOptions>([
-  'modelList', 'cachingGroups', 'cache', 'routingStrategy', 'numRetries', 'timeout', 'fallbacks', 'contextWindowFallbacks',
+  'modelList', 'cachingGroups', 'cache', 'routingStrategy', 'numRetries', 'timeout', 'fallbacks', 'contextWindowFallbacks', 'contentPolicyFallbacks', 'modelGroupAlias',
   'allowedFails', 'cooldownTime', 'retryAfter', 'state', 'redis', 'dropParams',
 ]);
 
@@ -109,8 +111,10 @@ const NEVER_ABORTED = new AbortController().signal;
  * serves repeated calls from the cache. Model groups in one caching group share cache entries.
  */
 export class Router extends EventEmitter<RouterEvents> {
-  /** Config keys `fromConfig` found and ignored. */
+  /** Paths of the config keys `fromConfig` found and ignored, as in the file (see `ignoredConfig` for why). */
   unsupportedConfig: readonly string[] = [];
+  /** The config keys `fromConfig` found and ignored, each with why; also emitted once as the `config` event. */
+  ignoredConfig: readonly IgnoredConfigKey[] = [];
   private readonly groups: ReadonlyMap<string, readonly Deployment[]>;
   private readonly deploymentsById: ReadonlyMap<string, Deployment>;
   private readonly cacheIdentity: ReadonlyMap<string, string>;
@@ -122,6 +126,7 @@ export class Router extends EventEmitter<RouterEvents> {
   private readonly liveStreams = new Map<string, LiveStream>();
   private readonly embeddingFlights = new EmbeddingFlights();
   private readonly wildcards: WildcardRoutes;
+  private readonly aliases: ModelGroupAliases;
   private closed = false;
 
   constructor(options: RouterOptions) {
@@ -133,6 +138,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const { groups, cacheIdentity } = buildModelGroups(options.modelList, options.cachingGroups, { dropParams: options.dropParams });
     this.groups = groups;
     this.wildcards = new WildcardRoutes(groups);
+    this.aliases = new ModelGroupAliases(options.modelGroupAlias, groups);
     this.deploymentsById = new Map([...groups.values()].flat().map((d) => [d.id, d]));
     this.cacheIdentity = cacheIdentity;
     if (options.cache !== undefined && !(options.cache instanceof Cache)) throw new RouterConfigError('cache', 'must be a Cache from @llmcache/core');
@@ -147,12 +153,26 @@ export class Router extends EventEmitter<RouterEvents> {
     }
   }
 
-  /** A router from a LiteLLM proxy `config.yaml` (a path, YAML text or the parsed object); see `unsupportedConfig`. */
+  /**
+   * A router from a LiteLLM proxy `config.yaml` (a path, YAML text or the parsed object). Every error names
+   * the key as the file has it (`model_list[0].litellm_params.api_base`). What the config holds that llmcache
+   * ignores is in `ignoredConfig` (with why) and `unsupportedConfig`, and is emitted once as the `config` event
+   * on the next turn of the event loop, so that listeners attached right after this call receive it.
+   */
   static fromConfig(config: string | Record<string, unknown>, env: Record<string, string | undefined> = process.env): Router {
-    const isPath = typeof config === 'string' && !config.includes('\n') && existsSync(config);
+    const isPath = typeof config === 'string' && !/[\n\r]/.test(config) && (existsSync(config) || looksLikeConfigPath(config));
     const translation = isPath ? readLiteLLMConfig(config as string, env) : translateLiteLLMConfig(config, env);
-    const router = new Router({ ...translation.routerOptions, ...(translation.cacheOptions ? { cache: new Cache(translation.cacheOptions) } : {}) });
+    let router: Router;
+    try {
+      router = new Router({ ...translation.routerOptions, ...(translation.cacheOptions ? { cache: new Cache(translation.cacheOptions) } : {}) });
+    } catch (err) {
+      if (!(err instanceof RouterConfigError)) throw err;
+      throw new RouterConfigError(configPathOf(err.option, translation.sources), err.detail, { cause: err });
+    }
     router.unsupportedConfig = translation.unsupported;
+    router.ignoredConfig = translation.ignored;
+    const ignored = translation.ignored;
+    setImmediate(() => router.emit('config', { ignored }));
     return router;
   }
 
@@ -161,9 +181,9 @@ export class Router extends EventEmitter<RouterEvents> {
     return this.ownCache ?? getCache();
   }
 
-  /** Model group names. */
+  /** Model group names, and the `modelGroupAlias` names not marked hidden. */
   get modelGroups(): string[] {
-    return [...this.groups.keys()];
+    return [...this.groups.keys(), ...this.aliases.listed];
   }
 
   /**
@@ -188,7 +208,7 @@ export class Router extends EventEmitter<RouterEvents> {
 
   /** Which deployment the strategy would pick now for `modelGroup` (LiteLLM's get_available_deployment). */
   async getAvailableDeployment(modelGroup: string): Promise<{ id: string; modelGroup: string; model: string }> {
-    const d = await this.dispatcher.pick(modelGroup, 0, false);
+    const d = await this.dispatcher.pick(this.aliases.resolve(modelGroup) as string, 0, false);
     return { id: d.id, modelGroup: d.modelGroup, model: d.params.model };
   }
 
@@ -513,7 +533,7 @@ export class Router extends EventEmitter<RouterEvents> {
   private prepare(callType: PreparedCall['callType'], request: Record<string, unknown>): PreparedCall {
     const started = performance.now();
     if (typeof request !== 'object' || request === null) throw invalidRequest('request: must be an object');
-    const { modelGroup, wildcard } = this.wildcards.route(request.model);
+    const { modelGroup, wildcard } = this.wildcards.route(this.aliases.resolve(request.model));
     const { params, hasSettings } = providerParamsOf(request);
     const settings = hasSettings ? readCallSettings(request) : DEFAULT_CALL_SETTINGS;
     // mockResponse changes the answer, so it is part of the key though it is not sent anywhere.

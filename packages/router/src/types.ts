@@ -184,6 +184,13 @@ export interface DeploymentParams {
   streamTimeout?: number;
   /** Most calls in flight at once to this deployment; more wait their turn. */
   maxParallelRequests?: number;
+  /**
+   * Retries on this deployment's group when this deployment fails (LiteLLM's per-deployment `max_retries`);
+   * a call's own `numRetries` wins. @default RouterOptions.numRetries
+   */
+  numRetries?: number;
+  /** Azure AD (Entra ID) token for `azure/` deployments: sent as `Authorization: Bearer` instead of an `api-key`. */
+  azureAdToken?: string;
   /** Returns this text without calling the provider. */
   mockResponse?: string;
   /**
@@ -221,6 +228,17 @@ export interface RouterOptions {
   fallbacks?: Array<Record<string, string[]>>;
   /** Groups to try when a call fails for exceeding the context window. */
   contextWindowFallbacks?: Array<Record<string, string[]>>;
+  /**
+   * Groups to try when a provider refuses a call under its content policy (`ContentPolicyViolationError`:
+   * OpenAI's `content_policy_violation`, Azure's content filter); without one for the group, `fallbacks` apply.
+   */
+  contentPolicyFallbacks?: Array<Record<string, string[]>>;
+  /**
+   * Other names for model groups (LiteLLM's `model_group_alias`): `{ 'gpt-4': 'prod-gpt-4' }`, or
+   * `{ 'gpt-4': { model: 'prod-gpt-4', hidden: true } }` to keep the alias out of `router.modelGroups`.
+   * A call for the alias is a call for its group, with that group's cache entries.
+   */
+  modelGroupAlias?: Record<string, string | ModelGroupAliasTarget>;
   /** Failures within a minute before a deployment cools down. @default 3 */
   allowedFails?: number;
   /** Seconds a deployment cools down for. @default 5 */
@@ -242,6 +260,22 @@ export interface RouterOptions {
    * `litellm_settings.drop_params`). Dropped params still count in the cache key. @default false
    */
   dropParams?: boolean;
+}
+
+/** The long form of a `modelGroupAlias` entry. */
+export interface ModelGroupAliasTarget {
+  /** The model group the alias stands for. */
+  model: string;
+  /** Leaves the alias out of `router.modelGroups`; calls for it still route. @default false */
+  hidden?: boolean;
+}
+
+/** A config key `Router.fromConfig` ignored, and why. */
+export interface IgnoredConfigKey {
+  /** Where it is in the file, e.g. `model_list[0].litellm_params.input_cost_per_token` or `general_settings.alerting`. */
+  path: string;
+  /** Why it has no effect, e.g. `proxy feature`. */
+  reason: string;
 }
 
 /** Where the shared routing state lives in Redis (LiteLLM's `router_settings.redis_*`). */
@@ -273,5 +307,7 @@ export interface RouterEvents {
   fallback: (event: { from: string; to: string; error: Error }) => void;
   cooldown: (event: { modelGroup: string; deploymentId: string; until: number; failures: number; error: Error }) => void;
   error: (error: Error) => void;
+  /** Once, on the tick after `Router.fromConfig` returns: the config keys it ignored, with why (also `router.ignoredConfig`). */
+  config: (event: { ignored: readonly IgnoredConfigKey[] }) => void;
 }
 

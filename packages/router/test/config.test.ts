@@ -102,6 +102,7 @@ const EXPECTED = {
           apiKey: 'key-ca',
           apiVersion: '2024-10-21',
           rpm: 300,
+          streamTimeout: 30,
         },
       },
       {
@@ -130,11 +131,27 @@ const EXPECTED = {
     supportedCallTypes: ['acompletion', 'aembedding'],
   },
   unsupported: [
-    'model_list[1].litellm_params.stream_timeout',
     'router_settings.enable_pre_call_checks',
     'litellm_settings.success_callback',
-    'general_settings',
+    'general_settings.master_key',
   ],
+  ignored: [
+    { path: 'router_settings.enable_pre_call_checks', reason: 'pre-call context-window checks are not supported' },
+    { path: 'litellm_settings.success_callback', reason: 'callbacks are not supported; use router.on(...)' },
+    { path: 'general_settings.master_key', reason: 'proxy feature' },
+  ],
+  sources: {
+    routingStrategy: 'router_settings.routing_strategy',
+    numRetries: 'router_settings.num_retries',
+    timeout: 'router_settings.timeout',
+    allowedFails: 'router_settings.allowed_fails',
+    cooldownTime: 'router_settings.cooldown_time',
+    retryAfter: 'router_settings.retry_after',
+    cachingGroups: 'router_settings.caching_groups',
+    fallbacks: 'router_settings.fallbacks',
+    dropParams: 'litellm_settings.drop_params',
+    contextWindowFallbacks: 'litellm_settings.context_window_fallbacks',
+  },
 };
 
 /** Runs `fn`, expects a RouterConfigError naming `option`, and returns it. */
@@ -236,7 +253,7 @@ describe('translateLiteLLMConfig', () => {
 
     it('leaves ignored sections alone', () => {
       const yaml = minimal('general_settings:\n  master_key: os.environ/MISSING\nrouter_settings:\n  enable_pre_call_checks: os.environ/MISSING\n');
-      expect(translateLiteLLMConfig(yaml, {}).unsupported).toStrictEqual(['general_settings', 'router_settings.enable_pre_call_checks']);
+      expect(translateLiteLLMConfig(yaml, {}).unsupported).toStrictEqual(['general_settings.master_key', 'router_settings.enable_pre_call_checks']);
     });
   });
 
@@ -272,11 +289,13 @@ model_list:
       expect(unsupported).toStrictEqual([]);
     });
 
-    it('maps mock_response and organization, lists stream_timeout and max_retries', () => {
-      const yaml = minimal('      mock_response: hi\n      organization: org-1\n      max_retries: 3\n      stream_timeout: 10\n');
-      const { routerOptions, unsupported } = translateLiteLLMConfig(yaml, {});
-      expect(routerOptions.modelList[0]!.params).toStrictEqual({ model: 'openai/gpt-4o', mockResponse: 'hi', organization: 'org-1' });
-      expect(unsupported).toStrictEqual(['model_list[0].litellm_params.max_retries', 'model_list[0].litellm_params.stream_timeout']);
+    it('maps mock_response, organization, max_retries, stream_timeout and azure_ad_token', () => {
+      const yaml = minimal('      mock_response: hi\n      organization: org-1\n      max_retries: 3\n      stream_timeout: 10\n      azure_ad_token: os.environ/AD\n');
+      const { routerOptions, unsupported } = translateLiteLLMConfig(yaml, { AD: 'ad-token' });
+      expect(routerOptions.modelList[0]!.params).toStrictEqual({
+        model: 'openai/gpt-4o', mockResponse: 'hi', organization: 'org-1', numRetries: 3, streamTimeout: 10, azureAdToken: 'ad-token',
+      });
+      expect(unsupported).toStrictEqual([]);
     });
 
     it('reads rpm/tpm given beside litellm_params (litellm_params wins) and lists other entry keys', () => {
@@ -342,7 +361,6 @@ model_list:
     it('lists the other router_settings keys', () => {
       const yaml = minimal('router_settings:\n  model_group_alias: { gpt-4: m }\n  routing_strategy_args: { ttl: 60 }\n');
       expect(translateLiteLLMConfig(yaml, {}).unsupported).toStrictEqual([
-        'router_settings.model_group_alias',
         'router_settings.routing_strategy_args',
       ]);
     });
@@ -498,7 +516,7 @@ model_list:
       ['litellm_settings not a mapping', minimal('litellm_settings: on\n'), 'litellm_settings'],
       ['a non-numeric request_timeout', minimal('litellm_settings:\n  request_timeout: soon\n'), 'litellm_settings.request_timeout'],
       ['a bad litellm_settings context_window_fallbacks', minimal('litellm_settings:\n  context_window_fallbacks: m\n'), 'litellm_settings.context_window_fallbacks'],
-      ['a non-boolean cache', minimal('litellm_settings:\n  cache: yes\n'), 'litellm_settings.cache'],
+      ['a non-boolean cache', minimal('litellm_settings:\n  cache: maybe\n'), 'litellm_settings.cache'],
       ['cache_params not a mapping', minimal('litellm_settings:\n  cache: true\n  cache_params: redis\n'), 'litellm_settings.cache_params'],
     ])('%s', (_, yaml, option) => {
       configError(() => translateLiteLLMConfig(yaml, {}), option);

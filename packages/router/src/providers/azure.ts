@@ -1,7 +1,7 @@
 import { RouterConfigError } from '../errors';
 import { OpenAiProvider, trimSlash } from './openai';
 
-/** Azure OpenAI: `azure/<deployment>`, `apiBase` the resource endpoint, an `api-key` header and `api-version`. */
+/** Azure OpenAI: `azure/<deployment>`, `apiBase` the resource endpoint, an `api-key` header (or `Authorization: Bearer` with `azureAdToken`) and `api-version`. */
 export const azureProvider = new OpenAiProvider({
   name: 'azure',
   url: (target, operation) => {
@@ -11,6 +11,8 @@ export const azureProvider = new OpenAiProvider({
     return `${trimSlash(base)}/openai/deployments/${encodeURIComponent(target.model)}/${operation}?api-version=${encodeURIComponent(version)}`;
   },
   headers: (target) => {
+    // An Entra ID token replaces the key (LiteLLM's azure_ad_token).
+    if (target.azureAdToken) return { Authorization: `Bearer ${target.azureAdToken}` };
     const key = target.apiKey ?? process.env.AZURE_API_KEY;
     return key ? { 'api-key': key } : ({} as Record<string, string>);
   },

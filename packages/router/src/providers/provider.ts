@@ -9,6 +9,8 @@ export interface ProviderTarget {
   apiKey: string | undefined;
   apiBase: string | undefined;
   apiVersion: string | undefined;
+  /** An Azure AD token (azure only): `Authorization: Bearer` instead of `api-key`. */
+  azureAdToken?: string | undefined;
   /** Extra HTTP headers (`extra_headers`, `organization`), sent after the provider's own. */
   headers: Record<string, string>;
   signal: AbortSignal;
