@@ -49,11 +49,12 @@ export class RouterLog {
    * @param secretSources deployment params and the like: the values of their secret-named fields are scrubbed as they are.
    */
   constructor(logger: unknown, secretSources: Iterable<Record<string, unknown>>, env: Record<string, string | undefined> = process.env) {
-    const sink = logger === undefined ? stderrLogger(levelFromEnv(env.LLMCACHE_LOG)) : validLogger(logger);
+    const envLevel = logger === undefined ? levelFromEnv(env.LLMCACHE_LOG) : undefined;
+    const sink = logger !== undefined ? validLogger(logger) : envLevel === undefined ? undefined : stderrLogger(envLevel);
     this.secrets = secretMatcher(secretSources, env);
     const method = (level: LogLevel) => {
       const write = sink?.[level];
-      if (!write) return silent;
+      if (!write || write === silent) return silent;
       return (message: string, fields: LogFields = {}) => {
         try {
           write.call(sink, this.scrubFields(fields), message);
@@ -108,16 +109,15 @@ export function levelFromEnv(value: string | undefined): LogLevel | undefined {
   return level;
 }
 
-/** One line per event on stderr: `[llmcache] warn cooldown {"modelGroup":"gpt-4",…}`. */
-function stderrLogger(level: LogLevel | undefined): Partial<RouterLogger> | undefined {
-  if (level === undefined) return undefined;
-  const logger: Partial<RouterLogger> = {};
-  for (const name of LEVELS.slice(LEVELS.indexOf(level))) {
-    logger[name] = (fields: LogFields, message: string) => {
-      process.stderr.write(`[llmcache] ${name} ${message} ${JSON.stringify(fields)}\n`);
-    };
-  }
-  return logger;
+/**
+ * One line per event on stderr from `level` up: `[llmcache] warn cooldown {"modelGroup":"gpt-4",…}`. The
+ * default logger under `LLMCACHE_LOG`, and what a config's `litellm_settings.set_verbose: true` maps to (at `debug`).
+ */
+export function stderrLogger(level: LogLevel): RouterLogger {
+  const enabled = new Set(LEVELS.slice(LEVELS.indexOf(level)));
+  const at = (name: LogLevel) =>
+    enabled.has(name) ? (fields: LogFields, message: string) => void process.stderr.write(`[llmcache] ${name} ${message} ${JSON.stringify(fields)}\n`) : silent;
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 function validLogger(logger: unknown): RouterLogger {
