@@ -3,6 +3,7 @@ import { CACHE_OPTION_NAMES, describeValue, MAX_TIMER_MS, normalizeCallType, val
 import { parse, type Tags } from 'yaml';
 import { providerEnvDefaults } from './config-env';
 import { RouterConfigError } from './errors';
+import { stderrLogger } from './logger';
 import type { DeploymentParams, IgnoredConfigKey, ModelGroupAliasTarget, ModelListEntry, RedisConnection, RouterOptions, RoutingStrategyName } from './types';
 
 /** The result of translating a LiteLLM proxy `config.yaml`. */
@@ -434,7 +435,8 @@ function translateModelInfo(ctx: Context, path: string, raw: unknown): ModelList
 
 // ---- router_settings / litellm_settings ---------------------------------------------------------------------------
 
-type SettingSpec = { [K in keyof RouterSettings]-?: { name: K; check: Check<NonNullable<RouterSettings[K]>> } }[keyof RouterSettings];
+/** A setting's option name and check; a check may answer undefined for a value that sets nothing (`set_verbose: false`). */
+type SettingSpec = { [K in keyof RouterSettings]-?: { name: K; check: Check<NonNullable<RouterSettings[K]> | undefined> } }[keyof RouterSettings];
 
 const ROUTER_SETTINGS: Record<string, SettingSpec> = {
   routing_strategy: { name: 'routingStrategy', check: routingStrategy },
@@ -460,6 +462,8 @@ const LITELLM_SETTINGS: Record<string, SettingSpec> = {
   allowed_fails: ROUTER_SETTINGS.allowed_fails!,
   cooldown_time: ROUTER_SETTINGS.cooldown_time!,
   drop_params: { name: 'dropParams', check: boolean },
+  // LiteLLM's verbose switch: debug lines on stderr, as LLMCACHE_LOG=debug gives.
+  set_verbose: { name: 'logger', check: (path, value) => (boolean(path, value) ? stderrLogger('debug') : undefined) },
 };
 
 const port = numberCheck('a port number (1-65535)', (n) => Number.isInteger(n) && n >= 1 && n <= 65535);
@@ -481,7 +485,6 @@ const IGNORED_REASONS: Readonly<Record<string, string>> = {
   failure_callback: CALLBACKS,
   callbacks: CALLBACKS,
   service_callbacks: CALLBACKS,
-  set_verbose: LOGGING,
   json_logs: LOGGING,
   enable_pre_call_checks: 'pre-call context-window checks are not supported',
   routing_strategy_args: 'routing strategy arguments are not supported',
@@ -503,8 +506,9 @@ function translateSettings(ctx: Context, section: string, value: unknown, specs:
     const redisSpec = section === 'router_settings' ? own(REDIS_SETTINGS, key) : undefined;
     if (spec) {
       const resolved = resolveEnv(ctx, path, raw);
-      if (resolved !== null && resolved !== undefined) {
-        out[spec.name] = spec.check(path, resolved);
+      const checked = resolved === null || resolved === undefined ? undefined : spec.check(path, resolved);
+      if (checked !== undefined) {
+        out[spec.name] = checked;
         // router_settings wins over litellm_settings, and is read after it only if it comes later: keep the winner's path.
         if (section === 'router_settings' || !ctx.sources[spec.name]?.startsWith('router_settings.')) ctx.sources[spec.name] = path;
       }

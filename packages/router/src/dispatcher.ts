@@ -14,6 +14,7 @@ import {
   TimeoutError,
 } from './errors';
 import type { CallSettings } from './call-settings';
+import type { RouterLog } from './logger';
 import type { ProviderTarget } from './providers';
 import { MemoryRouterState, type MinuteUsage, type RouterState } from './state';
 import { LatencyTracker, STRATEGIES, type Strategy } from './strategies';
@@ -79,6 +80,7 @@ export class Dispatcher {
     private readonly groups: ReadonlyMap<string, readonly Deployment[]>,
     options: RouterOptions,
     private readonly events: EventEmitter<RouterEvents>,
+    private readonly log: RouterLog,
   ) {
     this.groupIds = new Map([...groups].map(([name, list]) => [name, list.map((d) => d.id)]));
     this.strategyName = options.routingStrategy ?? 'simple-shuffle';
@@ -157,6 +159,7 @@ export class Dispatcher {
         try {
           deployment = await this.pick(group, expectedTokens, true);
           deployment = call.concrete?.get(deployment.id) ?? deployment;
+          this.log.debug('routed', { modelGroup: group, deploymentId: deployment.id, model: deployment.providerModel, strategy: this.strategyName, attempt: tries + 1 });
         } catch (err) {
           // Nothing to route to in this group (all cooling down, or at their limits): go to the fallbacks,
           // keeping the error a provider gave, if one did, as the one to report.
@@ -183,12 +186,14 @@ export class Dispatcher {
           // A wait that would outlast the call's timeout is not worth making: try the fallbacks now.
           if (Date.now() + delayMs >= deadline) break;
           this.events.emit('retry', { modelGroup: group, deploymentId: deployment.id, attempt: tries + 1, delayMs, error: err as Error });
+          this.log.info('retry', { modelGroup: group, deploymentId: deployment.id, attempt: tries + 1, delayMs, error: err as Error });
           await sleep(delayMs, signal);
         }
       }
       if (g === 0) order.push(...this.fallbacksFor(group, lastError).filter((name) => !order.includes(name)));
       const next = order[g + 1];
       if (next) this.events.emit('fallback', { from: group, to: next, error: lastError as Error });
+      if (next) this.log.info('fallback', { from: group, to: next, error: lastError as Error });
     }
     throw lastError;
   }
@@ -304,6 +309,7 @@ export class Dispatcher {
 
   async noteFailure(deployment: Deployment, error: Error, callType: string, latencyMs: number): Promise<void> {
     this.events.emit('failure', { modelGroup: deployment.modelGroup, deploymentId: deployment.id, error, latencyMs, callType });
+    this.log.warn('failure', { modelGroup: deployment.modelGroup, deploymentId: deployment.id, callType, latencyMs: Math.round(latencyMs), error });
     if (this.callersFault.has(error)) return;
     // A group's only deployment is never cooled down: there would be nothing left to route to (as LiteLLM).
     if (!countsTowardCooldown(error) || this.groups.get(deployment.modelGroup)!.length === 1) return;
@@ -314,6 +320,7 @@ export class Dispatcher {
         const until = now + this.cooldownMs;
         await this.state.startCooldown(deployment.id, until);
         this.events.emit('cooldown', { modelGroup: deployment.modelGroup, deploymentId: deployment.id, until, failures, error });
+        this.log.warn('cooldown', { modelGroup: deployment.modelGroup, deploymentId: deployment.id, until: new Date(until).toISOString(), failures, error });
       }
     } catch (err) {
       this.events.emit('error', err as Error);

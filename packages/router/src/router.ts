@@ -9,6 +9,7 @@ import { buildModelGroups, type Deployment } from './deployments';
 import { Dispatcher } from './dispatcher';
 import { withoutRefusedParams } from './drop-params';
 import { EmbeddingFlights } from './embedding-flights';
+import { RouterLog } from './logger';
 import { InternalServerError, invalidRequest, RouterConfigError } from './errors';
 import { getCache } from './global';
 import type { PlainChatCompletion, PlainEmbeddingResponse, PlainTranscription, ProviderParams, ProviderTarget } from './providers';
@@ -100,7 +101,7 @@ interface CacheContext {
 
 const ROUTER_OPTIONS = new Set<keyof RouterOptions>([
   'modelList', 'cachingGroups', 'cache', 'routingStrategy', 'numRetries', 'timeout', 'fallbacks', 'contextWindowFallbacks', 'contentPolicyFallbacks', 'modelGroupAlias',
-  'allowedFails', 'cooldownTime', 'retryAfter', 'state', 'redis', 'dropParams',
+  'allowedFails', 'cooldownTime', 'retryAfter', 'state', 'redis', 'dropParams', 'logger',
 ]);
 
 /** The signal of work nobody can abort. */
@@ -127,6 +128,9 @@ export class Router extends EventEmitter<RouterEvents> {
   private readonly embeddingFlights = new EmbeddingFlights();
   private readonly wildcards: WildcardRoutes;
   private readonly aliases: ModelGroupAliases;
+  private readonly log: RouterLog;
+  private readonly logCacheError = (error: Error & { backend?: string; operation?: string; key?: string }) =>
+    this.log.warn('cache error', { backend: error.backend, operation: error.operation, key: error.key, error });
   private closed = false;
 
   constructor(options: RouterOptions) {
@@ -141,13 +145,16 @@ export class Router extends EventEmitter<RouterEvents> {
     this.aliases = new ModelGroupAliases(options.modelGroupAlias, groups);
     this.deploymentsById = new Map([...groups.values()].flat().map((d) => [d.id, d]));
     this.cacheIdentity = cacheIdentity;
+    this.log = new RouterLog(options.logger, [...this.deploymentsById.values()].flatMap((d) => [d.params, d.headers]));
     if (options.cache !== undefined && !(options.cache instanceof Cache)) throw new RouterConfigError('cache', 'must be a Cache from @llmcache/core');
     this.ownCache = options.cache;
+    this.ownCache?.on('error', this.logCacheError);
     if (options.redis !== undefined && options.state !== undefined) throw new RouterConfigError('redis', 'give either redis or state, not both');
     this.ownState = options.redis === undefined ? undefined : redisRouterState(options.redis);
     try {
-      this.dispatcher = new Dispatcher(groups, options.redis === undefined ? options : { ...options, state: this.ownState }, this);
+      this.dispatcher = new Dispatcher(groups, options.redis === undefined ? options : { ...options, state: this.ownState }, this, this.log);
     } catch (err) {
+      this.ownCache?.off('error', this.logCacheError);
       void this.ownState?.close?.();
       throw err;
     }
@@ -172,6 +179,8 @@ export class Router extends EventEmitter<RouterEvents> {
     router.unsupportedConfig = translation.unsupported;
     router.ignoredConfig = translation.ignored;
     const ignored = translation.ignored;
+    // Said once, at load: in the log now, and as an event once the caller could listen.
+    for (const { path, reason } of ignored) router.log.info('config key ignored', { path, reason });
     setImmediate(() => router.emit('config', { ignored }));
     return router;
   }
@@ -233,6 +242,7 @@ export class Router extends EventEmitter<RouterEvents> {
       const hidden = this.hidden({ modelGroup: value.modelGroup, cacheHit: false, cacheKey: context.key, deploymentId: value.deploymentId, call });
       const shared = !(source === 'computed' && value.started);
       if (shared) hidden.sharedFlight = true;
+      this.logLookup(call, context.key, false, shared);
       if (stream) {
         const onEnd = (completion: PlainChatCompletion) =>
           this.succeeded(call, value.modelGroup, value.deploymentId, false, performance.now() - call.started, completion.usage);
@@ -339,6 +349,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const hidden = this.hidden({ modelGroup, cacheHit, cacheKey: keys.length === 1 ? keys[0] : undefined, deploymentId: answeredBy?.deploymentId, call });
     if (keys.length > 1) Object.assign(hidden, { cacheKeys: keys });
     if (shared) hidden.sharedFlight = true;
+    if (cache) this.logLookup(call, keys.length === 1 ? keys[0] : keys, cacheHit, shared, { hits: inputs.length - missing.length });
     this.succeeded(call, modelGroup, answeredBy?.deploymentId, cacheHit, hidden.latencyMs, { ...usage, completion_tokens: 0 });
     const response: PlainEmbeddingResponse = {
       object: 'list',
@@ -391,6 +402,7 @@ export class Router extends EventEmitter<RouterEvents> {
     this.closed = true;
     this.dispatcher.close(closedError());
     this.liveStreams.clear();
+    this.ownCache?.off('error', this.logCacheError);
     await Promise.all([this.ownCache?.close(), this.ownState?.close?.()]);
   }
 
@@ -463,6 +475,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const modelGroup = cacheHit ? call.modelGroup : stored.modelGroup;
     const hidden = this.hidden({ modelGroup, cacheHit, cacheKey: key, deploymentId: stored.deploymentId, call });
     if (source === 'shared') hidden.sharedFlight = true;
+    this.logLookup(call, key, cacheHit, source === 'shared');
     this.succeeded(call, modelGroup, stored.deploymentId, cacheHit, hidden.latencyMs, (stored.response as { usage?: Usage }).usage);
     return { stored, hidden };
   }
@@ -584,6 +597,12 @@ export class Router extends EventEmitter<RouterEvents> {
       model: h.deploymentId === undefined ? undefined : (h.call.concrete?.get(h.deploymentId) ?? this.deploymentsById.get(h.deploymentId))?.providerModel,
       latencyMs: performance.now() - h.call.started,
     };
+  }
+
+  /** The debug line of a cache lookup (several keys for a batch of embedding inputs); without a cache, none. */
+  private logLookup(call: PreparedCall, key: string | readonly string[] | undefined, hit: boolean, sharedFlight: boolean, extra?: Record<string, unknown>): void {
+    if (key === undefined) return;
+    this.log.debug(hit ? 'cache hit' : 'cache miss', { [typeof key === 'string' ? 'key' : 'keys']: key, callType: call.callType, modelGroup: call.modelGroup, hit, sharedFlight, ...extra });
   }
 
   /** The success event, for misses and hits alike; built only when someone listens (it is on the hit path). */

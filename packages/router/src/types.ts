@@ -260,6 +260,24 @@ export interface RouterOptions {
    * `litellm_settings.drop_params`). Dropped params still count in the cache key. @default false
    */
   dropParams?: boolean;
+  /**
+   * Where the router logs routing decisions, retries, cooldowns, fallbacks, failures, cache hits and
+   * misses, and cache errors: any object with `debug`, `info`, `warn` and `error` methods, such as a pino
+   * logger or `console`. Lines never carry API keys, headers or request bodies.
+   * @default a stderr logger at the level of `LLMCACHE_LOG` (`debug`, `info`, `warn` or `error`), read at construction; silent when it is unset
+   */
+  logger?: RouterLogger;
+}
+
+/**
+ * What the `logger` option takes. Each method is called as pino and bunyan expect, fields first:
+ * `logger.info({ modelGroup, deploymentId, attempt, delayMs, error }, 'retry')`; console prints both.
+ */
+export interface RouterLogger {
+  debug(fields: Record<string, unknown>, message: string): unknown;
+  info(fields: Record<string, unknown>, message: string): unknown;
+  warn(fields: Record<string, unknown>, message: string): unknown;
+  error(fields: Record<string, unknown>, message: string): unknown;
 }
 
 /** The long form of a `modelGroupAlias` entry. */

@@ -214,7 +214,6 @@ describe('config files written as LiteLLM users write them', () => {
     router.on('config', (e) => events.push(e));
     const expected = [
       { path: 'litellm_settings.success_callback', reason: 'callbacks are not supported; use router.on(...)' },
-      { path: 'litellm_settings.set_verbose', reason: 'logging is set on the router, not in config.yaml' },
       { path: 'router_settings.enable_pre_call_checks', reason: 'pre-call context-window checks are not supported' },
       { path: 'general_settings.master_key', reason: 'proxy feature' },
       { path: 'general_settings.alerting', reason: 'proxy feature' },
