@@ -7,6 +7,7 @@ import { CONTEXT_LENGTH_MESSAGE } from '@llmcache/test-upstream';
 import { readLiteLLMConfig, translateLiteLLMConfig } from '../src/config';
 import { COMPATIBLE_PROVIDERS } from '../src/providers';
 import { ask, collect, useUpstream } from './helpers';
+import { thrown } from '@llmcache/test-suite';
 
 const upstream = useUpstream();
 const CONFIGS = join(__dirname, 'configs');
@@ -46,12 +47,7 @@ afterEach(async () => {
 
 /** Runs `fn`, expects a RouterConfigError naming `option`, and returns it. */
 function configError(fn: () => unknown, option: string): RouterConfigError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
+  const caught = thrown(fn);
   expect(caught).toBeInstanceOf(RouterConfigError);
   expect((caught as RouterConfigError).option).toBe(option);
   expect((caught as Error).message).toContain(`${option}:`);

@@ -5,6 +5,7 @@ import { CacheConfigError } from '@llmcache/core';
 import { parse } from 'yaml';
 import { readLiteLLMConfig, translateLiteLLMConfig } from '../src/config';
 import { RouterConfigError } from '../src/errors';
+import { thrown } from '@llmcache/test-suite';
 
 const CONFIG = `
 model_list:
@@ -156,12 +157,7 @@ const EXPECTED = {
 
 /** Runs `fn`, expects a RouterConfigError naming `option`, and returns it. */
 function configError(fn: () => unknown, option: string): RouterConfigError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
+  const caught = thrown(fn);
   expect(caught).toBeInstanceOf(RouterConfigError);
   const err = caught as RouterConfigError;
   expect(err.option).toBe(option);
