@@ -42,6 +42,8 @@ export class RouterLog {
   readonly info: (message: string, fields?: LogFields) => void;
   readonly warn: (message: string, fields?: LogFields) => void;
   readonly error: (message: string, fields?: LogFields) => void;
+  /** Whether debug lines go anywhere: a call site on the hit path checks it before building its fields. */
+  readonly logsDebug: boolean;
   private readonly secrets: RegExp | undefined;
 
   /**
@@ -64,6 +66,7 @@ export class RouterLog {
       };
     };
     this.debug = method('debug');
+    this.logsDebug = this.debug !== silent;
     this.info = method('info');
     this.warn = method('warn');
     this.error = method('error');

@@ -601,7 +601,7 @@ export class Router extends EventEmitter<RouterEvents> {
 
   /** The debug line of a cache lookup (several keys for a batch of embedding inputs); without a cache, none. */
   private logLookup(call: PreparedCall, key: string | readonly string[] | undefined, hit: boolean, sharedFlight: boolean, extra?: Record<string, unknown>): void {
-    if (key === undefined) return;
+    if (key === undefined || !this.log.logsDebug) return;
     this.log.debug(hit ? 'cache hit' : 'cache miss', { [typeof key === 'string' ? 'key' : 'keys']: key, callType: call.callType, modelGroup: call.modelGroup, hit, sharedFlight, ...extra });
   }
 
