@@ -137,7 +137,12 @@ export class VertexProvider implements Provider {
     let auth = this.auths.get(key);
     if (auth) return auth;
     const sdk = requireOptional<typeof GoogleAuthSdk>(PACKAGE, 'vertex_ai');
-    auth = new sdk.GoogleAuth({ scopes: [SCOPE], ...credentialsOption(credentials) });
+    auth = new sdk.GoogleAuth({
+      scopes: [SCOPE],
+      ...credentialsOption(credentials),
+      // Node's own fetch: gaxios would otherwise import node-fetch dynamically, which not every runtime allows (jest's VM).
+      clientOptions: { transporterOptions: { fetchImplementation: fetch } },
+    });
     this.auths.set(key, auth);
     return auth;
   }
@@ -146,7 +151,7 @@ export class VertexProvider implements Provider {
   private async authHeaders(auth: GoogleAuthSdk.GoogleAuth, url: string, ctx: RequestContext): Promise<Record<string, string>> {
     let headers: Headers | Record<string, string>;
     try {
-      headers = (await auth.getRequestHeaders(url)) as Headers | Record<string, string>;
+      headers = (await untilAborted(auth.getRequestHeaders(url), ctx.signal)) as Headers | Record<string, string>;
     } catch (err) {
       throw this.authError(err, ctx);
     }
@@ -176,6 +181,16 @@ export class VertexProvider implements Provider {
   private context(target: ProviderTarget): RequestContext {
     return { provider: this.name, model: target.model, signal: target.signal };
   }
+}
+
+/** The promise, or the signal's reason once it aborts: a token request must not outlive the call's timeout. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function stringSetting(value: unknown, name: string): string | undefined {
