@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Cache } from '@llmcache/core';
 import {
   APIConnectionError,
@@ -58,6 +61,28 @@ describe('bedrock/ (Converse API)', () => {
     expect(call.headers.authorization).toMatch(/Credential=AKIDSNAKE\/\d{8}\/eu-west-3\/bedrock\//);
     expect(call.headers['x-amz-security-token']).toBe('tok');
     expect(JSON.stringify(call.body)).not.toMatch(/aws|AKID/);
+  });
+
+  it("finds credentials through AWS's default chain (the environment) and a named profile (awsProfileName)", async () => {
+    const saved = { ...process.env };
+    const dir = mkdtempSync(join(tmpdir(), 'llmcache-aws-'));
+    try {
+      process.env.AWS_ACCESS_KEY_ID = 'AKIDFROMENV';
+      process.env.AWS_SECRET_ACCESS_KEY = 'env-secret';
+      await routerOf({ model: `bedrock/${MODEL_ID}`, apiBase: upstream().url, awsRegionName: 'ap-south-1' }).completion({ model: 'claude', messages: ask('env') });
+      expect(upstream().calls[0]!.headers.authorization).toMatch(/Credential=AKIDFROMENV\/\d{8}\/ap-south-1\//);
+
+      writeFileSync(join(dir, 'credentials'), '[llmcache-test]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = profile-secret\n');
+      writeFileSync(join(dir, 'config'), '[profile llmcache-test]\nregion = sa-east-1\n');
+      process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'credentials');
+      process.env.AWS_CONFIG_FILE = join(dir, 'config');
+      await routerOf({ model: `bedrock/${MODEL_ID}`, apiBase: upstream().url, aws_profile_name: 'llmcache-test' }).completion({ model: 'claude', messages: ask('profile') });
+      // The profile gives both the keys and the region.
+      expect(upstream().calls[1]!.headers.authorization).toMatch(/Credential=AKIDFROMPROFILE\/\d{8}\/sa-east-1\//);
+    } finally {
+      process.env = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('streams ConverseStream events as chat.completion.chunks, with usage when asked', async () => {
