@@ -51,7 +51,8 @@ export class InternalServerError extends ProviderError {}
 /** The connection failed or broke off (including a stream cut mid-way). */
 export class APIConnectionError extends ProviderError {}
 
-const CONTEXT_WINDOW = /context.?(length|window)|maximum context|too many tokens|prompt is too long/i;
+// Bedrock says "Input is too long for requested model"; Vertex AI "exceeds the maximum number of tokens allowed".
+const CONTEXT_WINDOW = /context.?(length|window)|maximum context|too many tokens|prompt is too long|input is too long|exceeds the maximum number of tokens/i;
 
 /** The typed error for an HTTP error answer. */
 export function errorForStatus(message: string, details: ProviderErrorDetails): ProviderError {

@@ -7,6 +7,7 @@ import {
   AuthenticationError,
   assembleChunks,
   BadRequestError,
+  ContextWindowExceededError,
   InternalServerError,
   PermissionDeniedError,
   RateLimitError,
@@ -146,6 +147,12 @@ describe('bedrock/ (Converse API)', () => {
     expect(err).toBeInstanceOf(type);
     expect(err).toMatchObject({ status, provider: 'bedrock', code });
     expect((err as Error).message).toContain(`scripted ${status}`);
+  });
+
+  it('types a prompt over the context window as a ContextWindowExceededError', async () => {
+    const err = await routerOf().completion({ model: 'claude', messages: ask('this would exceed the context window') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ContextWindowExceededError);
+    expect(err).toMatchObject({ status: 400, code: 'ValidationException' });
   });
 
   it('types refused credentials as an AuthenticationError (401)', async () => {

@@ -7,6 +7,7 @@ import {
   APIConnectionError,
   assembleChunks,
   BadRequestError,
+  ContextWindowExceededError,
   InternalServerError,
   PermissionDeniedError,
   RateLimitError,
@@ -170,6 +171,12 @@ describe('vertex_ai/ (Gemini generateContent)', () => {
     expect(err).toBeInstanceOf(type);
     expect(err).toMatchObject({ status, provider: 'vertex_ai' });
     expect((err as Error).message).toContain(message);
+  });
+
+  it('types a prompt over the context window as a ContextWindowExceededError', async () => {
+    const err = await routerOf().completion({ model: 'gemini', messages: ask('this would exceed the context window') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ContextWindowExceededError);
+    expect(err).toMatchObject({ status: 400, provider: 'vertex_ai' });
   });
 
   it('a stream that breaks off throws an APIConnectionError and is not cached', async () => {
