@@ -12,6 +12,7 @@ import {
   PermissionDeniedError,
   RateLimitError,
   Router,
+  RouterConfigError,
   type ChatCompletionChunk,
   type DeploymentParams,
 } from '@llmcache/router';
@@ -111,6 +112,13 @@ describe('vertex_ai/ (Gemini generateContent)', () => {
     const [header, claims, signature] = jwt.split('.');
     expect(JSON.parse(Buffer.from(claims!, 'base64url').toString())).toMatchObject({ iss: 'router@sa-project.iam.gserviceaccount.com' });
     expect(verify('RSA-SHA256', Buffer.from(`${header}.${claims}`), publicKey, Buffer.from(signature!, 'base64url'))).toBe(true);
+  });
+
+  it('credentials that cannot be read are a RouterConfigError naming vertexCredentials, not retried', async () => {
+    const err = await routerOf(vertex({ vertexCredentials: join(dir, 'no-such-file.json') })).completion({ model: 'gemini', messages: ask('x') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RouterConfigError);
+    expect((err as Error).message).toMatch(/params\.vertexCredentials: cannot be used: .*no-such-file/);
+    expect(vertexCalls()).toHaveLength(0);
   });
 
   it('streams streamGenerateContent?alt=sse as chat.completion.chunks, with usage when asked', async () => {

@@ -45,7 +45,7 @@ describe('Bedrock Converse', () => {
   it('answers a signed request with the deterministic reply, stop reason and usage', async () => {
     const res = await converse({ ...userTurn('hi bedrock'), system: [{ text: 'Be brief.' }] });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await res.json() as any;
     expect(body).toMatchObject({
       output: { message: { role: 'assistant', content: [{ text: `Reply to "hi bedrock" from ${MODEL_ID}` }] } },
       stopReason: 'end_turn',
@@ -59,7 +59,7 @@ describe('Bedrock Converse', () => {
       const res = await converse(userTurn('x'), { authorization });
       expect(res.status).toBe(403);
       expect(res.headers.get('x-amzn-errortype')).toMatch(/^UnrecognizedClientException/);
-      expect((await res.json()).message).toMatch(/SigV4/);
+      expect((await res.json() as any).message).toMatch(/SigV4/);
     }
     const bad = await converse(userTurn('x'), { authorization: SIGV4.replace('AKIDTEST', 'bad-key') });
     expect(bad.status).toBe(403);
@@ -68,17 +68,17 @@ describe('Bedrock Converse', () => {
 
   it('uses the tool asked for, cuts at maxTokens, and refuses a prompt over the context window', async () => {
     const toolConfig = { tools: [{ toolSpec: { name: 'search', inputSchema: { json: { type: 'object' } } } }], toolChoice: { any: {} } };
-    const tool = await (await converse({ ...userTurn('find it'), toolConfig })).json();
+    const tool = await (await converse({ ...userTurn('find it'), toolConfig })).json() as any;
     expect(tool.stopReason).toBe('tool_use');
     expect(tool.output.message.content[0].toolUse).toMatchObject({ name: 'search', input: { query: 'find it' }, toolUseId: expect.any(String) });
 
-    const cut = await (await converse({ ...userTurn('a b'), inferenceConfig: { maxTokens: 2 } })).json();
+    const cut = await (await converse({ ...userTurn('a b'), inferenceConfig: { maxTokens: 2 } })).json() as any;
     expect(cut).toMatchObject({ stopReason: 'max_tokens', output: { message: { content: [{ text: 'Reply to' }] } } });
 
     const long = await converse(userTurn('this will exceed the context window'));
     expect(long.status).toBe(400);
     expect(long.headers.get('x-amzn-errortype')).toMatch(/^ValidationException/);
-    expect((await long.json()).message).toBe(BEDROCK_CONTEXT_LENGTH_MESSAGE);
+    expect((await long.json() as any).message).toBe(BEDROCK_CONTEXT_LENGTH_MESSAGE);
   });
 
   it('answers scripted errors with the Bedrock error name', async () => {
@@ -88,7 +88,7 @@ describe('Bedrock Converse', () => {
     expect(throttled.headers.get('x-amzn-errortype')).toMatch(/^ThrottlingException/);
     const failed = await converse(userTurn('x'));
     expect(failed.status).toBe(500);
-    expect(await failed.json()).toEqual({ message: 'boom' });
+    expect(await failed.json() as any).toEqual({ message: 'boom' });
   });
 
   it('streams ConverseStream as event-stream frames whose text deltas add up to the reply', async () => {
@@ -144,7 +144,7 @@ describe('Vertex AI generateContent', () => {
   it('answers a request with a bearer token with the deterministic reply and usage', async () => {
     const res = await generate({ ...contents('hi gemini'), systemInstruction: { parts: [{ text: 'Be brief.' }] } });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({
+    expect(await res.json() as any).toMatchObject({
       candidates: [{ content: { role: 'model', parts: [{ text: `Reply to "hi gemini" from ${VERTEX_MODEL}` }] }, finishReason: 'STOP' }],
       usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 6, totalTokenCount: 10 },
       modelVersion: VERTEX_MODEL,
@@ -156,22 +156,22 @@ describe('Vertex AI generateContent', () => {
     for (const authorization of ['', 'Bearer bad-key']) {
       const res = await generate(contents('x'), { authorization });
       expect(res.status).toBe(401);
-      expect((await res.json()).error).toMatchObject({ code: 401, status: 'UNAUTHENTICATED' });
+      expect((await res.json() as any).error).toMatchObject({ code: 401, status: 'UNAUTHENTICATED' });
     }
   });
 
   it('calls the function asked for, cuts at maxOutputTokens, and answers scripted errors in Google shape', async () => {
     const tools = [{ functionDeclarations: [{ name: 'search' }, { name: 'other' }] }];
-    const called = await (await generate({ ...contents('find it'), tools, toolConfig: { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['other'] } } })).json();
+    const called = await (await generate({ ...contents('find it'), tools, toolConfig: { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['other'] } } })).json() as any;
     expect(called.candidates[0].content.parts).toEqual([{ functionCall: { name: 'other', args: { query: 'find it' } } }]);
 
-    const cut = await (await generate({ ...contents('a b'), generationConfig: { maxOutputTokens: 2 } })).json();
+    const cut = await (await generate({ ...contents('a b'), generationConfig: { maxOutputTokens: 2 } })).json() as any;
     expect(cut.candidates[0]).toMatchObject({ finishReason: 'MAX_TOKENS', content: { parts: [{ text: 'Reply to' }] } });
 
     upstream.script(VERTEX_MODEL, { status: 429 });
     const limited = await generate(contents('x'));
     expect(limited.status).toBe(429);
-    expect((await limited.json()).error).toMatchObject({ code: 429, status: 'RESOURCE_EXHAUSTED' });
+    expect((await limited.json() as any).error).toMatchObject({ code: 429, status: 'RESOURCE_EXHAUSTED' });
   });
 
   it('streams streamGenerateContent?alt=sse as responses whose text adds up, the last with finishReason and usage', async () => {
@@ -190,8 +190,8 @@ describe('OAuth token endpoint', () => {
   it('answers any grant with a fresh bearer token, and 400 without a grant_type', async () => {
     const ask = (form: Record<string, string>) =>
       fetch(upstream.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
-    const first = await (await ask({ grant_type: 'refresh_token', refresh_token: 'r' })).json();
-    const second = await (await ask({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: 'a.b.c' })).json();
+    const first = await (await ask({ grant_type: 'refresh_token', refresh_token: 'r' })).json() as any;
+    const second = await (await ask({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: 'a.b.c' })).json() as any;
     expect(first).toMatchObject({ access_token: expect.stringMatching(/^upstream-token-\d+$/), expires_in: TOKEN_LIFETIME_SECONDS, token_type: 'Bearer' });
     expect(second.access_token).not.toBe(first.access_token);
     expect(upstream.calls[0]).toMatchObject({ path: '/token', body: { grant_type: 'refresh_token', refresh_token: 'r' } });

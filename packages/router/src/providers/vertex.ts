@@ -161,15 +161,19 @@ export class VertexProvider implements Provider {
 
   private async projectOf(auth: GoogleAuthSdk.GoogleAuth, ctx: RequestContext): Promise<string> {
     try {
-      return await auth.getProjectId();
+      return await untilAborted(auth.getProjectId(), ctx.signal);
     } catch (err) {
       throw new RouterConfigError('params.vertexProject', 'is not set, nor VERTEXAI_PROJECT or GOOGLE_CLOUD_PROJECT, and the credentials name no project: set vertexProject (vertex_project)', { cause: this.authError(err, ctx) });
     }
   }
 
   /** Credentials that cannot be read or exchanged: our timeout, a 401 for refused ones, a connection error otherwise. */
-  private authError(err: unknown, ctx: RequestContext): ProviderError {
+  private authError(err: unknown, ctx: RequestContext): ProviderError | RouterConfigError {
     if (ctx.signal.aborted) return connectionError(err, ctx);
+    // Credentials that are not there or not readable are the config's fault: retrying will not help.
+    if ((err as NodeJS.ErrnoException)?.code === 'ENOENT' || /could not load the default credentials|must be a valid|private key|client_email/i.test(String((err as Error)?.message))) {
+      return new RouterConfigError('params.vertexCredentials', `cannot be used: ${(err as Error).message}`, { cause: err });
+    }
     const status = (err as { response?: { status?: unknown }; status?: unknown })?.response?.status ?? (err as { status?: unknown })?.status;
     const message = `could not get a Google access token: ${(err as Error)?.message ?? String(err)}`;
     if (typeof status === 'number' && status >= 400 && status < 500) {
