@@ -12,6 +12,7 @@ import {
   PermissionDeniedError,
   RateLimitError,
   Router,
+  TimeoutError,
   type ChatCompletionChunk,
   type DeploymentParams,
 } from '@llmcache/router';
@@ -169,6 +170,17 @@ describe('bedrock/ (Converse API)', () => {
     await expect(collect(stream)).rejects.toBeInstanceOf(APIConnectionError);
     const again = await router.completion({ model: 'claude', messages: ask('cut me') });
     expect(again._hiddenParams.cacheHit).toBe(false);
+  });
+
+  it('the router timeout aborts a slow call as a TimeoutError (408), streamed or not', async () => {
+    upstream().setLatency(MODEL_ID, 5_000);
+    const started = Date.now();
+    const err = await routerOf().completion({ model: 'claude', messages: ask('slow'), timeout: 0.2 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(err).toMatchObject({ status: 408 });
+    const streamErr = await routerOf().completion({ model: 'claude', messages: ask('slow'), stream: true, timeout: 0.2 }).then(collect).catch((e: unknown) => e);
+    expect(streamErr).toBeInstanceOf(TimeoutError);
+    expect(Date.now() - started).toBeLessThan(3_000);
   });
 
   it('caches: a repeated call is a hit that makes no request', async () => {
