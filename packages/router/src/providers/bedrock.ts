@@ -10,7 +10,7 @@ import { dataUrl, imageUrlOf, parseArguments, stopList, textOf, usageOf } from '
 import { takeSettings } from './native-params';
 import { requireOptional } from './optional-package';
 import type { PlainChatCompletion, Provider, ProviderParams, ProviderTarget } from './provider';
-import { type BedrockStreamEvent, expectBedrockEvent, expectBedrockOutput } from './validate-native';
+import { expectBedrockEvent, expectBedrockOutput } from './validate-native';
 
 const PACKAGE = '@aws-sdk/client-bedrock-runtime';
 
