@@ -53,7 +53,8 @@ export class InternalServerError extends ProviderError {}
 /** The connection failed or broke off (including a stream cut mid-way). */
 export class APIConnectionError extends ProviderError {}
 
-const CONTEXT_WINDOW = /context.?(length|window)|maximum context|too many tokens|prompt is too long/i;
+// Bedrock says "Input is too long for requested model"; Vertex AI "exceeds the maximum number of tokens allowed".
+const CONTEXT_WINDOW = /context.?(length|window)|maximum context|too many tokens|prompt is too long|input is too long|exceeds the maximum number of tokens/i;
 // OpenAI's `content_policy_violation`, Azure's `content_filter` (its message names the "content management policy").
 const CONTENT_POLICY_CODES = new Set(['content_policy_violation', 'content_filter', 'ResponsibleAIPolicyViolation']);
 const CONTENT_POLICY = /content.?(management.?)?policy|content.?filter/i;

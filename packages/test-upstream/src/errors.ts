@@ -93,3 +93,56 @@ export const CONTEXT_OVERFLOW_PHRASE = 'exceed the context window';
 
 /** Phrase that, in the last user message, makes the model call a tool when tools are offered. */
 export const TOOL_TRIGGER_PHRASE = 'use a tool';
+
+/** Bedrock's error names by HTTP status; the name travels in the `x-amzn-errortype` header, the text in `{ message }`. */
+const BEDROCK_ERRORS: Record<number, { name: string; message: string }> = {
+  400: { name: 'ValidationException', message: 'Malformed input request, please reformat your input and try again.' },
+  401: { name: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' },
+  403: { name: 'AccessDeniedException', message: "You don't have access to the model with the specified model ID." },
+  404: { name: 'ResourceNotFoundException', message: 'Could not resolve the foundation model from the provided model identifier.' },
+  408: { name: 'ModelTimeoutException', message: 'Model has timed out in processing the request.' },
+  424: { name: 'ModelErrorException', message: 'The model failed to process the request.' },
+  429: { name: 'ThrottlingException', message: 'Too many requests, please wait before trying again.' },
+  500: { name: 'InternalServerException', message: 'The server encountered an internal error.' },
+  503: { name: 'ServiceUnavailableException', message: 'The service is temporarily unavailable.' },
+};
+
+/** A Bedrock error answer: its HTTP status (Bedrock answers 403 for bad credentials), body and `x-amzn-errortype` header. */
+export function bedrockError(status: number, details: ErrorDetails = {}): { status: number; body: { message: string }; headers: Record<string, string> } {
+  const known = BEDROCK_ERRORS[status] ?? { name: status >= 500 ? 'InternalServerException' : 'ValidationException', message: `Request failed with status ${status}.` };
+  return {
+    status: status === 401 ? 403 : status,
+    body: { message: details.message ?? known.message },
+    headers: { 'x-amzn-errortype': `${known.name}:http://internal.amazon.com/coral/com.amazon.bedrock/` },
+  };
+}
+
+/** Bedrock's name for an error status, e.g. `ThrottlingException` for 429. */
+export function bedrockErrorName(status: number): string {
+  return BEDROCK_ERRORS[status]?.name ?? (status >= 500 ? 'InternalServerException' : 'ValidationException');
+}
+
+/** Google's error body, as Vertex AI sends it: `{ error: { code, message, status } }`. */
+export interface GoogleErrorBody {
+  error: { code: number; message: string; status: string };
+}
+
+const GOOGLE_STATUSES: Record<number, { status: string; message: string }> = {
+  400: { status: 'INVALID_ARGUMENT', message: 'Request contains an invalid argument.' },
+  401: { status: 'UNAUTHENTICATED', message: 'Request had invalid authentication credentials. Expected OAuth 2 access token.' },
+  403: { status: 'PERMISSION_DENIED', message: 'Permission denied on resource project.' },
+  404: { status: 'NOT_FOUND', message: 'Publisher model was not found or your project does not have access to it.' },
+  429: { status: 'RESOURCE_EXHAUSTED', message: 'Resource exhausted. Please try again later.' },
+  500: { status: 'INTERNAL', message: 'Internal error encountered.' },
+  503: { status: 'UNAVAILABLE', message: 'The service is currently unavailable.' },
+  504: { status: 'DEADLINE_EXCEEDED', message: 'Deadline exceeded.' },
+};
+
+/** The Google-shaped error body for an HTTP status. */
+export function googleError(status: number, details: ErrorDetails = {}): GoogleErrorBody {
+  const known = GOOGLE_STATUSES[status] ?? { status: status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION', message: `Request failed with status ${status}.` };
+  return { error: { code: status, message: details.message ?? known.message, status: known.status } };
+}
+
+/** The message Bedrock sends when the prompt is longer than the model's context window. */
+export const BEDROCK_CONTEXT_LENGTH_MESSAGE = 'Input is too long for requested model.';

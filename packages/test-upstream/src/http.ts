@@ -119,7 +119,7 @@ function formatEvent(data: unknown, event: string | undefined): string {
 }
 
 /** Writes a chunk and waits until it has been handed to the operating system (or the response closed). */
-function writeFlushed(res: ServerResponse, chunk: string): Promise<void> {
+export function writeFlushed(res: ServerResponse, chunk: string | Uint8Array): Promise<void> {
   return new Promise((resolve) => {
     const onClose = (): void => resolve();
     res.once('close', onClose);

@@ -1,13 +1,34 @@
 // Which endpoint a method and path address.
 
-export type Endpoint = 'chat' | 'completions' | 'embeddings' | 'transcriptions' | 'messages';
+export type Endpoint =
+  | 'chat' | 'completions' | 'embeddings' | 'transcriptions' | 'messages'
+  | 'converse' | 'converse-stream' | 'generate-content' | 'stream-generate-content';
 
 export interface Route {
   endpoint: Endpoint;
-  /** Error body shape and authentication headers: OpenAI/Azure or Anthropic. */
-  flavor: 'openai' | 'anthropic';
-  /** Azure deployment name from the path (the request's model), undefined on OpenAI and Anthropic paths. */
+  /** Error body shape and authentication headers: OpenAI/Azure, Anthropic, Bedrock or Vertex AI. */
+  flavor: 'openai' | 'anthropic' | 'bedrock' | 'vertex';
+  /** The model named by the path (Azure deployment, Bedrock model id, Vertex model); undefined when the body names it. */
   deployment: string | undefined;
+  /** Whether the endpoint always streams (Bedrock ConverseStream, Vertex streamGenerateContent); else the body's `stream` says. */
+  streams?: boolean;
+}
+
+/** Bedrock Runtime: `/model/{modelId}/converse` and `/model/{modelId}/converse-stream`. */
+const BEDROCK_PATH = /^\/model\/([^/]+)\/(converse|converse-stream)$/;
+
+/** Vertex AI: `/v1/projects/{project}/locations/{location}/publishers/google/models/{model}:{method}`. */
+const VERTEX_PATH = /^\/v1(?:beta1)?\/projects\/[^/]+\/locations\/[^/]+\/publishers\/google\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+
+/** Google's OAuth 2.0 token endpoint, as a service account's `token_uri` or an external account's `token_url` names it. */
+export const TOKEN_PATH = '/token';
+
+function decoded(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 const OPENAI_PATHS: Record<string, Endpoint> = {
@@ -30,6 +51,18 @@ const AZURE_PATH = /^\/openai\/deployments\/([^/]+)\/(.+)$/;
 export function matchRoute(method: string, path: string): Route | undefined {
   if (method !== 'POST') return undefined;
   if (path === '/v1/messages') return { endpoint: 'messages', flavor: 'anthropic', deployment: undefined };
+  const bedrock = BEDROCK_PATH.exec(path);
+  if (bedrock) {
+    const modelId = decoded(bedrock[1]!);
+    const streams = bedrock[2] === 'converse-stream';
+    return modelId === undefined ? undefined : { endpoint: streams ? 'converse-stream' : 'converse', flavor: 'bedrock', deployment: modelId, streams };
+  }
+  const vertex = VERTEX_PATH.exec(path);
+  if (vertex) {
+    const model = decoded(vertex[1]!);
+    const streams = vertex[2] === 'streamGenerateContent';
+    return model === undefined ? undefined : { endpoint: streams ? 'stream-generate-content' : 'generate-content', flavor: 'vertex', deployment: model, streams };
+  }
   const openai = OPENAI_PATHS[path];
   if (openai !== undefined) return { endpoint: openai, flavor: 'openai', deployment: undefined };
   const azure = AZURE_PATH.exec(path);

@@ -3,17 +3,20 @@
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleMessages } from './anthropic-messages';
-import { anthropicError, openAIError } from './errors';
+import { handleConverse } from './bedrock-converse';
+import { anthropicError, bedrockError, googleError, openAIError } from './errors';
+import { handleToken, parseTokenForm } from './google-token';
 import type { Exchange } from './exchange';
 import { dropConnection, isClosed, readBody, sendJson, sleep } from './http';
 import { handleChatCompletion } from './openai-chat';
 import { handleTextCompletion } from './openai-completions';
 import { handleEmbeddings } from './embeddings';
 import { sendBody, sendRawStream } from './raw';
-import { type Endpoint, type Route, matchRoute } from './routes';
+import { type Endpoint, type Route, TOKEN_PATH, matchRoute } from './routes';
 import { UpstreamState } from './state';
 import { handleTranscription, parseTranscriptionForm, transcriptionRecord } from './transcriptions';
 import type { RecordedCall, Upstream, UpstreamOptions } from './types';
+import { handleGenerateContent } from './vertex-gemini';
 
 /** The API key that every endpoint rejects with 401; any other key, or none, is accepted. */
 export const BAD_API_KEY = 'bad-key';
@@ -24,10 +27,14 @@ const HANDLERS: Record<Endpoint, (exchange: Exchange) => Promise<void>> = {
   embeddings: handleEmbeddings,
   transcriptions: handleTranscription,
   messages: handleMessages,
+  converse: (exchange) => handleConverse(exchange, false),
+  'converse-stream': (exchange) => handleConverse(exchange, true),
+  'generate-content': (exchange) => handleGenerateContent(exchange, false),
+  'stream-generate-content': (exchange) => handleGenerateContent(exchange, true),
 };
 
 /**
- * Starts a local OpenAI-, Azure OpenAI- and Anthropic-compatible server on a real socket.
+ * Starts a local OpenAI-, Azure OpenAI-, Anthropic-, Bedrock- and Vertex AI-compatible server on a real socket.
  *
  * @example
  * const upstream = await startUpstream();
@@ -67,6 +74,7 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
   return {
     url,
     openaiBase: `${url}/v1`,
+    tokenUrl: `${url}/token`,
     calls: state.calls,
     callCount: (filter) => state.callCount(filter),
     peakConcurrency: (model) => state.peakConcurrency(model),
@@ -95,6 +103,11 @@ async function handle(state: UpstreamState, req: IncomingMessage, res: ServerRes
   res.once('close', () => aborted.abort());
 
   const raw = await readBody(req);
+  if (method === 'POST' && path === TOKEN_PATH) {
+    call.body = parseTokenForm(raw);
+    handleToken(res, call.body, state);
+    return;
+  }
   const route = matchRoute(method, path);
   if (route === undefined) {
     call.body = parseJsonOrText(raw);
@@ -130,7 +143,7 @@ async function handle(state: UpstreamState, req: IncomingMessage, res: ServerRes
     await sendRawStream(res, step);
     return;
   }
-  const streaming = body.stream === true && route.endpoint !== 'transcriptions' && route.endpoint !== 'embeddings';
+  const streaming = route.streams ?? (body.stream === true && route.endpoint !== 'transcriptions' && route.endpoint !== 'embeddings');
   if (step !== undefined && ('drop' in step || ('cutStreamAfter' in step && !streaming))) {
     dropConnection(res);
     return;
@@ -142,6 +155,11 @@ async function handle(state: UpstreamState, req: IncomingMessage, res: ServerRes
   }
   if (hasBadKey(req, route)) {
     sendError(res, route, 401);
+    return;
+  }
+  const missing = missingCredentials(req, route);
+  if (missing !== undefined) {
+    sendError(res, route, 401, { message: missing });
     return;
   }
   if (model === '') {
@@ -202,8 +220,27 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 function hasBadKey(req: IncomingMessage, route: Route): boolean {
-  if (header(req, 'authorization') === `Bearer ${BAD_API_KEY}`) return true;
+  const authorization = header(req, 'authorization') ?? '';
+  if (authorization === `Bearer ${BAD_API_KEY}`) return true;
+  // A SigV4 signature names its access key id: `Credential=<id>/<date>/<region>/bedrock/aws4_request`.
+  if (route.flavor === 'bedrock') return authorization.includes(`Credential=${BAD_API_KEY}/`);
   return header(req, route.flavor === 'anthropic' ? 'x-api-key' : 'api-key') === BAD_API_KEY;
+}
+
+/**
+ * What is missing for the providers that always authenticate: Bedrock needs a SigV4 signature
+ * (`Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`), Vertex AI an OAuth
+ * bearer token. The signature itself is not verified: the point is that the client signed.
+ */
+function missingCredentials(req: IncomingMessage, route: Route): string | undefined {
+  const authorization = header(req, 'authorization') ?? '';
+  if (route.flavor === 'bedrock' && !/^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/[^/]+\/bedrock\/aws4_request, ?SignedHeaders=[^,]+, ?Signature=[0-9a-f]{64}$/.test(authorization)) {
+    return 'Missing Authentication Token: expected a SigV4 Authorization header (AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…)';
+  }
+  if (route.flavor === 'vertex' && !/^Bearer \S+$/.test(authorization)) {
+    return 'Request is missing required authentication credential. Expected OAuth 2 access token.';
+  }
+  return undefined;
 }
 
 function sendError(
@@ -213,7 +250,12 @@ function sendError(
   details: { message?: string } = {},
   headers: Record<string, string> = {},
 ): void {
-  const body = route.flavor === 'anthropic' ? anthropicError(status, details) : openAIError(status, details);
+  if (route.flavor === 'bedrock') {
+    const error = bedrockError(status, details);
+    sendJson(res, error.status, error.body, { ...headers, ...error.headers });
+    return;
+  }
+  const body = route.flavor === 'anthropic' ? anthropicError(status, details) : route.flavor === 'vertex' ? googleError(status, details) : openAIError(status, details);
   sendJson(res, status, body, headers);
 }
 

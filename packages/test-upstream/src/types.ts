@@ -43,8 +43,9 @@ export interface RecordedCall {
  *   error body; `message` replaces the default error text; `retryAfter` (seconds) is sent as `Retry-After`.
  * - `{ drop: true }`: destroy the socket without any response.
  * - `{ cutStreamAfter: n }`: for a streaming request, send the headers and `n` SSE events (for chat
- *   completions the first one is the `role` chunk), then destroy the socket (no `[DONE]`, no
- *   `message_stop`); a non-streaming request is dropped as with `{ drop: true }`.
+ *   completions the first one is the `role` chunk; for Bedrock ConverseStream, `n` event-stream frames, the first
+ *   `messageStart`), then destroy the socket (no `[DONE]`, no `message_stop`, no `metadata` frame); a
+ *   non-streaming request is dropped as with `{ drop: true }`.
  * - `{ latencyMs }`: wait this long (instead of the model's default latency), then answer normally.
  * - `{ reply }`: answer normally, with this text instead of the default reply.
  * - `{ body, status?, contentType? }`: answer with exactly this body, whatever the endpoint and even for a
@@ -99,16 +100,33 @@ export type ReplySource = string | ((lastUserText: string) => string);
 export interface CallFilter {
   /** Count only requests with this exact path (no query string). */
   path?: string;
-  /** Count only requests for this model (see {@link RecordedCall.model}). */
+  /** Count only requests for this model (see {@link RecordedCall.model}; the model id of a Bedrock or Vertex path). */
   model?: string;
 }
 
-/** A running test upstream. */
+/**
+ * A running test upstream.
+ *
+ * Bedrock routes need a SigV4 `Authorization: AWS4-HMAC-SHA256 Credential=…` header (not verified: any
+ * signature passes; the access key id `bad-key` is refused as a 403 `UnrecognizedClientException`); Vertex AI
+ * routes need `Authorization: Bearer <token>` (`Bearer bad-key` is a 401). Both answer errors in their
+ * provider's shape: Bedrock `{ message }` with `x-amzn-errortype`, Vertex `{ error: { code, message, status } }`.
+ */
 export interface Upstream {
   /** Base URL, `http://127.0.0.1:PORT`; Azure callers use it as the endpoint. */
   readonly url: string;
-  /** `${url}/v1`, the base URL for OpenAI clients. Anthropic clients use `url` (they add `/v1/messages`). */
+  /**
+   * `${url}/v1`, the base URL for OpenAI clients. Anthropic clients use `url` (they add `/v1/messages`), and so
+   * do Bedrock clients as their endpoint (`/model/{modelId}/converse`, `/converse-stream`) and Vertex AI
+   * clients as their API endpoint (`/v1/projects/{p}/locations/{l}/publishers/google/models/{m}:generateContent`).
+   */
   readonly openaiBase: string;
+  /**
+   * `${url}/token`: an OAuth 2.0 token endpoint answering any grant with a fresh
+   * `{ access_token, expires_in, token_type: 'Bearer' }`, for google-auth-library credentials that name their
+   * token URL (an external account's `token_url`).
+   */
+  readonly tokenUrl: string;
   /** Every request received, in arrival order, including failed and scripted ones. `reset()` empties it in place. */
   readonly calls: RecordedCall[];
   /** How many recorded requests match the filter (all of them without one). */

@@ -1,7 +1,9 @@
 import { anthropicProvider } from './anthropic';
 import { azureProvider } from './azure';
+import { bedrockProvider } from './bedrock';
 import { COMPATIBLE_PROVIDERS, compatibleProvider } from './openai-compatible';
 import type { Provider } from './provider';
+import { vertexProvider } from './vertex';
 
 export type { Provider, ProviderParams, ProviderTarget, TranscriptionUpload } from './provider';
 export type { PlainChatCompletion, PlainEmbeddingResponse, PlainTextCompletion, PlainTranscription } from './provider';
@@ -11,6 +13,9 @@ const BY_PREFIX: Readonly<Record<string, Provider>> = {
   ...Object.fromEntries(COMPATIBLE_PROVIDERS.map((row) => [row.prefix, compatibleProvider(row)])),
   azure: azureProvider,
   anthropic: anthropicProvider,
+  // Native APIs whose SDKs are optional peers, loaded on the first call.
+  bedrock: bedrockProvider,
+  vertex_ai: vertexProvider,
 };
 
 export const PROVIDER_NAMES = Object.keys(BY_PREFIX);

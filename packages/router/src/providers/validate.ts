@@ -7,11 +7,11 @@ import type { ChatCompletionChunk } from '../types';
 import type { RequestContext, SseEvent } from './http';
 import type { PlainChatCompletion, PlainEmbeddingResponse, PlainTextCompletion, PlainTranscription } from './provider';
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 /** What is wrong with a value, or undefined when nothing is. */
-type Problem = string | undefined;
+export type Problem = string | undefined;
 
-function isObject(value: unknown): value is Json {
+export function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -22,10 +22,10 @@ function kindOf(value: unknown): string {
   return /^[aeiou]/.test(typeof value) ? `an ${typeof value}` : `a ${typeof value}`;
 }
 
-const expected = (path: string, what: string, value: unknown): string => `${path}: expected ${what}, got ${kindOf(value)}`;
+export const expected = (path: string, what: string, value: unknown): string => `${path}: expected ${what}, got ${kindOf(value)}`;
 
 /** Every entry of the array at `path` is an object that passes `each`. */
-function arrayOf(path: string, value: unknown, nonEmpty: boolean, each: (item: Json, path: string) => Problem): Problem {
+export function arrayOf(path: string, value: unknown, nonEmpty: boolean, each: (item: Json, path: string) => Problem): Problem {
   const what = nonEmpty ? 'a non-empty array' : 'an array';
   if (!Array.isArray(value) || (nonEmpty && value.length === 0)) return expected(path, what, value);
   for (const [i, item] of value.entries()) {
@@ -80,7 +80,7 @@ function preview(value: unknown): string {
 }
 
 /** `value` when it is an object `check` finds nothing wrong with; else an InternalServerError saying what is wrong. */
-function expectShape<T>(value: unknown, what: string, check: (value: Json) => Problem, ctx: RequestContext): T {
+export function expectShape<T>(value: unknown, what: string, check: (value: Json) => Problem, ctx: RequestContext): T {
   const problem = isObject(value) ? check(value) : `expected an object, got ${kindOf(value)}`;
   if (problem === undefined) return value as T;
   const error = reportedError(value);
