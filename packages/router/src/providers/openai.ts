@@ -47,18 +47,8 @@ export class OpenAiProvider implements Provider {
     return expectChatCompletion(await readJson(response, ctx), ctx);
   }
 
-  async *chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<ChatCompletionChunk> {
-    const ctx = this.context(target);
-    const response = await this.post(target, 'chat/completions', { ...params, stream: true }, ctx);
-    let done = false;
-    for await (const event of readSse(response, ctx)) {
-      if (event.data === '[DONE]') {
-        done = true;
-        break;
-      }
-      yield expectChatChunk(parseStreamEvent(event, ctx), ctx);
-    }
-    if (!done) throw new APIConnectionError('stream ended before [DONE]', { status: 500, provider: this.name, model: target.model });
+  chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<ChatCompletionChunk> {
+    return this.stream(target, 'chat/completions', params, expectChatChunk);
   }
 
   async textCompletion(params: ProviderParams, target: ProviderTarget): Promise<PlainTextCompletion> {
@@ -68,16 +58,26 @@ export class OpenAiProvider implements Provider {
   }
 
   /** A streamed text completion's chunks, as the API sends them (used to stream chat on instruct models). */
-  async *textCompletionStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<PlainTextCompletion> {
+  textCompletionStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<PlainTextCompletion> {
+    return this.stream(target, 'completions', params, expectTextChunk);
+  }
+
+  /** An SSE stream of `operation`, each event checked by `expect`; one that ends before `[DONE]` broke off. */
+  private async *stream<T>(
+    target: ProviderTarget,
+    operation: OpenAiOperation,
+    params: ProviderParams,
+    expect: (value: unknown, ctx: RequestContext) => T,
+  ): AsyncGenerator<T> {
     const ctx = this.context(target);
-    const response = await this.post(target, 'completions', { ...params, stream: true }, ctx);
+    const response = await this.post(target, operation, { ...params, stream: true }, ctx);
     let done = false;
     for await (const event of readSse(response, ctx)) {
       if (event.data === '[DONE]') {
         done = true;
         break;
       }
-      yield expectTextChunk(parseStreamEvent(event, ctx), ctx);
+      yield expect(parseStreamEvent(event, ctx), ctx);
     }
     if (!done) throw new APIConnectionError('stream ended before [DONE]', { status: 500, provider: this.name, model: target.model });
   }
