@@ -44,7 +44,19 @@ export interface CacheBackend {
 
 /** Turns texts into vectors, for semantic caches. */
 export interface Embedder {
-  embed(texts: readonly string[]): Promise<number[][]>;
+  /** One vector per text, in order; every vector of one embedder has the same length. */
+  embed(texts: readonly string[], options?: { signal?: AbortSignal | undefined }): Promise<number[][]>;
+}
+
+/**
+ * What must match exactly, besides the meaning of the prompt, for a semantic hit: the namespace and a
+ * scope (a hash of the call type, the model identity and every output-affecting param except the
+ * messages). Entries of another scope or namespace are never candidates.
+ */
+export interface SemanticScope {
+  namespace?: string | undefined;
+  /** Hex digest; equal scopes mean "the same question apart from its wording". */
+  scope: string;
 }
 
 /** A semantic match: the stored value whose prompt embedding is closest to the query. */
@@ -53,17 +65,26 @@ export interface SemanticMatch {
   value: string;
   /** Cosine similarity in [-1, 1]. */
   similarity: number;
+  /** The exact key the matched entry was stored under. */
+  key: string;
 }
 
 /**
- * A store that answers by meaning rather than exact key: used for completions when a semantic cache is
- * configured. The exact-key `CacheBackend` methods still serve every other call type.
+ * A store that also answers by meaning: `Cache` tries the exact key first, then `findSimilar`. The
+ * exact-key `CacheBackend` methods still serve every call, so an exact hit never costs an embedding.
  */
 export interface SemanticBackend extends CacheBackend {
-  /** The best match in `namespace` at or above `threshold`, or undefined. */
-  findSimilar(prompt: string, options: { namespace?: string; threshold: number }): Promise<SemanticMatch | undefined>;
-  /** Stores `value` under `key` with the embedding of `prompt`. */
-  setWithPrompt(key: string, prompt: string, value: string, ttlMs: number | null, options: { namespace?: string }): Promise<void>;
+  /**
+   * The model group (or `provider/model`) the backend embeds with, when it was configured by name
+   * (`redisSemanticCacheEmbeddingModel`, …): the router that owns the cache supplies the embedder.
+   */
+  readonly embeddingModel?: string | undefined;
+  /** Supplies or replaces the embedder; a backend without one answers `findSimilar` with undefined. */
+  setEmbedder(embedder: Embedder): void;
+  /** The closest entry of the same scope at or above `threshold`, or undefined. Expired entries never match. */
+  findSimilar(prompt: string, options: SemanticScope & { threshold: number; signal?: AbortSignal | undefined }): Promise<SemanticMatch | undefined>;
+  /** Stores `value` under `key` (readable by `get`) and indexes it by the embedding of `prompt` in its scope. */
+  setWithPrompt(key: string, prompt: string, value: string, ttlMs: number | null, options: SemanticScope): Promise<void>;
 }
 
 export function isSemanticBackend(backend: CacheBackend): backend is SemanticBackend {

@@ -12,7 +12,7 @@ export type { CallType, CallTypeName } from './call-types';
 export { ENTRY_FORMAT_VERSION, decodeEntry, encodeEntry, remainingTtlMs } from './entry';
 export type { CacheEntry } from './entry';
 export { isSemanticBackend, isThenable } from './backend';
-export type { BackendEntry, CacheBackend, Embedder, MaybePromise, SemanticBackend, SemanticMatch } from './backend';
+export type { BackendEntry, CacheBackend, Embedder, MaybePromise, SemanticBackend, SemanticMatch, SemanticScope } from './backend';
 export { MemoryBackend } from './memory-backend';
 export type { MemoryBackendOptions } from './memory-backend';
 export { TieredBackend } from './tiered-backend';
