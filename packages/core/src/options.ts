@@ -283,6 +283,9 @@ export function validateCacheOptions(options: unknown): CacheOptions {
   }
   const valid = options as CacheOptions;
   if (valid.backend && valid.type) throw new CacheConfigError('core', 'backend', 'give either type or backend, not both');
+  if (valid.embedder && !valid.backend && !SEMANTIC_CACHE_TYPES.includes(valid.type ?? 'local')) {
+    throw new CacheConfigError('core', 'embedder', `is for semantic cache types (${SEMANTIC_CACHE_TYPES.join(', ')}), not ${valid.type ?? 'local'}`);
+  }
   if (valid.type && SEMANTIC_CACHE_TYPES.includes(valid.type) && valid.similarityThreshold === undefined) {
     throw requiredOptionError('core', 'similarityThreshold', `type "${valid.type}" needs the least cosine similarity that counts as a hit, e.g. 0.8`);
   }
