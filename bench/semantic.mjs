@@ -5,7 +5,7 @@
 // against brute-force cosine over the same vectors in process (also timed: the floor an index must beat),
 // and the false-hit rate on unrelated prompts.
 import { fileURLToPath } from 'node:url';
-import { RedisSemanticBackend } from '@llmcache/redis-semantic';
+import { RedisSemanticBackend, seededGaussian } from '@llmcache/redis-semantic';
 import { Redis } from 'ioredis';
 import { startRedis } from './redis.mjs';
 
@@ -13,20 +13,7 @@ const DIM = 384;
 const ENTRIES = 100_000;
 const QUERIES = 400;
 const UNRELATED = 200;
-const THRESHOLD = 0.9;
 const SCOPE = '0123456789abcdef';
-
-/** Seeded normal values (mulberry32 + Box-Muller): the same data in every run. */
-function gaussian(seed) {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform() || 1e-12)) * Math.cos(2 * Math.PI * uniform());
-}
 
 const unit = (v) => {
   let n = 0;
@@ -42,7 +29,7 @@ const unit = (v) => {
  * paraphrase ~0.96, as with real embedding models.
  */
 function dataset(dominant) {
-  const g = gaussian(42);
+  const g = seededGaussian(42); // the same data in every run
   const random = () => unit(Float64Array.from({ length: DIM }, g));
   const toward = (a, b, c) => unit(a.map((x, i) => c * x + Math.sqrt(1 - c * c) * b[i]));
   const direction = random();
@@ -72,7 +59,7 @@ function bruteForce(flat, query) {
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 
-async function runDataset(port, name, dominant) {
+async function runDataset(port, name, dominant, threshold) {
   const { stored, queries, unrelated } = dataset(dominant);
   const flat = new Float32Array(ENTRIES * DIM);
   stored.forEach((v, i) => flat.set(v, i * DIM));
@@ -89,10 +76,11 @@ async function runDataset(port, name, dominant) {
     const latencies = [];
     const search = async (vector) => {
       const t = performance.now();
-      const matches = await backend.index.search(vector, SCOPE, THRESHOLD);
+      const matches = await backend.index.search(vector, SCOPE, threshold);
       latencies.push(performance.now() - t);
       return matches[0];
     };
+    // recall@1: of the queries whose best stored entry reaches the threshold, the share the index answers with that entry.
     let agreed = 0;
     let truthAboveThreshold = 0;
     const bruteMs = [];
@@ -101,7 +89,8 @@ async function runDataset(port, name, dominant) {
       const t = performance.now();
       const truth = bruteForce(flat, query);
       bruteMs.push(performance.now() - t);
-      if (truth.similarity >= THRESHOLD) truthAboveThreshold++;
+      if (truth.similarity < threshold) continue;
+      truthAboveThreshold++;
       if (found?.key === `entry-${truth.index}`) agreed++;
     }
     let falseHits = 0;
@@ -117,8 +106,8 @@ async function runDataset(port, name, dominant) {
       p50: percentile(latencies, 0.5),
       p99: percentile(latencies, 0.99),
       bruteP50: percentile(bruteMs, 0.5),
-      recall: agreed / queries.length,
-      truthAboveThreshold: truthAboveThreshold / queries.length,
+      recall: agreed / truthAboveThreshold,
+      truthAboveThreshold,
       falseHits: falseHits / unrelated.length,
       unrelatedBest,
       loadSeconds,
@@ -136,9 +125,9 @@ export async function semanticBench() {
   const redis = await startRedis();
   try {
     const rows = [];
-    for (const [name, dominant] of [['clustered', 0], ['dominant-direction', 0.6]]) {
-      const r = await runDataset(redis.port, name, dominant);
-      const ok = r.p50 <= 2 && r.recall >= 0.97 && r.falseHits === 0;
+    // Thresholds between a paraphrase (0.9; 0.96 with the shared direction) and a prompt of the same topic (0.5; 0.8).
+    for (const [name, dominant, threshold] of [['clustered', 0, 0.8], ['dominant-direction', 0.6, 0.9]]) {
+      const r = await runDataset(redis.port, name, dominant, threshold);
       rows.push(
         {
           case: `semantic index, ${name}: lookup p50 / p99 ms (brute force p50)`,
@@ -148,7 +137,7 @@ export async function semanticBench() {
           result: r.p50 <= 2 ? 'ok' : 'MISSED',
         },
         {
-          case: `semantic index, ${name}: recall@1 vs brute force (queries whose best is ≥ ${THRESHOLD}: ${r.truthAboveThreshold})`,
+          case: `semantic index, ${name}: recall@1 vs brute force (${r.truthAboveThreshold} queries whose best is ≥ ${threshold})`,
           'µs/op': r.recall,
           'ratio to floor': '',
           target: '≥ 0.97',
@@ -166,7 +155,7 @@ export async function semanticBench() {
           'µs/op': `${ms(r.loadSeconds)} s, ${r.bytesPerEntry} B`,
           'ratio to floor': '',
           target: '',
-          result: ok ? '' : '',
+          result: '',
         },
       );
     }

@@ -3,7 +3,7 @@
 # edge or Deno project, or a Node project that never added it): packs the public packages as npm
 # would publish them, installs the tarballs with only `typescript` into a project outside this
 # repository (so no @types/node can be found by walking up), and type-checks a consumer that uses
-# core, router, disk and redis types, as ES module and as CommonJS, with skipLibCheck off.
+# core, router, disk, redis and redis-semantic types, as ES module and as CommonJS, with skipLibCheck off.
 # Needs `npm run build` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +28,8 @@ cat >package.json <<JSON
     "@llmcache/core": "file:./$(cd "$tmp" && ls llmcache-core-*.tgz)",
     "@llmcache/router": "file:./$(ls llmcache-router-*.tgz)",
     "@llmcache/disk": "file:./$(ls llmcache-disk-*.tgz)",
-    "@llmcache/redis": "file:./$(ls llmcache-redis-*.tgz)",
+    "@llmcache/redis": "file:./$(ls llmcache-redis-[0-9]*.tgz)",
+    "@llmcache/redis-semantic": "file:./$(ls llmcache-redis-semantic-*.tgz)",
     "typescript": "$ts_version"
   }
 }
@@ -74,6 +75,7 @@ import {
 } from '@llmcache/router';
 import { DiskBackend } from '@llmcache/disk';
 import { RedisBackend, RedisRouterState, type RedisConnectionOptions } from '@llmcache/redis';
+import { RedisSemanticBackend, type RedisSemanticBackendOptions } from '@llmcache/redis-semantic';
 
 // What a config loader gets from a non-Node runtime: a plain record, not NodeJS.ProcessEnv.
 const env: Record<string, string | undefined> = { OPENAI_API_KEY: 'sk-test' };
@@ -90,6 +92,8 @@ const routerOptions: RouterOptions = {
 };
 const router = new Router(routerOptions);
 const fromConfig: Router = Router.fromConfig({ model_list: [] }, env);
+const semanticOptions: RedisSemanticBackendOptions = { ...connection, indexName: 'answers', embedder: async (texts) => texts.map(() => [1, 0]) };
+const semantic = new Cache({ backend: new RedisSemanticBackend(semanticOptions), similarityThreshold: 0.9 });
 translateLiteLLMConfig({ model_list: [] }, env);
 readLiteLLMConfig('./config.yaml', env);
 const audio: TranscriptionRequest = { model: 'whisper', file: new Uint8Array([1, 2, 3]) };
@@ -105,6 +109,7 @@ export async function ask(request: CompletionRequest): Promise<string | null | u
   void (await completion({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }));
   await router.transcription(audio);
   await fromConfig.close();
+  await semantic.close();
   await disk.close?.();
   return answer.choices[0]?.message.content;
 }
@@ -120,4 +125,4 @@ export const made: router.Router = new router.Router({ modelList: [], cache });
 TS
 
 "$tmp/node_modules/.bin/tsc" -p tsconfig.json
-echo "types without @types/node: ok (core, router, disk, redis; ESM and CJS; TypeScript $ts_version)"
+echo "types without @types/node: ok (core, router, disk, redis, redis-semantic; ESM and CJS; TypeScript $ts_version)"

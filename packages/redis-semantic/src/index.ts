@@ -5,6 +5,7 @@ import { RedisSemanticBackend } from './backend';
 export { RedisSemanticBackend } from './backend';
 export type { RedisSemanticBackendOptions } from './backend';
 export { RedisVectorIndex, DEFAULT_SHAPE } from './vector-index';
+export { seededGaussian } from './lsh';
 export type { IndexMatch, IndexShape } from './vector-index';
 
 /**

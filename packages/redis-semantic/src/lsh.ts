@@ -19,7 +19,7 @@ export class Hyperplanes {
     readonly dim: number,
     readonly shape: LshShape,
   ) {
-    const gauss = gaussian(seed);
+    const gauss = seededGaussian(seed);
     this.planes = new Float64Array(shape.tables * shape.bits * dim);
     for (let i = 0; i < this.planes.length; i++) this.planes[i] = gauss();
   }
@@ -105,8 +105,12 @@ export function dotInt8(a: Int8Array, b: Int8Array): number {
   return sum;
 }
 
-/** A uniform source in [0, 1) from a 32-bit seed (mulberry32), then normal values by Box-Muller. */
-function gaussian(seed: number): () => number {
+/**
+ * Standard normal values from a 32-bit seed (mulberry32, then Box-Muller): the same sequence in every
+ * process, which is what lets processes share planes by sharing a seed (and tests and benchmarks make
+ * reproducible vectors).
+ */
+export function seededGaussian(seed: number): () => number {
   let state = seed >>> 0;
   const uniform = () => {
     state = (state + 0x6d2b79f5) | 0;

@@ -87,35 +87,6 @@ return 1
 `;
 
 /**
- * The candidates of a query: every entry of the probed buckets and of the warm-up list (at most `limit`),
- * read with one SUNION and one HMGET per thousand, answered as two lists: ids, and their heads (nil for
- * an id whose entry is gone: it is dropped from the probed buckets and the warm-up list). Answers nil
- * when the index is not the one the caller hashed for.
- * KEYS: meta, warm, heads, bucket…. ARGV: ver, limit.
- */
-export const SEARCH = `
-if redis.call('HGET', KEYS[1], 'ver') ~= ARGV[1] then return false end
-local ids = {}
-if #KEYS > 3 then ids = redis.call('SUNION', unpack(KEYS, 4)) end
-for _, id in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do ids[#ids + 1] = id end
-local count = math.min(#ids, tonumber(ARGV[2]))
-local heads = {}
-for from = 1, count, 1000 do
-  local to = math.min(from + 999, count)
-  local part = redis.call('HMGET', KEYS[3], unpack(ids, from, to))
-  if from == 1 then heads = part else for i = 1, #part do heads[from + i - 1] = part[i] end end
-end
-for i = 1, count do
-  if not heads[i] then
-    for k = 4, #KEYS do redis.call('SREM', KEYS[k], ids[i]) end
-    redis.call('LREM', KEYS[2], 0, ids[i])
-  end
-end
-for i = #ids, count + 1, -1 do ids[i] = nil end
-return { ids, heads }
-`;
-
-/**
  * Removes an entry from the index.
  * KEYS: warm, exp, heads, record. ARGV: id, bucket prefix, tail offset.
  */

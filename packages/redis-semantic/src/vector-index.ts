@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { codesOf, dotInt8, Hyperplanes, medianThresholds, probesOf, quantize, type LshShape } from './lsh';
 import { decodeHead, decodeRecord, encodeHead, encodeRecord, tailOffset } from './record';
-import { ADD, FREEZE, INIT, REMOVE, SEARCH } from './scripts';
+import { ADD, FREEZE, INIT, REMOVE } from './scripts';
 
 /** How the index hashes and searches; the hashing (`tables`, `bits`) is fixed by whoever creates the index. */
 export interface IndexShape extends LshShape {
@@ -69,7 +69,7 @@ export class RedisVectorIndex {
     private readonly shape: IndexShape = DEFAULT_SHAPE,
   ) {
     this.tag = `{${prefix}:${indexName}}`;
-    for (const [name, lua] of Object.entries({ llmcacheSemInit: INIT, llmcacheSemAdd: ADD, llmcacheSemFreeze: FREEZE, llmcacheSemSearch: SEARCH, llmcacheSemRemove: REMOVE })) {
+    for (const [name, lua] of Object.entries({ llmcacheSemInit: INIT, llmcacheSemAdd: ADD, llmcacheSemFreeze: FREEZE, llmcacheSemRemove: REMOVE })) {
       if (typeof client[name] !== 'function') client.defineCommand(name, { lua });
     }
   }
@@ -109,11 +109,9 @@ export class RedisVectorIndex {
       const chunk = entries.slice(next, next + batch);
       const pipeline = this.client.pipeline() as unknown as Record<string, (...args: unknown[]) => unknown> & { exec(): Promise<[Error | null, unknown][] | null> };
       for (const e of chunk) pipeline.llmcacheSemAdd!(...this.addArgs(meta, e.key, e.vector, e.scopeId, e.ttlMs, Date.now()));
-      const results = await this.run(() => pipeline.exec());
-      const failed = results?.find(([err]) => err);
-      if (!results || failed) throw failed?.[0] ?? new Error('Redis pipeline was aborted');
+      const answers = this.results(await this.run(() => pipeline.exec()));
       // An entry the index's change refused is added again one by one.
-      for (const [i, [, answer]] of results.entries()) if (answer === -1) await this.add(chunk[i]!.key, chunk[i]!.vector, chunk[i]!.scopeId, chunk[i]!.ttlMs);
+      for (const [i, answer] of answers.entries()) if (answer === -1) await this.add(chunk[i]!.key, chunk[i]!.vector, chunk[i]!.scopeId, chunk[i]!.ttlMs);
       next += chunk.length;
     }
   }
@@ -139,28 +137,55 @@ export class RedisVectorIndex {
       const buckets = meta.thresholds
         ? probesOf(meta.planes.project(vector), meta.thresholds, meta.shape, this.shape.probes).flatMap((codes, t) => codes.map((code) => this.bucketKey(scopeId, t, code)))
         : [];
-      const reply = (await this.run(() =>
-        this.client.llmcacheSemSearchBuffer!(3 + buckets.length, this.key('meta'), this.key('warm'), this.key('h'), ...buckets, meta!.ver, MAX_CANDIDATES),
-      )) as [Buffer[], (Buffer | null)[]] | null;
-      if (reply) return this.rank(reply[0], reply[1], meta, vector, scopeId, threshold);
+      const candidates = await this.candidates(meta, buckets);
+      if (candidates) return this.rank(candidates.ids, candidates.heads, meta, vector, scopeId, threshold);
       meta = await this.currentMeta(true);
     }
     return [];
   }
 
+  /**
+   * The ids in the probed buckets and the warm-up list (at most MAX_CANDIDATES) and their heads, in two
+   * pipelined round trips of plain commands (a script would copy every head through Lua twice); undefined
+   * when the index is not the one `meta` describes. Ids whose head is gone are dropped where they were met.
+   */
+  private async candidates(meta: Meta, buckets: string[]): Promise<{ ids: string[]; heads: (Buffer | null)[] } | undefined> {
+    const first = this.client.pipeline().hget(this.key('meta'), 'ver').lrange(this.key('warm'), 0, -1);
+    if (buckets.length > 0) first.sunion(...buckets);
+    const [ver, warm, union] = this.results(await this.run(() => first.exec())) as [string | null, string[], string[] | undefined];
+    if (ver !== meta.ver) return undefined;
+    const ids = [...new Set([...(union ?? []), ...warm])].slice(0, MAX_CANDIDATES);
+    if (ids.length === 0) return { ids, heads: [] };
+    const second = this.client.pipeline();
+    for (let from = 0; from < ids.length; from += 1000) second.hmgetBuffer(this.key('h'), ...ids.slice(from, from + 1000));
+    const heads = (this.results(await this.run(() => second.exec())) as (Buffer | null)[][]).flat();
+    const gone = ids.filter((_, i) => !heads[i]);
+    if (gone.length > 0) {
+      const cleanup = this.client.pipeline();
+      for (const bucket of buckets) cleanup.srem(bucket, ...gone);
+      for (const id of gone) cleanup.lrem(this.key('warm'), 0, id);
+      void this.run(() => cleanup.exec()).catch(() => undefined); // best effort: the next search tries again
+    }
+    return { ids, heads };
+  }
+
+  /** The replies of a pipeline, or the first error in it. */
+  private results(replies: [Error | null, unknown][] | null): unknown[] {
+    if (!replies) throw new Error('Redis pipeline was aborted');
+    const failed = replies.find(([err]) => err);
+    if (failed) throw failed[0];
+    return replies.map(([, value]) => value);
+  }
+
   /** Ranks candidates by their int8 vectors, then reads the best few whole for the exact cosine. */
-  private async rank(ids: Buffer[], heads: (Buffer | null)[], meta: Meta, vector: Float64Array, scopeId: string, threshold: number): Promise<IndexMatch[]> {
+  private async rank(ids: string[], heads: (Buffer | null)[], meta: Meta, vector: Float64Array, scopeId: string, threshold: number): Promise<IndexMatch[]> {
     const now = Date.now();
     const query = quantize(vector);
     const best: { id: string; score: number }[] = [];
-    const seen = new Set<string>();
     for (let i = 0; i < ids.length; i++) {
       const raw = heads[i];
       if (!raw) continue;
-      const id = ids[i]!.toString();
-      // An id found in the warm-up list and in a bucket (written during the freeze) is counted once.
-      if (seen.has(id)) continue;
-      seen.add(id);
+      const id = ids[i]!;
       const head = decodeHead(raw, meta.dim);
       if (!head || head.scopeId !== scopeId || (head.expiresAt !== 0 && head.expiresAt <= now)) continue;
       const score = query.scale * head.scale * dotInt8(query.q, head.q);

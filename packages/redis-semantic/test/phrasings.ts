@@ -1,3 +1,5 @@
+import { seededGaussian } from '@llmcache/redis-semantic';
+
 // A fixed table of vectors for known phrasings, so that similarities are known exactly. Keys are the texts
 // the cache embeds for a one-message chat (`user: <content>`), as core's messagesText builds them.
 
@@ -39,14 +41,7 @@ export const user = (content: unknown) => [{ role: 'user', content }];
 
 /** Seeded unit vectors, and vectors at a given cosine from them, for indexes past their warm-up. */
 export function vectorSource(dim: number, seed = 1): { random(): Float64Array; near(v: Float64Array, cos: number): Float64Array } {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const gauss = () => Math.sqrt(-2 * Math.log(uniform() || 1e-12)) * Math.cos(2 * Math.PI * uniform());
+  const gauss = seededGaussian(seed);
   const unit = (v: Float64Array) => {
     const n = Math.hypot(...v);
     return v.map((x) => x / n);
