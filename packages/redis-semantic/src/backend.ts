@@ -62,7 +62,7 @@ export class RedisSemanticBackend implements SemanticBackend {
     this.vectors = new PromptVectors(PKG, embedder);
     this.exact = new RedisBackend(redis);
     const run = <T>(op: () => Promise<T>) => this.exact.command(() => op());
-    this.index = new RedisVectorIndex(this.exact.client as never, run, this.exact.prefix, indexName, shape);
+    this.index = new RedisVectorIndex(this.exact.client, run, this.exact.prefix, indexName, shape);
   }
 
   get lock() {

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { RedisClient } from '@llmcache/redis';
 import type { Cluster, Redis } from 'ioredis';
 import { codesOf, dotInt8, Hyperplanes, medianThresholds, probesOf, quantize, type LshShape } from './lsh';
 import { decodeHead, decodeRecord, encodeHead, encodeRecord, tailOffset } from './record';
@@ -60,17 +61,20 @@ export class RedisVectorIndex {
   readonly tag: string;
   private meta: { value: Promise<Meta | undefined>; at: number } | undefined;
   private planes: { seed: number; planes: Hyperplanes } | undefined;
+  private readonly client: Client;
 
+  /** `client`: an ioredis `Redis` or `Cluster` (typed by shape, as `@llmcache/redis` types it); `run` guards each call. */
   constructor(
-    private readonly client: Client,
+    client: RedisClient,
     private readonly run: <T>(op: () => Promise<T>) => Promise<T>,
     prefix: string,
     indexName: string,
     private readonly shape: IndexShape = DEFAULT_SHAPE,
   ) {
+    this.client = client as unknown as Client;
     this.tag = `{${prefix}:${indexName}}`;
     for (const [name, lua] of Object.entries({ llmcacheSemInit: INIT, llmcacheSemAdd: ADD, llmcacheSemFreeze: FREEZE, llmcacheSemRemove: REMOVE })) {
-      if (typeof client[name] !== 'function') client.defineCommand(name, { lua });
+      if (typeof this.client[name] !== 'function') this.client.defineCommand(name, { lua });
     }
   }
 
