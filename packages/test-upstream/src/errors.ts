@@ -146,3 +146,22 @@ export function googleError(status: number, details: ErrorDetails = {}): GoogleE
 
 /** The message Bedrock sends when the prompt is longer than the model's context window. */
 export const BEDROCK_CONTEXT_LENGTH_MESSAGE = 'Input is too long for requested model.';
+
+/** Ollama's error body: `{ error: "<message>" }`, a bare string, on every status. */
+export interface OllamaErrorBody {
+  error: string;
+}
+
+const OLLAMA_MESSAGES: Record<number, string> = {
+  400: 'invalid request',
+  401: 'unauthorized',
+  404: 'model not found, try pulling it first',
+  429: 'server busy, please try again.  maximum pending requests exceeded',
+  500: 'an error was encountered while running the model',
+  503: 'server busy, please try again.  maximum pending requests exceeded',
+};
+
+/** The Ollama-shaped error body for an HTTP status. */
+export function ollamaError(status: number, details: ErrorDetails = {}): OllamaErrorBody {
+  return { error: details.message ?? OLLAMA_MESSAGES[status] ?? `request failed with status ${status}` };
+}

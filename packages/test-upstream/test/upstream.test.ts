@@ -225,6 +225,13 @@ describe('chat completions', () => {
       model: 'my-gpt',
     });
   });
+
+  it("answers on Google AI Studio's OpenAI-compatible paths (/v1beta/openai/…)", async () => {
+    const json = await bodyOf(await post('/v1beta/openai/chat/completions', { model: 'gemini-2.0-flash', messages: user('Hi') }));
+    expect(json.choices[0].message.content).toBe('Reply to "Hi" from gemini-2.0-flash');
+    const embedded = await bodyOf(await post('/v1beta/openai/embeddings', { model: 'text-embedding-004', input: 'Hi' }));
+    expect(embedded.data[0].embedding).toEqual(fakeEmbedding('Hi'));
+  });
 });
 
 describe('errors and scripts', () => {
