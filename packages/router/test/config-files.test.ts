@@ -226,13 +226,15 @@ describe('config files written as LiteLLM users write them', () => {
     const chunks = await collect(await router.completion({ model: 'gemini-flash', messages: ask('gemini stream'), stream: true }));
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toContain('gemini stream');
     expect(lastCall().model).toBe('gemini-2.0-flash');
+    expect(lastCall().path).toBe('/v1beta/openai/chat/completions');
   });
 
   it('local-servers.yaml: ollama, ollama_chat, hosted_vllm, lm_studio, custom_openai, text-completion-openai and embeddings', async () => {
     const router = load('local-servers.yaml');
     const expected: Record<string, [string, string]> = {
-      'ollama-llama': ['/v1/chat/completions', 'llama3.2'],
-      'ollama-chat-llama': ['/v1/chat/completions', 'llama3.2'],
+      // Ollama's own API, as LiteLLM calls it.
+      'ollama-llama': ['/api/generate', 'llama3.2'],
+      'ollama-chat-llama': ['/api/chat', 'llama3.2'],
       'vllm-qwen': ['/v1/chat/completions', 'Qwen/Qwen2.5-7B-Instruct'],
       'lm-studio': ['/v1/chat/completions', 'qwen2.5-7b-instruct'],
       'my-proxy': ['/v1/chat/completions', 'my-model'],
@@ -248,7 +250,7 @@ describe('config files written as LiteLLM users write them', () => {
     const embedded = await router.embedding({ model: 'embedder', input: ['a', 'b'] });
     expect(embedded.data).toHaveLength(2);
     await router.embedding({ model: 'ollama-llama', input: 'c' });
-    expect(lastCall().path).toBe('/v1/embeddings');
+    expect(lastCall().path).toBe('/api/embed');
   });
 
   it('every OpenAI-compatible provider row is used by a config file here', () => {

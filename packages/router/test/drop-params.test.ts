@@ -92,16 +92,22 @@ describe('drop_params on Anthropic', () => {
 });
 
 describe('drop_params on a provider row', () => {
-  it('groq drops logit_bias and logprobs with it, and sends them without it', async () => {
-    const groq = (extra: Record<string, unknown>) => ({ modelName: 'g', params: { model: 'groq/llama', apiBase: upstream().openaiBase, apiKey: 'gk', ...extra } });
-    const request = { model: 'g', messages: ask('x'), logit_bias: { '1': 1 }, logprobs: true, seed: 3 };
-    await make({ modelList: [groq({})] }).completion(request);
-    expect(upstream().calls[0]!.body).toMatchObject({ logit_bias: { '1': 1 }, logprobs: true, seed: 3 });
-    await make({ modelList: [groq({ dropParams: true })] }).completion(request);
+  // What LiteLLM translates for Cerebras: no logit_bias, logprobs or penalties; seed and user go through.
+  it('cerebras drops what LiteLLM does not translate for it with it, and sends them without it', async () => {
+    const cerebras = (extra: Record<string, unknown>) => ({ modelName: 'g', params: { model: 'cerebras/llama3.1-8b', apiBase: upstream().openaiBase, apiKey: 'ck', ...extra } });
+    const request = { model: 'g', messages: ask('x'), logit_bias: { '1': 1 }, logprobs: true, presence_penalty: 0.5, seed: 3, user: 'u' };
+    await make({ modelList: [cerebras({})] }).completion(request);
+    expect(upstream().calls[0]!.body).toMatchObject({ logit_bias: { '1': 1 }, logprobs: true, presence_penalty: 0.5, seed: 3 });
+    await make({ modelList: [cerebras({ dropParams: true })] }).completion(request);
     const body = upstream().calls[1]!.body;
-    expect(body).not.toHaveProperty('logit_bias');
-    expect(body).not.toHaveProperty('logprobs');
-    expect(body.seed).toBe(3);
+    for (const name of ['logit_bias', 'logprobs', 'presence_penalty']) expect(body).not.toHaveProperty(name);
+    expect(body).toMatchObject({ seed: 3, user: 'u' });
+  });
+
+  it('groq takes every OpenAI param in LiteLLM, so dropParams drops nothing there', async () => {
+    const request = { model: 'g', messages: ask('x'), logit_bias: { '1': 1 }, logprobs: true, seed: 3 };
+    await make({ modelList: [{ modelName: 'g', params: { model: 'groq/llama', apiBase: upstream().openaiBase, apiKey: 'gk', dropParams: true } }] }).completion(request);
+    expect(upstream().calls[0]!.body).toMatchObject({ logit_bias: { '1': 1 }, logprobs: true, seed: 3 });
   });
 });
 
