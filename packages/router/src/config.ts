@@ -401,9 +401,7 @@ function translateDeployment(ctx: Context, path: string, entry: unknown): ModelL
     else if (value !== null && value !== undefined) params[spec.name] = spec.check(keyPath, value);
   }
 
-  for (const [name, value] of Object.entries(providerEnvDefaults(params.model as string, ctx.fileVars))) {
-    if (params[name] === undefined) params[name] = value;
-  }
+  Object.assign(params, providerEnvDefaults(params.model as string, ctx.fileVars, params));
 
   const out: ModelListEntry = { modelName, params: params as DeploymentParams };
   for (const [key, raw] of Object.entries(entry)) {

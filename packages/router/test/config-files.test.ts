@@ -1,6 +1,7 @@
 // LiteLLM-shaped config.yaml files (test/configs/), each loaded with Router.fromConfig and called over real
 // sockets on the local upstream: what a user moving from LiteLLM runs first.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BadRequestError, ContentPolicyViolationError, InternalServerError, Router, RouterConfigError, TimeoutError } from '@llmcache/router';
 import { CONTEXT_LENGTH_MESSAGE } from '@llmcache/test-upstream';
@@ -95,6 +96,43 @@ describe('config files written as LiteLLM users write them', () => {
     expect(lastCall().headers.authorization).toBe('Bearer mistral-from-config-file');
     expect({ ...process.env }).toStrictEqual(before);
     expect(process.env.GROQ_API_KEY).toBe(before.GROQ_API_KEY);
+  });
+
+  it('cloud-credentials.yaml: environment_variables reach the Bedrock and Vertex AI credential chains, and process.env is untouched', async () => {
+    // The machine's own AWS and Google settings must not stand in for the file's.
+    const names = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_REGION_NAME', 'AWS_PROFILE', 'GOOGLE_APPLICATION_CREDENTIALS', 'VERTEXAI_PROJECT', 'VERTEXAI_LOCATION'];
+    const saved = names.map((name) => [name, process.env[name]] as const);
+    names.forEach((name) => delete process.env[name]);
+    const dir = mkdtempSync(join(tmpdir(), 'llmcache-config-creds-'));
+    try {
+      // Workforce-identity user credentials whose token URL is the upstream (google-auth-library trades the refresh token there).
+      const credentialsFile = join(dir, 'credentials.json');
+      writeFileSync(credentialsFile, JSON.stringify({
+        type: 'external_account_authorized_user',
+        audience: '//iam.googleapis.com/locations/global/workforcePools/pool/providers/test',
+        client_id: 'client-id', client_secret: 'client-secret', refresh_token: 'refresh-token-from-file', token_url: upstream().tokenUrl,
+      }));
+      const before = { ...process.env };
+      const router = load('cloud-credentials.yaml', env({ GOOGLE_CREDENTIALS_FILE: credentialsFile }));
+
+      await router.completion({ model: 'claude-bedrock', messages: ask('bedrock from the file') });
+      expect(lastCall().path).toBe(`/model/${encodeURIComponent('anthropic.claude-3-haiku-20240307-v1:0')}/converse`);
+      expect(lastCall().headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDFROMFILE\/\d{8}\/eu-central-1\/bedrock\/aws4_request,/);
+      expect(lastCall().headers['x-amz-security-token']).toBe('session-from-file');
+      await router.completion({ model: 'claude-bedrock-own-region', messages: ask('own region') });
+      expect(lastCall().headers.authorization).toMatch(/Credential=AKIDFROMFILE\/\d{8}\/us-west-2\//);
+
+      const res = await router.completion({ model: 'gemini-vertex', messages: ask('vertex from the file') });
+      expect(res.choices[0]!.message.content).toBe('Reply to "vertex from the file" from gemini-2.0-flash');
+      const token = upstream().calls.find((call) => call.path === '/token')!;
+      expect(token.body).toMatchObject({ grant_type: 'refresh_token', refresh_token: 'refresh-token-from-file' });
+      expect(lastCall().path).toBe('/v1/projects/project-from-file/locations/europe-west1/publishers/google/models/gemini-2.0-flash:generateContent');
+      expect(lastCall().headers.authorization).toMatch(/^Bearer upstream-token-\d+$/);
+      expect({ ...process.env }).toStrictEqual(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
+    }
   });
 
   it('model-group-alias.yaml: an alias routes to its group and shares its cache; a hidden one is not listed', async () => {

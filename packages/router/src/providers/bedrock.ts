@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import type * as BedrockSdk from '@aws-sdk/client-bedrock-runtime';
 import { APIConnectionError, BadRequestError, errorForStatus, ProviderError, RouterConfigError } from '../errors';
 import type { ChatCompletionChunk, ChatMessage, ToolCall } from '../types';
+import { fromEnv } from './env';
 import { connectionError, type RequestContext } from './http';
 import { dataUrl, imageUrlOf, parseArguments, stopList, textOf, usageOf } from './message-parts';
 import { takeSettings } from './native-params';
@@ -17,6 +18,20 @@ const PACKAGE = '@aws-sdk/client-bedrock-runtime';
 /** Deployment params that say where and as whom to call Bedrock (LiteLLM's `aws_*` names are accepted too). */
 const SETTINGS = ['awsRegionName', 'awsAccessKeyId', 'awsSecretAccessKey', 'awsSessionToken', 'awsProfileName', 'awsBedrockRuntimeEndpoint'] as const;
 type Settings = Partial<Record<(typeof SETTINGS)[number], unknown>>;
+
+/**
+ * The variables LiteLLM reads for each setting. From `process.env`, AWS's SDK reads its own (credentials,
+ * `AWS_REGION`, `AWS_PROFILE`) through its chain; this provider adds LiteLLM's `AWS_REGION_NAME` and
+ * `AWS_BEDROCK_RUNTIME_ENDPOINT`. A config's `environment_variables` set them all as deployment params.
+ */
+const ENV = {
+  awsAccessKeyId: ['AWS_ACCESS_KEY_ID'],
+  awsSecretAccessKey: ['AWS_SECRET_ACCESS_KEY'],
+  awsSessionToken: ['AWS_SESSION_TOKEN'],
+  awsRegionName: ['AWS_REGION_NAME', 'AWS_REGION'],
+  awsProfileName: ['AWS_PROFILE'],
+  awsBedrockRuntimeEndpoint: ['AWS_BEDROCK_RUNTIME_ENDPOINT'],
+} as const satisfies Partial<Record<(typeof SETTINGS)[number], readonly string[]>>;
 
 const STOP_REASONS: Record<string, string> = {
   end_turn: 'stop',
@@ -64,6 +79,7 @@ export class BedrockProvider implements Provider {
   readonly unsupportedParams: ReadonlySet<string> = new Set([
     'seed', 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'n', 'response_format', 'parallel_tool_calls', 'user',
   ]);
+  readonly envParams = ENV;
   /** One client per distinct region, credentials and endpoint: it keeps its connections and resolved credentials. */
   private readonly clients = new Map<string, BedrockSdk.BedrockRuntimeClient>();
 
@@ -161,8 +177,8 @@ export class BedrockProvider implements Provider {
   private client(sdk: typeof BedrockSdk, settings: Settings, target: ProviderTarget): BedrockSdk.BedrockRuntimeClient {
     const text = (value: unknown) => (value === undefined ? undefined : String(value));
     const config = {
-      region: text(settings.awsRegionName),
-      endpoint: target.apiBase ?? text(settings.awsBedrockRuntimeEndpoint),
+      region: text(settings.awsRegionName) ?? fromEnv(['AWS_REGION_NAME']),
+      endpoint: target.apiBase ?? text(settings.awsBedrockRuntimeEndpoint) ?? fromEnv(ENV.awsBedrockRuntimeEndpoint),
       accessKeyId: text(settings.awsAccessKeyId),
       secretAccessKey: text(settings.awsSecretAccessKey),
       sessionToken: text(settings.awsSessionToken),

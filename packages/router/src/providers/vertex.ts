@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type * as GoogleAuthSdk from 'google-auth-library';
 import { APIConnectionError, BadRequestError, ProviderError, RouterConfigError } from '../errors';
 import type { ChatCompletionChunk, ChatMessage, ToolCall } from '../types';
+import { fromEnv } from './env';
 import { connectionError, readJson, readSse, send, type RequestContext } from './http';
 import { dataUrl, imageUrlOf, parseArguments, stopList, textOf, usageOf } from './message-parts';
 import { takeSettings } from './native-params';
@@ -20,6 +21,18 @@ const DEFAULT_LOCATION = 'us-central1';
 
 /** Deployment params that say where and as whom to call Vertex AI (LiteLLM's `vertex_*` names are accepted too). */
 const SETTINGS = ['vertexProject', 'vertexLocation', 'vertexCredentials'] as const;
+
+/**
+ * The variables LiteLLM reads for each setting when a deployment does not give it; without credentials,
+ * google-auth-library's Application Default Credentials (`GOOGLE_APPLICATION_CREDENTIALS`, gcloud's, the
+ * metadata server). A config's `environment_variables` set them as deployment params.
+ */
+const ENV = {
+  vertexProject: ['VERTEXAI_PROJECT', 'VERTEX_PROJECT', 'GOOGLE_CLOUD_PROJECT'],
+  vertexLocation: ['VERTEXAI_LOCATION', 'VERTEX_LOCATION'],
+  vertexCredentials: ['VERTEXAI_CREDENTIALS', 'VERTEX_CREDENTIALS', 'GOOGLE_APPLICATION_CREDENTIALS'],
+  apiBase: ['VERTEXAI_API_BASE', 'VERTEX_API_BASE'],
+} as const;
 
 type Part =
   | { text: string }
@@ -55,6 +68,7 @@ const FINISH_REASONS: Record<string, string> = {
 export class VertexProvider implements Provider {
   readonly name = 'vertex_ai';
   readonly unsupportedParams: ReadonlySet<string> = new Set(['logit_bias', 'logprobs', 'top_logprobs', 'parallel_tool_calls', 'user']);
+  readonly envParams = ENV;
   /** One GoogleAuth per distinct credentials: it caches the token and refreshes it before it expires. */
   private readonly auths = new Map<string, GoogleAuthSdk.GoogleAuth>();
 
@@ -120,12 +134,13 @@ export class VertexProvider implements Provider {
   private async post(params: ProviderParams, target: ProviderTarget, ctx: RequestContext, stream: boolean): Promise<Response> {
     const { settings, rest } = takeSettings(params, SETTINGS);
     const body = toGeminiRequest(rest, target.model);
-    const auth = this.auth(settings.vertexCredentials);
-    const project = stringSetting(settings.vertexProject, 'vertexProject') ?? process.env.VERTEXAI_PROJECT ?? process.env.GOOGLE_CLOUD_PROJECT ?? (await this.projectOf(auth, ctx));
-    const location = stringSetting(settings.vertexLocation, 'vertexLocation') ?? process.env.VERTEXAI_LOCATION ?? DEFAULT_LOCATION;
+    // GOOGLE_APPLICATION_CREDENTIALS in process.env is google-auth-library's own to read.
+    const auth = this.auth(settings.vertexCredentials ?? fromEnv(ENV.vertexCredentials.slice(0, 2)));
+    const project = stringSetting(settings.vertexProject, 'vertexProject') ?? fromEnv(ENV.vertexProject) ?? (await this.projectOf(auth, ctx));
+    const location = stringSetting(settings.vertexLocation, 'vertexLocation') ?? fromEnv(ENV.vertexLocation) ?? DEFAULT_LOCATION;
     // The `global` location has no regional host.
     const host = location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com`;
-    const base = trimSlash(target.apiBase ?? host);
+    const base = trimSlash(target.apiBase ?? fromEnv(ENV.apiBase) ?? host);
     const path = `/v1/projects/${encodeURIComponent(project)}/locations/${encodeURIComponent(location)}/publishers/google/models/${encodeURIComponent(target.model)}`;
     const url = `${base}${path}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`;
     const headers = await this.authHeaders(auth, url, ctx);
@@ -163,7 +178,7 @@ export class VertexProvider implements Provider {
     try {
       return await untilAborted(auth.getProjectId(), ctx.signal);
     } catch (err) {
-      throw new RouterConfigError('params.vertexProject', 'is not set, nor VERTEXAI_PROJECT or GOOGLE_CLOUD_PROJECT, and the credentials name no project: set vertexProject (vertex_project)', { cause: this.authError(err, ctx) });
+      throw new RouterConfigError('params.vertexProject', 'is not set, nor VERTEXAI_PROJECT, VERTEX_PROJECT or GOOGLE_CLOUD_PROJECT, and the credentials name no project: set vertexProject (vertex_project)', { cause: this.authError(err, ctx) });
     }
   }
 
