@@ -584,7 +584,7 @@ export class Router extends EventEmitter<RouterEvents> {
   }
 
   private paramsFor(deployment: Deployment, call: PreparedCall): ProviderParams {
-    return withoutRefusedParams(mergeDeploymentParams(deployment.params, call.params), deployment);
+    return withoutRefusedParams(mergeDeploymentParams(deployment.params, call.params), deployment, call.settings.dropParams);
   }
 
   private hidden(h: { modelGroup: string; cacheHit: boolean; cacheKey: string | undefined; deploymentId: string | undefined; call: PreparedCall }): HiddenParams {
