@@ -135,6 +135,18 @@ describe('config files written as LiteLLM users write them', () => {
     }
   });
 
+  it('wildcard-fallbacks.yaml: a fallback to "*" or to anthropic/* calls it with the requested model', async () => {
+    const router = load('wildcard-fallbacks.yaml');
+    upstream().script('gpt-4-eastus', { status: 500 });
+    const viaCatchAll = await router.completion({ model: 'gpt-4', messages: ask('catch all') });
+    expect(viaCatchAll.choices[0]!.message.content).toBe('Reply to "catch all" from gpt-4');
+    expect([lastCall().path, lastCall().headers.authorization]).toEqual(['/v1/chat/completions', 'Bearer sk-catch-all']);
+    upstream().script('claude-proxy', { status: 503 });
+    const viaAnthropic = await router.completion({ model: 'claude-3-5-haiku', messages: ask('to anthropic') });
+    expect(viaAnthropic._hiddenParams.modelGroup).toBe('anthropic/*');
+    expect([lastCall().path, lastCall().model, lastCall().headers['x-api-key']]).toEqual(['/v1/messages', 'claude-3-5-haiku', 'sk-ant']);
+  });
+
   it('model-group-alias.yaml: an alias routes to its group and shares its cache; a hidden one is not listed', async () => {
     const router = load('model-group-alias.yaml');
     expect(router.modelGroups).toStrictEqual(['prod-gpt-4o', 'prod-reasoner', 'gpt-4']);
