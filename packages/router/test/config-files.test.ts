@@ -323,6 +323,14 @@ describe('fromConfig errors name the key as the file has it', () => {
     configError(() => Router.fromConfig(base('router_settings:\n  caching_groups: [[a, zzz]]\n'), {}), 'router_settings.caching_groups[0]');
   });
 
+  it("for what the Redis state checks: router_settings.redis_*, as the file names them, not the router's redis.url", () => {
+    const err = configError(() => Router.fromConfig(base('router_settings:\n  redis_url: os.environ/STATE_URL\n'), { STATE_URL: 'http://cache:6379' }), 'router_settings.redis_url');
+    expect(err.message).toContain('router_settings.redis_url: must start with redis:// or rediss://');
+    expect(err.message).not.toContain('redis.url');
+    // An all-digit password is read by PyYAML as a number; it is still the password.
+    expect(translateLiteLLMConfig(base('router_settings:\n  redis_host: cache\n  redis_password: 123456\n'), {}).routerOptions.redis).toStrictEqual({ host: 'cache', password: '123456' });
+  });
+
   it('a config file that does not exist says so', () => {
     const err = configError(() => Router.fromConfig('./missing.yaml', {}), 'config');
     expect(err.message).toMatch(/ config: file \.\/missing\.yaml does not exist$/);
