@@ -91,6 +91,9 @@ export const ANTHROPIC_CONTEXT_LENGTH_MESSAGE = 'prompt is too long: 9000 tokens
 /** Phrase that, anywhere in a request's text, makes the request fail as too long for the context window. */
 export const CONTEXT_OVERFLOW_PHRASE = 'exceed the context window';
 
+/** Phrase that, anywhere in a Vertex AI request's text, makes Gemini block the prompt (`promptFeedback.blockReason: 'SAFETY'`). */
+export const SAFETY_BLOCK_PHRASE = 'trip the safety filter';
+
 /** Phrase that, in the last user message, makes the model call a tool when tools are offered. */
 export const TOOL_TRIGGER_PHRASE = 'use a tool';
 

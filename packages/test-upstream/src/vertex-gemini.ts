@@ -1,7 +1,7 @@
 // POST /v1/projects/{p}/locations/{l}/publishers/google/models/{model}:generateContent and
 // :streamGenerateContent?alt=sse (Vertex AI Gemini).
 import { type Exchange, replyText } from './exchange';
-import { CONTEXT_OVERFLOW_PHRASE, TOOL_TRIGGER_PHRASE, googleError } from './errors';
+import { CONTEXT_OVERFLOW_PHRASE, SAFETY_BLOCK_PHRASE, TOOL_TRIGGER_PHRASE, googleError } from './errors';
 import { SseStream, sendJson } from './http';
 import { countWords, mentions, truncateWords, wordPieces } from './text';
 
@@ -46,6 +46,22 @@ export async function handleGenerateContent(exchange: Exchange, stream: boolean)
   }
   const userText = lastUserText(body.contents);
   const promptTokenCount = Math.max(1, countWords(allText));
+  if (mentions(allText, SAFETY_BLOCK_PHRASE)) {
+    // A blocked prompt is a 200 without candidates, saying why (streamed: one event of that shape).
+    const blocked = {
+      promptFeedback: { blockReason: 'SAFETY', safetyRatings: [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH', blocked: true }] },
+      usageMetadata: { promptTokenCount, totalTokenCount: promptTokenCount },
+      modelVersion: model,
+      responseId: state.nextId('resp_'),
+    };
+    if (!stream) {
+      sendJson(res, 200, blocked);
+      return;
+    }
+    const out = new SseStream(res, exchange.cutAfter);
+    if (out.start() && (await out.send(blocked))) out.finish();
+    return;
+  }
   const functionName = chosenFunction(body, userText);
   const responseId = state.nextId('resp_');
   const usage = (candidatesTokenCount: number) => ({ promptTokenCount, candidatesTokenCount, totalTokenCount: promptTokenCount + candidatesTokenCount });

@@ -64,15 +64,17 @@ function geminiCandidate(candidate: Json, path: string): Problem {
 }
 
 function geminiResponse(value: Json): Problem {
-  if (value.candidates === undefined) {
-    // A prompt Gemini refuses comes back without candidates, saying why.
-    const feedback = isObject(value.promptFeedback) ? value.promptFeedback.blockReason : undefined;
-    return typeof feedback === 'string' ? `the prompt was blocked (${feedback})` : expected('candidates', 'a non-empty array', undefined);
-  }
+  // A prompt Gemini refuses comes back without candidates, saying why: an answer of its own (content_filter).
+  if (value.candidates === undefined && typeof blockReasonOf(value) === 'string') return undefined;
   return arrayOf('candidates', value.candidates, true, geminiCandidate);
 }
 
-/** A Gemini answer or stream event: a non-empty `candidates` array whose parts are text or named function calls. */
+/** Why Gemini blocked the prompt (`promptFeedback.blockReason`: `SAFETY`, `PROHIBITED_CONTENT`, …), if it did. */
+function blockReasonOf(value: Json): unknown {
+  return isObject(value.promptFeedback) ? value.promptFeedback.blockReason : undefined;
+}
+
+/** A Gemini answer or stream event: a non-empty `candidates` array whose parts are text or named function calls, or a blocked prompt. */
 export function expectGeminiResponse(value: unknown, ctx: RequestContext): GeminiResponse {
   return expectShape(value, 'answer is not a Gemini response', geminiResponse, ctx);
 }

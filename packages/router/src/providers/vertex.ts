@@ -49,6 +49,8 @@ interface Content {
 /** What Vertex AI answers (and streams, one of these per event). */
 export interface GeminiResponse {
   candidates?: Array<{ content?: { parts?: Array<Partial<Record<string, any>>> }; finishReason?: string; index?: number }>;
+  /** Set, without candidates, when the prompt itself was blocked. */
+  promptFeedback?: { blockReason?: string };
   usageMetadata?: { promptTokenCount?: number; candidatesTokenCount?: number; totalTokenCount?: number };
   modelVersion?: string;
   responseId?: string;
@@ -98,6 +100,13 @@ export class VertexProvider implements Provider {
         if (data.responseId) id = `chatcmpl-${data.responseId}`;
         yield chunk({ role: 'assistant', content: '' });
       }
+      usage = data.usageMetadata ?? usage;
+      if (data.candidates === undefined && data.promptFeedback?.blockReason) {
+        // A blocked prompt: no text, as LiteLLM answers it.
+        finished = true;
+        yield chunk({}, 'content_filter');
+        break;
+      }
       const candidate = data.candidates?.[0];
       for (const part of candidate?.content?.parts ?? []) {
         if (typeof part.text === 'string' && part.thought !== true) {
@@ -107,7 +116,6 @@ export class VertexProvider implements Provider {
           yield chunk({ tool_calls: [{ index: toolIndex++, id: `call_${randomUUID()}`, type: 'function', function: { name: part.functionCall.name, arguments: JSON.stringify(part.functionCall.args ?? {}) } }] });
         }
       }
-      usage = data.usageMetadata ?? usage;
       if (candidate?.finishReason) {
         finished = true;
         yield chunk({}, finishReasonOf(candidate.finishReason, toolIndex > 0));
@@ -334,18 +342,24 @@ function geminiUsage(usage: NonNullable<GeminiResponse['usageMetadata']>) {
   return usageOf(usage.promptTokenCount ?? 0, usage.candidatesTokenCount ?? 0, usage.totalTokenCount);
 }
 
-/** A Gemini answer → an OpenAI chat completion (one choice per candidate). */
+/**
+ * A Gemini answer → an OpenAI chat completion (one choice per candidate). A blocked prompt, or a candidate
+ * stopped for safety without text, is a `content_filter` choice with no content, as LiteLLM makes it.
+ */
 export function fromGeminiResponse(response: GeminiResponse, model: string): PlainChatCompletion {
-  const choices = (response.candidates ?? []).map((candidate, i) => {
+  const candidates = response.candidates ?? (response.promptFeedback?.blockReason ? [{ finishReason: 'SAFETY' }] : []);
+  const choices = candidates.map((candidate, i) => {
     const parts = candidate.content?.parts ?? [];
     const text = parts.filter((part) => typeof part.text === 'string' && part.thought !== true).map((part) => part.text as string).join('');
     const toolCalls: ToolCall[] = parts
       .filter((part) => part.functionCall)
       .map((part) => ({ id: `call_${randomUUID()}`, type: 'function', function: { name: String(part.functionCall.name), arguments: JSON.stringify(part.functionCall.args ?? {}) } }));
+    const finishReason = finishReasonOf(candidate.finishReason, toolCalls.length > 0);
+    const empty = text === '' && (toolCalls.length > 0 || finishReason === 'content_filter');
     return {
       index: candidate.index ?? i,
-      message: { role: 'assistant' as const, content: text === '' && toolCalls.length > 0 ? null : text, ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}) },
-      finish_reason: finishReasonOf(candidate.finishReason, toolCalls.length > 0),
+      message: { role: 'assistant' as const, content: empty ? null : text, ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}) },
+      finish_reason: finishReason,
     };
   });
   return {
