@@ -15,7 +15,7 @@ import {
 } from './errors';
 import type { CallSettings } from './call-settings';
 import type { RouterLog } from './logger';
-import type { ProviderTarget } from './providers';
+import { ClientPool, type ProviderTarget } from './providers';
 import { MemoryRouterState, type MinuteUsage, type RouterState } from './state';
 import { LatencyTracker, STRATEGIES, type Strategy } from './strategies';
 import type { RouterEvents, RouterOptions } from './types';
@@ -78,6 +78,8 @@ export class Dispatcher {
   private readonly closing = new AbortController();
   /** Ends every claim held now, so that close() can release them. */
   private readonly claims = new Set<() => void>();
+  /** The providers' SDK clients for this router's calls, released by close(). */
+  private readonly clients = new ClientPool();
 
   constructor(
     private readonly groups: ReadonlyMap<string, readonly Deployment[]>,
@@ -276,6 +278,7 @@ export class Dispatcher {
         azureAdToken: params.azureAdToken,
         headers: { ...deployment.headers, ...settings.headers },
         signal: controller.signal,
+        clients: this.clients,
       };
       const value = await attempt(deployment, target);
       ok = true;
@@ -308,10 +311,11 @@ export class Dispatcher {
     return new TimeoutError(`the call's timeout of ${timeoutMs / 1000} s ran out`, { status: 408, provider: 'llmcache', model: call.modelGroup });
   }
 
-  /** Ends every claim, slot wait and retry sleep; the calls concerned reject. */
+  /** Ends every claim, slot wait and retry sleep (the calls concerned reject), and releases the providers' SDK clients. */
   close(reason: Error): void {
     this.closing.abort(reason);
     for (const finish of [...this.claims]) finish();
+    this.clients.close();
   }
 
   /** Tokens an answer used, for usage-based routing (its request was counted when it was picked). */

@@ -62,6 +62,11 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
     });
   });
   server.on('clientError', (_error, socket) => socket.destroy());
+  let openConnections = 0;
+  server.on('connection', (socket) => {
+    openConnections++;
+    socket.once('close', () => openConnections--);
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -82,6 +87,7 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
     calls: state.calls,
     callCount: (filter) => state.callCount(filter),
     peakConcurrency: (model) => state.peakConcurrency(model),
+    openConnections: () => openConnections,
     script: (model, ...steps) => state.script(model, steps),
     setLatency: (model, ms) => state.setLatency(model, ms),
     setReply: (model, text) => state.setReply(model, text),

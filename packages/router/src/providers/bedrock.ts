@@ -80,8 +80,6 @@ export class BedrockProvider implements Provider {
     'seed', 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'n', 'response_format', 'parallel_tool_calls', 'user',
   ]);
   readonly envParams = ENV;
-  /** One client per distinct region, credentials and endpoint: it keeps its connections and resolved credentials. */
-  private readonly clients = new Map<string, BedrockSdk.BedrockRuntimeClient>();
 
   async chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion> {
     const ctx = this.context(target);
@@ -184,13 +182,11 @@ export class BedrockProvider implements Provider {
       sessionToken: text(settings.awsSessionToken),
       profile: text(settings.awsProfileName),
     };
-    const key = JSON.stringify(config);
-    let client = this.clients.get(key);
-    if (client) return client;
     if ((config.accessKeyId === undefined) !== (config.secretAccessKey === undefined)) {
       throw new BadRequestError('awsAccessKeyId and awsSecretAccessKey (aws_access_key_id, aws_secret_access_key) go together: set both, or neither for the default credential chain', { status: 400, provider: this.name, model: target.model });
     }
-    client = new sdk.BedrockRuntimeClient({
+    // One client per distinct region, credentials and endpoint: it keeps its connections and resolved credentials.
+    return target.clients.get(`bedrock:${JSON.stringify(config)}`, () => new sdk.BedrockRuntimeClient({
       ...(config.region ? { region: config.region } : {}),
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
       ...(config.profile ? { profile: config.profile } : {}),
@@ -200,9 +196,7 @@ export class BedrockProvider implements Provider {
       // The router retries, cools down and falls back itself; the SDK's own retries would hide failures from it.
       maxAttempts: 1,
       requestHandler: http1Handler(),
-    });
-    this.clients.set(key, client);
-    return client;
+    }), (client) => client.destroy());
   }
 
   /** The SDK's errors as the router's typed errors: by Bedrock's error name, else by HTTP status. */

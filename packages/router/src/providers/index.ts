@@ -7,6 +7,7 @@ import type { Provider } from './provider';
 import { vertexProvider } from './vertex';
 
 export type { Provider, ProviderParams, ProviderTarget, TranscriptionUpload } from './provider';
+export { ClientPool } from './client-pool';
 export type { PlainChatCompletion, PlainEmbeddingResponse, PlainTextCompletion, PlainTranscription } from './provider';
 export { COMPATIBLE_PROVIDERS, type CompatibleCall, type CompatibleProviderRow } from './openai-compatible';
 

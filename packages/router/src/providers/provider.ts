@@ -1,3 +1,4 @@
+import type { ClientPool } from './client-pool';
 import type { ChatCompletionChunk, PlainChatCompletion, PlainEmbeddingResponse, PlainTextCompletion, PlainTranscription } from '../types';
 
 export type { PlainChatCompletion, PlainEmbeddingResponse, PlainTextCompletion, PlainTranscription };
@@ -14,6 +15,8 @@ export interface ProviderTarget {
   /** Extra HTTP headers (`extra_headers`, `organization`), sent after the provider's own. */
   headers: Record<string, string>;
   signal: AbortSignal;
+  /** The router's SDK clients, which its `close()` releases. */
+  clients: ClientPool;
 }
 
 /** OpenAI-shaped request params, without `model`, `stream` or anything llmcache consumes. */

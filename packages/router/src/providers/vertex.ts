@@ -71,8 +71,6 @@ export class VertexProvider implements Provider {
   readonly name = 'vertex_ai';
   readonly unsupportedParams: ReadonlySet<string> = new Set(['logit_bias', 'logprobs', 'top_logprobs', 'parallel_tool_calls', 'user']);
   readonly envParams = ENV;
-  /** One GoogleAuth per distinct credentials: it caches the token and refreshes it before it expires. */
-  private readonly auths = new Map<string, GoogleAuthSdk.GoogleAuth>();
 
   async chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion> {
     const ctx = this.context(target);
@@ -143,7 +141,7 @@ export class VertexProvider implements Provider {
     const { settings, rest } = takeSettings(params, SETTINGS);
     const body = toGeminiRequest(rest, target.model);
     // GOOGLE_APPLICATION_CREDENTIALS in process.env is google-auth-library's own to read.
-    const auth = this.auth(settings.vertexCredentials ?? fromEnv(ENV.vertexCredentials.slice(0, 2)));
+    const auth = this.auth(settings.vertexCredentials ?? fromEnv(ENV.vertexCredentials.slice(0, 2)), target);
     const project = stringSetting(settings.vertexProject, 'vertexProject') ?? fromEnv(ENV.vertexProject) ?? (await this.projectOf(auth, ctx));
     const location = stringSetting(settings.vertexLocation, 'vertexLocation') ?? fromEnv(ENV.vertexLocation) ?? DEFAULT_LOCATION;
     // The `global` location has no regional host.
@@ -155,19 +153,18 @@ export class VertexProvider implements Provider {
     return send(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers, ...target.headers }, body: JSON.stringify(body) }, ctx);
   }
 
-  private auth(credentials: unknown): GoogleAuthSdk.GoogleAuth {
+  /** One GoogleAuth per distinct credentials (in the router's pool): it caches the token and refreshes it before it expires. */
+  private auth(credentials: unknown, target: ProviderTarget): GoogleAuthSdk.GoogleAuth {
     const key = typeof credentials === 'string' ? credentials : JSON.stringify(credentials ?? null);
-    let auth = this.auths.get(key);
-    if (auth) return auth;
-    const sdk = requireOptional<typeof GoogleAuthSdk>(PACKAGE, 'vertex_ai');
-    auth = new sdk.GoogleAuth({
-      scopes: [SCOPE],
-      ...credentialsOption(credentials),
-      // Node's own fetch: gaxios would otherwise import node-fetch dynamically, which not every runtime allows (jest's VM).
-      clientOptions: { transporterOptions: { fetchImplementation: fetch } },
+    return target.clients.get(`vertex_ai:${key}`, () => {
+      const sdk = requireOptional<typeof GoogleAuthSdk>(PACKAGE, 'vertex_ai');
+      return new sdk.GoogleAuth({
+        scopes: [SCOPE],
+        ...credentialsOption(credentials),
+        // Node's own fetch: gaxios would otherwise import node-fetch dynamically, which not every runtime allows (jest's VM).
+        clientOptions: { transporterOptions: { fetchImplementation: fetch } },
+      });
     });
-    this.auths.set(key, auth);
-    return auth;
   }
 
   /** The request's auth headers (a bearer token, and `x-goog-user-project` when the credentials name a quota project). */
