@@ -33,6 +33,16 @@ function chosenFunction(body: any, userText: string): string | undefined {
   return undefined;
 }
 
+/** One whole answer: as JSON, or streamed as a single SSE event of the same shape. */
+async function sendWhole(exchange: Exchange, answer: unknown, stream: boolean): Promise<void> {
+  if (!stream) {
+    sendJson(exchange.res, 200, answer);
+    return;
+  }
+  const out = new SseStream(exchange.res, exchange.cutAfter);
+  if (out.start() && (await out.send(answer))) out.finish();
+}
+
 export async function handleGenerateContent(exchange: Exchange, stream: boolean): Promise<void> {
   const { body, model, res, state } = exchange;
   if (!Array.isArray(body.contents) || body.contents.length === 0) {
@@ -54,12 +64,7 @@ export async function handleGenerateContent(exchange: Exchange, stream: boolean)
       modelVersion: model,
       responseId: state.nextId('resp_'),
     };
-    if (!stream) {
-      sendJson(res, 200, blocked);
-      return;
-    }
-    const out = new SseStream(res, exchange.cutAfter);
-    if (out.start() && (await out.send(blocked))) out.finish();
+    await sendWhole(exchange, blocked, stream);
     return;
   }
   const functionName = chosenFunction(body, userText);
@@ -74,13 +79,7 @@ export async function handleGenerateContent(exchange: Exchange, stream: boolean)
 
   if (functionName !== undefined) {
     const call = { functionCall: { name: functionName, args: { query: userText } } };
-    const final = answer([call], 'STOP', usage(Math.max(1, countWords(JSON.stringify(call.functionCall.args)))));
-    if (!stream) {
-      sendJson(res, 200, final);
-      return;
-    }
-    const out = new SseStream(res, exchange.cutAfter);
-    if (out.start() && (await out.send(final))) out.finish();
+    await sendWhole(exchange, answer([call], 'STOP', usage(Math.max(1, countWords(JSON.stringify(call.functionCall.args))))), stream);
     return;
   }
 
