@@ -86,11 +86,16 @@ export function parseRetryAfter(header: string | null): number | undefined {
  * as it is whole; blank lines are skipped. A body that breaks off throws a connection error.
  */
 export async function* readNdjson(response: Response, ctx: RequestContext): AsyncGenerator<string> {
-  for await (const line of readLines(response, ctx, true)) if (line.trim() !== '') yield line;
+  for await (const lines of readLines(response, ctx, true)) {
+    for (const line of lines) if (line.trim() !== '') yield line;
+  }
 }
 
-/** The body's lines (`\n` or `\r\n`), each as soon as it ends; with `unterminatedLast`, also a last one without a line break. */
-async function* readLines(response: Response, ctx: RequestContext, unterminatedLast: boolean): AsyncGenerator<string> {
+/**
+ * The body's lines (`\n` or `\r\n`), those each network read completed together (one await per read, not
+ * per line); with `unterminatedLast`, also a last one without a line break.
+ */
+async function* readLines(response: Response, ctx: RequestContext, unterminatedLast: boolean): AsyncGenerator<string[]> {
   if (!response.body) throw new APIConnectionError('stream has no body', { status: 500, provider: ctx.provider, model: ctx.model });
   const decoder = new TextDecoder();
   let buffer = '';
@@ -107,13 +112,11 @@ async function* readLines(response: Response, ctx: RequestContext, unterminatedL
       }
       if (chunk.done) break;
       buffer += decoder.decode(chunk.value, { stream: true });
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) !== -1) {
-        yield buffer.slice(0, buffer[newline - 1] === '\r' ? newline - 1 : newline);
-        buffer = buffer.slice(newline + 1);
-      }
+      const lines = buffer.split('\n');
+      buffer = lines.pop()!;
+      if (lines.length > 0) yield lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
     }
-    if (unterminatedLast && buffer !== '') yield buffer;
+    if (unterminatedLast && buffer !== '') yield [buffer];
   } finally {
     reader.releaseLock();
     // Stop the download when the consumer leaves early.
@@ -134,16 +137,18 @@ export async function* readSse(response: Response, ctx: RequestContext): AsyncGe
   let event: string | undefined;
   let data: string[] = [];
   // An event is complete only once its blank line has arrived, so a line cut off at the end is dropped.
-  for await (const line of readLines(response, ctx, false)) {
-    if (line === '') {
-      if (data.length > 0) yield { event, data: data.join('\n') };
-      event = undefined;
-      data = [];
-    } else if (line.startsWith('data:')) {
-      data.push(line.slice(line[5] === ' ' ? 6 : 5));
-    } else if (line.startsWith('event:')) {
-      event = line.slice(6).trim();
-    } // comments (":") and other fields are ignored, as the SSE spec says
+  for await (const lines of readLines(response, ctx, false)) {
+    for (const line of lines) {
+      if (line === '') {
+        if (data.length > 0) yield { event, data: data.join('\n') };
+        event = undefined;
+        data = [];
+      } else if (line.startsWith('data:')) {
+        data.push(line.slice(line[5] === ' ' ? 6 : 5));
+      } else if (line.startsWith('event:')) {
+        event = line.slice(6).trim();
+      } // comments (":") and other fields are ignored, as the SSE spec says
+    }
   }
   if (data.length > 0) yield { event, data: data.join('\n') };
 }
