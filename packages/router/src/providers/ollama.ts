@@ -209,7 +209,7 @@ function imagesOf(content: ChatMessage['content'], model: string, provider: stri
  * LiteLLM's prompt for /api/generate: consecutive user (and tool) messages as one `### User:` block, system
  * messages as `### System:`, assistant messages (with their tool calls) as `### Assistant:`.
  */
-export function generatePrompt(messages: readonly ChatMessage[], model: string, provider: string): { prompt: string; images: string[] } {
+function generatePrompt(messages: readonly ChatMessage[], model: string, provider: string): { prompt: string; images: string[] } {
   let prompt = '';
   const images: string[] = [];
   const block = (title: string, text: string) => {
