@@ -15,13 +15,14 @@ import {
   TimeoutError,
   type ChatCompletionChunk,
   type DeploymentParams,
+  type FunctionTool,
 } from '@llmcache/router';
 import { startUpstream } from '@llmcache/test-upstream';
-import { ask, collect, useUpstream } from './helpers';
+import { ask, collect, functionCall, useUpstream } from './helpers';
 
 const upstream = useUpstream();
 const MODEL_ID = 'anthropic.claude-3-haiku-20240307-v1:0';
-const tools = [{ type: 'function', function: { name: 'search', description: 'Search the web', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
+const tools: FunctionTool[] = [{ type: 'function', function: { name: 'search', description: 'Search the web', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
 
 /** A Bedrock deployment on the local upstream, signed with static test credentials. */
 function bedrock(extra: Partial<DeploymentParams> = {}): DeploymentParams {
@@ -107,7 +108,7 @@ describe('bedrock/ (Converse API)', () => {
 
   it('translates tools, tool calls and tool results both ways, streamed too', async () => {
     const res = await routerOf().completion({ model: 'claude', messages: ask('please use a tool'), tools, tool_choice: 'required' });
-    const call = res.choices[0]!.message.tool_calls![0]!;
+    const call = functionCall(res.choices[0]!.message.tool_calls![0]);
     expect(res.choices[0]!.finish_reason).toBe('tool_calls');
     expect(call).toMatchObject({ type: 'function', function: { name: 'search' } });
     expect(JSON.parse(call.function.arguments)).toEqual({ query: 'please use a tool' });

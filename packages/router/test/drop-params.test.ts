@@ -2,7 +2,7 @@
 // provider refuses are absent from what the upstream receives with it, and sent as before without it.
 import { Cache } from '@llmcache/core';
 import { BadRequestError, Router, RouterConfigError, type ModelListEntry } from '@llmcache/router';
-import { ask, useUpstream } from './helpers';
+import { ask, fromJavaScript, useUpstream } from './helpers';
 
 const upstream = useUpstream();
 
@@ -111,7 +111,7 @@ describe('drop_params on a single request', () => {
     const router = make({ modelList: [claude({ dropParams: true })] });
     await router.completion({ model: 'claude', messages: ask('keep them'), ...REFUSED, drop_params: false });
     expect(upstream().calls[0]!.body).toMatchObject(REFUSED);
-    const err = await router.completion({ model: 'claude', messages: ask('x'), drop_params: 'yes' }).catch((e: unknown) => e);
+    const err = await router.completion(fromJavaScript({ model: 'claude', messages: ask('x'), drop_params: 'yes' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BadRequestError);
     expect((err as Error).message).toContain('drop_params: must be true or false');
     expect(upstream().calls).toHaveLength(1);

@@ -8,12 +8,13 @@ import {
   NotFoundError,
   Router,
   type DeploymentParams,
+  type FunctionTool,
 } from '@llmcache/router';
 import { fakeEmbedding, TOOL_TRIGGER_PHRASE } from '@llmcache/test-upstream';
 import { ask, collect, useUpstream } from './helpers';
 
 const upstream = useUpstream();
-const tools = [{ type: 'function', function: { name: 'search', description: 'Search', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
+const tools: FunctionTool[] = [{ type: 'function', function: { name: 'search', description: 'Search', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
 
 const routers: Router[] = [];
 afterEach(async () => {
@@ -33,7 +34,7 @@ describe('ollama/ (/api/generate)', () => {
     const res = await routerOf('ollama/llama3.2').completion({
       model: 'm',
       messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi ollama' }],
-      max_tokens: 50, temperature: 0.2, stop: 'END', seed: 7, num_ctx: 4096, keep_alive: '5m',
+      max_tokens: 50, temperature: 0.2, stop: 'END', seed: 7, extra_body: { num_ctx: 4096, keep_alive: '5m' },
     });
     const prompt = '### System:\nBe brief.\n\n### User:\nhi ollama\n\n';
     expect(lastCall().path).toBe('/api/generate');
@@ -44,7 +45,7 @@ describe('ollama/ (/api/generate)', () => {
     expect(lastCall().headers.authorization).toBeUndefined();
     expect(res.object).toBe('chat.completion');
     expect(res.model).toBe('llama3.2');
-    expect(res.choices[0]!.message).toEqual({ role: 'assistant', content: `Reply to "${prompt}" from llama3.2` });
+    expect(res.choices[0]!.message).toEqual({ role: 'assistant', content: `Reply to "${prompt}" from llama3.2`, refusal: null });
     expect(res.choices[0]!.finish_reason).toBe('stop');
     // Counts as Ollama gives them: prompt_eval_count and eval_count.
     expect(res.usage).toEqual({ prompt_tokens: 8, completion_tokens: 13, total_tokens: 21 });
@@ -158,7 +159,7 @@ describe('ollama_chat/ (/api/chat)', () => {
 
 describe('ollama embeddings (/api/embed)', () => {
   it.each([['ollama/nomic-embed-text'], ['ollama_chat/nomic-embed-text']])('%s: one batched call, vectors in order, usage from prompt_eval_count', async (model) => {
-    const res = await routerOf(model).embedding({ model: 'm', input: ['one two', 'three'], dimensions: 8, truncate: true });
+    const res = await routerOf(model).embedding({ model: 'm', input: ['one two', 'three'], dimensions: 8, extra_body: { truncate: true } });
     expect(lastCall().path).toBe('/api/embed');
     expect(lastCall().body).toEqual({ model: 'nomic-embed-text', input: ['one two', 'three'], dimensions: 8, truncate: true });
     expect(res.data.map((d) => d.embedding)).toEqual([fakeEmbedding('one two'), fakeEmbedding('three')]);

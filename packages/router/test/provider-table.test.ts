@@ -213,7 +213,7 @@ describe('text-completion-openai/ chat', () => {
     const messages = [{ role: 'system' as const, content: 'Be brief.' }, { role: 'user' as const, content: 'Say hi' }];
     const res = await router.completion({ model: 'm', messages, temperature: 0, tools: [{ type: 'function', function: { name: 'f' } }] });
     expect(res.object).toBe('chat.completion');
-    expect(res.choices[0]!.message).toEqual({ role: 'assistant', content: 'Reply to "Be brief.\nSay hi" from gpt-3.5-turbo-instruct' });
+    expect(res.choices[0]!.message).toEqual({ role: 'assistant', content: 'Reply to "Be brief.\nSay hi" from gpt-3.5-turbo-instruct', refusal: null });
     expect(res.usage!.total_tokens).toBeGreaterThan(0);
     const body = upstream().calls[0]!.body;
     expect(body).toMatchObject({ prompt: 'Be brief.\nSay hi', temperature: 0, model: 'gpt-3.5-turbo-instruct' });

@@ -16,13 +16,14 @@ import {
   RouterConfigError,
   type ChatCompletionChunk,
   type DeploymentParams,
+  type FunctionTool,
 } from '@llmcache/router';
 import { SAFETY_BLOCK_PHRASE } from '@llmcache/test-upstream';
-import { ask, collect, useUpstream } from './helpers';
+import { ask, collect, functionCall, useUpstream } from './helpers';
 
 const upstream = useUpstream();
 const MODEL = 'gemini-2.0-flash';
-const tools = [{ type: 'function', function: { name: 'search', description: 'Search the web', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
+const tools: FunctionTool[] = [{ type: 'function', function: { name: 'search', description: 'Search the web', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
 const generatePath = (project = 'my-project', location = 'europe-west4') => `/v1/projects/${project}/locations/${location}/publishers/google/models/${MODEL}:generateContent`;
 
 let dir: string;
@@ -141,7 +142,7 @@ describe('vertex_ai/ (Gemini generateContent)', () => {
 
   it('translates tools, function calls and function responses both ways, streamed too', async () => {
     const res = await routerOf().completion({ model: 'gemini', messages: ask('please use a tool'), tools, tool_choice: { type: 'function', function: { name: 'search' } } });
-    const call = res.choices[0]!.message.tool_calls![0]!;
+    const call = functionCall(res.choices[0]!.message.tool_calls![0]);
     expect(res.choices[0]!.finish_reason).toBe('tool_calls');
     expect(call).toMatchObject({ type: 'function', function: { name: 'search' } });
     expect(JSON.parse(call.function.arguments)).toEqual({ query: 'please use a tool' });
@@ -229,7 +230,7 @@ describe('vertex_ai/ (Gemini generateContent)', () => {
   it('a prompt Gemini blocks is a content_filter answer with no content, as LiteLLM makes it: not retried, not stored', async () => {
     const router = new Router({ modelList: [{ modelName: 'gemini', params: vertex() }], cache: new Cache() });
     const res = await router.completion({ model: 'gemini', messages: ask(`please ${SAFETY_BLOCK_PHRASE}`) });
-    expect(res.choices).toEqual([{ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'content_filter' }]);
+    expect(res.choices).toEqual([{ index: 0, message: { role: 'assistant', content: null, refusal: null }, logprobs: null, finish_reason: 'content_filter' }]);
     expect(res.usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 0 });
     const chunks = await collect(await router.completion({ model: 'gemini', messages: ask(`stream ${SAFETY_BLOCK_PHRASE}`), stream: true }));
     expect(assembleChunks(chunks).choices[0]).toMatchObject({ message: { content: '' }, finish_reason: 'content_filter' });
@@ -242,6 +243,6 @@ describe('vertex_ai/ (Gemini generateContent)', () => {
   it('a candidate stopped for SAFETY without text is a content_filter choice with no content', async () => {
     upstream().script(MODEL, { body: { candidates: [{ finishReason: 'SAFETY', index: 0, safetyRatings: [{ category: 'HARM_CATEGORY_HARASSMENT', probability: 'HIGH', blocked: true }] }], usageMetadata: { promptTokenCount: 4, totalTokenCount: 4 } } });
     const res = await routerOf().completion({ model: 'gemini', messages: ask('x') });
-    expect(res.choices[0]).toEqual({ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'content_filter' });
+    expect(res.choices[0]).toEqual({ index: 0, message: { role: 'assistant', content: null, refusal: null }, logprobs: null, finish_reason: 'content_filter' });
   });
 });

@@ -4,13 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import type * as BedrockSdk from '@aws-sdk/client-bedrock-runtime';
 import { APIConnectionError, BadRequestError, errorForStatus, ProviderError, RouterConfigError } from '../errors';
-import type { ChatCompletionChunk, ChatMessage, ToolCall } from '../types';
 import { fromEnv } from './env';
 import { connectionError, type RequestContext } from './http';
 import { dataUrl, imageUrlOf, parseArguments, stopList, textOf, usageOf } from './message-parts';
 import { takeSettings } from './native-params';
 import { requireOptional } from './optional-package';
-import type { PlainChatCompletion, Provider, ProviderParams, ProviderTarget } from './provider';
+import type { PlainChatCompletion, PlainChunk, PlainMessage, PlainToolCall, Provider, ProviderParams, ProviderTarget } from './provider';
 import { expectBedrockEvent, expectBedrockOutput } from './validate-native';
 
 const PACKAGE = '@aws-sdk/client-bedrock-runtime';
@@ -93,7 +92,7 @@ export class BedrockProvider implements Provider {
     return fromConverseOutput(expectBedrockOutput<BedrockSdk.ConverseCommandOutput>(output, ctx), target.model);
   }
 
-  async *chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<ChatCompletionChunk> {
+  async *chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<PlainChunk> {
     const ctx = this.context(target);
     const { sdk, client, input } = this.prepare(params, target);
     const includeUsage = (params.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
@@ -106,7 +105,7 @@ export class BedrockProvider implements Provider {
     if (!response.stream) throw new APIConnectionError('stream has no body', { status: 500, provider: this.name, model: target.model });
     const id = `chatcmpl-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
-    const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], finish: string | null = null): ChatCompletionChunk => ({
+    const chunk = (delta: PlainChunk['choices'][0]['delta'], finish: string | null = null): PlainChunk => ({
       id, object: 'chat.completion.chunk', created, model: target.model, choices: [{ index: 0, delta, finish_reason: finish }],
     });
     // Bedrock numbers content blocks; OpenAI numbers tool calls.
@@ -252,7 +251,7 @@ export function toConverseInput(params: ProviderParams, modelId: string): Bedroc
     if (last && last.role === role) last.content!.push(...blocks);
     else out.push({ role, content: blocks });
   };
-  for (const message of (messages ?? []) as ChatMessage[]) {
+  for (const message of (messages ?? []) as PlainMessage[]) {
     if (message.role === 'system' || message.role === 'developer') {
       system.push({ text: textOf(message.content) });
     } else if (message.role === 'tool') {
@@ -305,7 +304,7 @@ function toolChoiceOf(choice: unknown): BedrockSdk.ToolChoice {
 
 const IMAGE_FORMATS = new Set(['png', 'jpeg', 'gif', 'webp']);
 
-function contentBlocks(content: ChatMessage['content'], model: string): ContentBlock[] {
+function contentBlocks(content: PlainMessage['content'], model: string): ContentBlock[] {
   if (typeof content === 'string') return content === '' ? [] : [{ text: content }];
   if (!content) return [];
   return content.flatMap((part): ContentBlock[] => {
@@ -327,7 +326,7 @@ function contentBlocks(content: ChatMessage['content'], model: string): ContentB
 export function fromConverseOutput(output: BedrockSdk.ConverseCommandOutput, model: string): PlainChatCompletion {
   const blocks = output.output?.message?.content ?? [];
   const text = blocks.map((block) => block.text ?? '').join('');
-  const toolCalls: ToolCall[] = blocks
+  const toolCalls: PlainToolCall[] = blocks
     .filter((block) => block.toolUse)
     .map((block) => ({ id: block.toolUse!.toolUseId ?? `call_${randomUUID()}`, type: 'function', function: { name: block.toolUse!.name ?? '', arguments: JSON.stringify(block.toolUse!.input ?? {}) } }));
   const usage = output.usage;

@@ -8,7 +8,7 @@ import { vertexProvider } from './vertex';
 
 export type { Provider, ProviderParams, ProviderTarget, TranscriptionUpload } from './provider';
 export { ClientPool } from './client-pool';
-export type { PlainChatCompletion, PlainEmbeddingResponse, PlainTextCompletion, PlainTranscription } from './provider';
+export type { PlainChatCompletion, PlainChunk, PlainEmbeddingResponse, PlainMessage, PlainTextCompletion, PlainToolCall, PlainTranscription } from './provider';
 export { COMPATIBLE_PROVIDERS, type CompatibleCall, type CompatibleProviderRow } from './openai-compatible';
 
 const BY_PREFIX: Readonly<Record<string, Provider>> = {

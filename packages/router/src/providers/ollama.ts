@@ -4,13 +4,12 @@
 // SSE: one object per line, the last with `done: true`, its `done_reason` and the token counts.
 import { randomUUID } from 'node:crypto';
 import { APIConnectionError, BadRequestError, errorForStreamEvent } from '../errors';
-import type { ChatCompletionChunk, ChatMessage, ToolCall } from '../types';
 import { fromEnv } from './env';
 import { readJson, readNdjson, send, type RequestContext } from './http';
 import { dataUrl, imageUrlOf, parseArguments, stopList, textOf, usageOf } from './message-parts';
 import { refusedBesides } from './openai-params';
 import { trimSlash } from './openai';
-import type { PlainChatCompletion, PlainEmbeddingResponse, PlainTextCompletion, Provider, ProviderParams, ProviderTarget } from './provider';
+import type { PlainChatCompletion, PlainChunk, PlainEmbeddingResponse, PlainMessage, PlainTextCompletion, PlainToolCall, Provider, ProviderParams, ProviderTarget } from './provider';
 import { expectOllamaChat, expectOllamaEmbed, expectOllamaGenerate, type OllamaAnswer } from './validate-native';
 
 /** Where Ollama listens when neither `apiBase` nor `OLLAMA_API_BASE` says otherwise (LiteLLM's default). */
@@ -66,14 +65,14 @@ export class OllamaProvider implements Provider {
     };
   }
 
-  async *chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<ChatCompletionChunk> {
+  async *chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<PlainChunk> {
     const ctx = this.context(target);
     const response = await this.post(this.api, this.chatBody(params, target.model, true), target, ctx);
     const includeUsage = (params.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     const id = `chatcmpl-${randomUUID()}`;
     let created = Math.floor(Date.now() / 1000);
     let model = target.model;
-    const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], finish: string | null = null): ChatCompletionChunk => ({
+    const chunk = (delta: PlainChunk['choices'][0]['delta'], finish: string | null = null): PlainChunk => ({
       id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }],
     });
     let started = false;
@@ -140,7 +139,7 @@ export class OllamaProvider implements Provider {
   /** The /api/generate or /api/chat body of a chat request. */
   private chatBody(params: ProviderParams, model: string, stream: boolean): Record<string, unknown> {
     const { messages, tools, tool_choice: _toolChoice, functions, stream_options: _streamOptions, ...rest } = params;
-    const list = (Array.isArray(messages) ? messages : []) as ChatMessage[];
+    const list = (Array.isArray(messages) ? messages : []) as PlainMessage[];
     if (this.api === 'chat') {
       const toolList = tools ?? functionsAsTools(functions);
       // tool_choice is not sent: Ollama has none, and LiteLLM leaves it out (it made requests hang).
@@ -196,7 +195,7 @@ function ollamaFields(params: ProviderParams, model: string, provider: string): 
 }
 
 /** The base64 images of a message's `image_url` parts: Ollama takes the bytes, not a URL to fetch. */
-function imagesOf(content: ChatMessage['content'], model: string, provider: string): string[] {
+function imagesOf(content: PlainMessage['content'], model: string, provider: string): string[] {
   if (!Array.isArray(content)) return [];
   return content.filter((part) => part.type === 'image_url').map((part) => {
     const data = dataUrl(imageUrlOf(part));
@@ -209,7 +208,7 @@ function imagesOf(content: ChatMessage['content'], model: string, provider: stri
  * LiteLLM's prompt for /api/generate: consecutive user (and tool) messages as one `### User:` block, system
  * messages as `### System:`, assistant messages (with their tool calls) as `### Assistant:`.
  */
-function generatePrompt(messages: readonly ChatMessage[], model: string, provider: string): { prompt: string; images: string[] } {
+function generatePrompt(messages: readonly PlainMessage[], model: string, provider: string): { prompt: string; images: string[] } {
   let prompt = '';
   const images: string[] = [];
   const block = (title: string, text: string) => {
@@ -243,7 +242,7 @@ function generatePrompt(messages: readonly ChatMessage[], model: string, provide
 }
 
 /** OpenAI messages → /api/chat messages: text content, base64 `images`, tool calls with object arguments. */
-function chatMessages(messages: readonly ChatMessage[], model: string, provider: string): OllamaMessage[] {
+function chatMessages(messages: readonly PlainMessage[], model: string, provider: string): OllamaMessage[] {
   // A tool result names its function, which Ollama reads as `tool_name`.
   const functionNames = new Map<string, string>();
   return messages.map((message) => {
@@ -270,7 +269,7 @@ function functionsAsTools(functions: unknown): unknown[] | undefined {
 }
 
 /** An answer's (or stream line's) tool calls in OpenAI shape, each with an id of our own (Ollama gives none). */
-function toolCallsOf(answer: OllamaAnswer): ToolCall[] {
+function toolCallsOf(answer: OllamaAnswer): PlainToolCall[] {
   return (answer.message?.tool_calls ?? []).map((call) => ({
     id: `call_${randomUUID()}`,
     type: 'function',

@@ -1,8 +1,8 @@
 import { APIConnectionError, BadRequestError } from '../errors';
-import type { ChatCompletionChunk } from '../types';
 import { readJson, readSse, send, type RequestContext } from './http';
 import type {
   PlainChatCompletion,
+  PlainChunk,
   PlainEmbeddingResponse,
   PlainTextCompletion,
   PlainTranscription,
@@ -65,7 +65,7 @@ export class OpenAiProvider implements Provider {
     return expectChatCompletion(await readJson(response, ctx), ctx);
   }
 
-  chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<ChatCompletionChunk> {
+  chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<PlainChunk> {
     return this.stream(target, 'chat/completions', params, expectChatChunk);
   }
 

@@ -3,14 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import type * as GoogleAuthSdk from 'google-auth-library';
 import { APIConnectionError, BadRequestError, ProviderError, RouterConfigError } from '../errors';
-import type { ChatCompletionChunk, ChatMessage, ToolCall } from '../types';
 import { fromEnv } from './env';
 import { connectionError, readJson, readSse, send, type RequestContext } from './http';
 import { dataUrl, imageUrlOf, parseArguments, stopList, textOf, usageOf } from './message-parts';
 import { takeSettings } from './native-params';
 import { trimSlash } from './openai';
 import { requireOptional } from './optional-package';
-import type { PlainChatCompletion, Provider, ProviderParams, ProviderTarget } from './provider';
+import type { PlainChatCompletion, PlainChunk, PlainMessage, PlainToolCall, Provider, ProviderParams, ProviderTarget } from './provider';
 import { parseStreamEvent } from './validate';
 import { expectGeminiResponse } from './validate-native';
 
@@ -78,13 +77,13 @@ export class VertexProvider implements Provider {
     return fromGeminiResponse(expectGeminiResponse(await readJson(response, ctx), ctx), target.model);
   }
 
-  async *chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<ChatCompletionChunk> {
+  async *chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<PlainChunk> {
     const ctx = this.context(target);
     const response = await this.post(params, target, ctx, true);
     const includeUsage = (params.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     let id = `chatcmpl-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
-    const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], finish: string | null = null): ChatCompletionChunk => ({
+    const chunk = (delta: PlainChunk['choices'][0]['delta'], finish: string | null = null): PlainChunk => ({
       id, object: 'chat.completion.chunk', created, model: target.model, choices: [{ index: 0, delta, finish_reason: finish }],
     });
     let started = false;
@@ -255,7 +254,7 @@ export function toGeminiRequest(params: ProviderParams, model: string): Record<s
     if (last && last.role === role) last.parts.push(...parts);
     else contents.push({ role, parts });
   };
-  for (const message of (messages ?? []) as ChatMessage[]) {
+  for (const message of (messages ?? []) as PlainMessage[]) {
     if (message.role === 'system' || message.role === 'developer') {
       system.push(textOf(message.content));
     } else if (message.role === 'tool') {
@@ -312,7 +311,7 @@ function functionCallingConfig(choice: unknown): Record<string, unknown> {
   return { mode: 'AUTO' };
 }
 
-function geminiParts(content: ChatMessage['content'], model: string): Part[] {
+function geminiParts(content: PlainMessage['content'], model: string): Part[] {
   if (typeof content === 'string') return content === '' ? [] : [{ text: content }];
   if (!content) return [];
   return content.flatMap((part): Part[] => {
@@ -348,7 +347,7 @@ export function fromGeminiResponse(response: GeminiResponse, model: string): Pla
   const choices = candidates.map((candidate, i) => {
     const parts = candidate.content?.parts ?? [];
     const text = parts.filter((part) => typeof part.text === 'string' && part.thought !== true).map((part) => part.text as string).join('');
-    const toolCalls: ToolCall[] = parts
+    const toolCalls: PlainToolCall[] = parts
       .filter((part) => part.functionCall)
       .map((part) => ({ id: `call_${randomUUID()}`, type: 'function', function: { name: String(part.functionCall.name), arguments: JSON.stringify(part.functionCall.args ?? {}) } }));
     const finishReason = finishReasonOf(candidate.finishReason, toolCalls.length > 0);
