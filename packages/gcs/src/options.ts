@@ -44,11 +44,21 @@ export interface GcsBackendOptions {
   batchConcurrency?: number | undefined;
 }
 
+/** The fields of a Google credentials file that we read; `type` is `service_account` for a service-account key. */
+export interface CredentialsFile {
+  path: string;
+  type: string;
+  client_email?: string;
+  private_key?: string;
+  private_key_id?: string;
+  universe_domain?: string;
+}
+
 /** Where the bucket is and how to reach it, once options and the environment are merged and checked. */
 export type GcsTarget =
   | { bucket: GcsBucket }
   | { storage: GcsStorage; bucketName: string }
-  | { bucketName: string; keyFilename: string | undefined; apiEndpoint: string | undefined };
+  | { bucketName: string; credentials: CredentialsFile | undefined; apiEndpoint: string | undefined };
 
 /** What the environment says, read as LiteLLM reads it, plus the emulator variable the Google SDKs read. */
 export function gcsOptionsFromEnv(env: Record<string, string | undefined> = process.env): GcsBackendOptions {
@@ -91,11 +101,10 @@ export function resolveGcsTarget(options: GcsBackendOptions, env: Record<string,
   }
 
   const keyFile = pick('gcsPathServiceAccount');
-  if (keyFile.value !== undefined) checkCredentialsFile(keyFile.option, keyFile.value);
   const endpoint = pick('gcsApiEndpoint');
   return {
     bucketName: bucketName.value,
-    keyFilename: keyFile.value,
+    credentials: keyFile.value === undefined ? undefined : readCredentialsFile(keyFile.option, keyFile.value),
     apiEndpoint: endpoint.value === undefined ? undefined : checkEndpoint(endpoint.option, endpoint.value),
   };
 }
@@ -138,15 +147,19 @@ function checkEndpoint(option: string, value: unknown): string {
 }
 
 /** Reads the key file now, so that a wrong path fails at start-up rather than as a miss on every call. */
-function checkCredentialsFile(option: string, path: unknown): void {
+function readCredentialsFile(option: string, path: unknown): CredentialsFile {
   nonEmptyString('gcs', option, path);
-  let parsed: unknown;
+  let parsed: Partial<CredentialsFile> | null;
   try {
-    parsed = JSON.parse(readFileSync(path as string, 'utf8'));
+    parsed = JSON.parse(readFileSync(path as string, 'utf8')) as Partial<CredentialsFile> | null;
   } catch (err) {
     throw new CacheConfigError('gcs', option, `cannot be used as a credentials file: ${(err as Error).message}`, { cause: err });
   }
-  if (typeof (parsed as { type?: unknown } | null)?.type !== 'string') {
+  if (typeof parsed?.type !== 'string') {
     throw new CacheConfigError('gcs', option, `${path as string} is not a Google credentials file (no "type" field)`);
   }
+  if (parsed.type === 'service_account' && (typeof parsed.client_email !== 'string' || typeof parsed.private_key !== 'string')) {
+    throw new CacheConfigError('gcs', option, `${path as string} is a service-account file without client_email and private_key`);
+  }
+  return { ...parsed, type: parsed.type, path: path as string };
 }

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,14 +31,11 @@ afterAll(async () => {
 
 it("loads LiteLLM's gcs cache_params through Router.fromConfig, reports what it ignores, and serves a hit from the bucket", async () => {
   const keyFile = join(dir, 'service-account.json');
-  // Credentials whose token URL is the test upstream, so that the bearer token they yield can be seen arriving.
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  // Outside googleapis.com's universe the library signs its own JWT rather than trading it for a token at Google.
   writeFileSync(keyFile, JSON.stringify({
-    type: 'external_account_authorized_user',
-    audience: '//iam.googleapis.com/locations/global/workforcePools/pool/providers/test',
-    client_id: 'client-id',
-    client_secret: 'client-secret',
-    refresh_token: 'refresh-token',
-    token_url: upstream.tokenUrl,
+    type: 'service_account', client_email: 'litellm@p.iam.gserviceaccount.com', private_key_id: 'k1',
+    private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }), universe_domain: 'example.test',
   }));
   const config = `
 model_list:
@@ -77,7 +75,10 @@ litellm_settings:
     expect(second._hiddenParams.cacheHit).toBe(true);
     expect(second.choices[0]!.message.content).toBe(first.choices[0]!.message.content);
     expect(upstream.callCount({ model: 'gpt-4o' })).toBe(1);
-    for (const request of server.requests) expect(request.headers.authorization).toMatch(/^Bearer upstream-token-\d+$/);
+    for (const request of server.requests) {
+      const claims = String(request.headers.authorization).replace(/^Bearer /, '').split('.')[1]!;
+      expect(JSON.parse(Buffer.from(claims, 'base64url').toString())).toMatchObject({ iss: 'litellm@p.iam.gserviceaccount.com' });
+    }
   } finally {
     await router.close();
   }

@@ -1,3 +1,4 @@
+import { generateKeyPairSync, verify } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,8 +98,9 @@ describe("new Cache({ type: 'gcs' })", () => {
   });
 
   it('sends the credentials of gcsPathServiceAccount (or GCS_PATH_SERVICE_ACCOUNT) with each request', async () => {
-    // Workforce-identity user credentials whose token URL is the test upstream: google-auth-library trades
-    // the refresh token there for the bearer token it then sends to the bucket.
+    // Workforce-identity user credentials (any credentials file works, not only service-account keys) whose
+    // token URL is the test upstream: google-auth-library trades the refresh token there for the bearer
+    // token it then sends to the bucket.
     const file = join(dir, 'credentials.json');
     writeFileSync(file, JSON.stringify({
       type: 'external_account_authorized_user',
@@ -122,6 +124,29 @@ describe("new Cache({ type: 'gcs' })", () => {
     const before = server.requests.length;
     await roundTrip(new Cache({ type: 'gcs', gcsBucketName: BUCKET, gcsApiEndpoint: server.url, memoryTier: false }));
     for (const request of server.requests.slice(before)) expect(request.headers.authorization).toBeUndefined();
+  });
+
+  it('signs requests with a service-account key, without the deprecation notice a key file path would bring', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const file = join(dir, 'service-account.json');
+    // Outside googleapis.com's universe the library signs its own JWT instead of trading it for a token: checkable here.
+    writeFileSync(file, JSON.stringify({
+      type: 'service_account', project_id: 'p', private_key_id: 'key-1', client_email: 'cache@p.iam.gserviceaccount.com',
+      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }), universe_domain: 'example.test',
+    }));
+    const warn = jest.spyOn(console, 'warn');
+    try {
+      const before = server.requests.length;
+      await roundTrip(new Cache({ type: 'gcs', gcsBucketName: BUCKET, gcsApiEndpoint: server.url, gcsPathServiceAccount: file, memoryTier: false }));
+      expect(warn).not.toHaveBeenCalled();
+      for (const request of server.requests.slice(before)) {
+        const [header, claims, signature] = String(request.headers.authorization).replace(/^Bearer /, '').split('.');
+        expect(JSON.parse(Buffer.from(claims!, 'base64url').toString())).toMatchObject({ iss: 'cache@p.iam.gserviceaccount.com', scope: 'https://www.googleapis.com/auth/devstorage.read_write' });
+        expect(verify('RSA-SHA256', Buffer.from(`${header}.${claims}`), publicKey, Buffer.from(signature!, 'base64url'))).toBe(true);
+      }
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('uses a Storage or Bucket of your own, and leaves it open on close', async () => {
@@ -182,10 +207,12 @@ describe('bad GCS options', () => {
     expect(unreadable.cause).toBeInstanceOf(SyntaxError);
   });
 
-  it('refuses a key file that is JSON but no credentials', async () => {
+  it('refuses a key file that is JSON but no credentials, or a service-account file without its key', async () => {
     const file = join(dir, 'plain.json');
     writeFileSync(file, '{"hello":"world"}');
     expect(configError(() => new GcsBackend({ gcsBucketName: BUCKET, gcsPathServiceAccount: file })).detail).toMatch(/not a Google credentials file/);
+    writeFileSync(file, '{"type":"service_account","client_email":"a@b"}');
+    expect(configError(() => new GcsBackend({ gcsBucketName: BUCKET, gcsPathServiceAccount: file })).detail).toMatch(/without client_email and private_key/);
   });
 
   it('refuses what is not a Bucket or Storage, and a client given with options it would ignore', () => {
