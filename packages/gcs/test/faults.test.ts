@@ -15,8 +15,9 @@ beforeAll(async () => {
 afterAll(() => server.close());
 afterEach(() => {
   server.hang = false;
+  server.failWith = undefined;
   server.mediaMetadataHeaders = true;
-  server.cutDownloads = false;
+  server.downloadFault = undefined;
   server.onRequest = undefined;
 });
 
@@ -61,6 +62,28 @@ describe('a GCS that hangs', () => {
   });
 });
 
+describe('a GCS that stalls mid-download', () => {
+  it('settles at requestTimeoutMs and closes the download\'s connection', async () => {
+    const stalling = await startGcsServer({ buckets: [BUCKET] });
+    const backend = new GcsBackend({ gcsBucketName: BUCKET, gcsApiEndpoint: stalling.url, requestTimeoutMs: 600 });
+    try {
+      await backend.set('k', 'x'.repeat(100_000), null);
+      stalling.downloadFault = 'stall';
+      const started = Date.now();
+      const read = expect(backend.get('k')).rejects.toThrow(/timeout/i);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const whileStalled = stalling.openConnections;
+      await read;
+      expect(Date.now() - started).toBeLessThan(2000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(stalling.openConnections).toBe(whileStalled - 1);
+    } finally {
+      await backend.close();
+      await stalling.close();
+    }
+  });
+});
+
 describe('a GCS that stopped', () => {
   it('is a reported miss and a write not stored, at once', async () => {
     const stopped = await startGcsServer({ buckets: [BUCKET] });
@@ -75,6 +98,20 @@ describe('a GCS that stopped', () => {
     expect(await cache.ping()).toBe(false);
     expect(errors.map((e) => e.operation)).toEqual(['get', 'set']);
     expect(errors[0]!.message).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up/);
+    await cache.close();
+  });
+});
+
+describe('a GCS that answers with errors', () => {
+  it('is a miss at once: a 503 is not retried behind the caller', async () => {
+    const { cache, errors } = cacheOn(server.url);
+    server.failWith = 503;
+    const before = server.requests.length;
+    expect(await cache.get('k')).toBeUndefined();
+    expect(await cache.set('k', { answer: 1 })).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(server.requests.length - before).toBe(2);
+    expect(errors.map((e) => e.operation)).toEqual(['get', 'set']);
     await cache.close();
   });
 });
@@ -116,7 +153,7 @@ describe('what is stored is what is served', () => {
   it('reports a download cut off mid-body as a miss, never a part of it', async () => {
     const { cache, errors } = cacheOn(server.url);
     await cache.set('cut', { answer: 'x'.repeat(50_000) });
-    server.cutDownloads = true;
+    server.downloadFault = 'cut';
     expect(await cache.get('cut')).toBeUndefined();
     expect(errors.map((e) => e.operation)).toEqual(['get']);
     await cache.close();

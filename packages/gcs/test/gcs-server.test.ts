@@ -149,11 +149,11 @@ describe('the GCS test server', () => {
 
   it('can cut a download short, which the client reports as an error rather than returning part of it', async () => {
     await bucket().file('long').save('x'.repeat(100_000), { resumable: false });
-    server.cutDownloads = true;
+    server.downloadFault = 'cut';
     try {
       await expect(bucket().file('long').download()).rejects.toBeDefined();
     } finally {
-      server.cutDownloads = false;
+      server.downloadFault = undefined;
     }
   });
 });

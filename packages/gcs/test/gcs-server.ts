@@ -43,10 +43,14 @@ export interface GcsServer {
   put(bucket: string, name: string, data: string | Buffer, metadata?: Record<string, string>): void;
   /** Accept connections but never answer (a hung store). */
   hang: boolean;
+  /** Answer every request with this error status (e.g. 503), in Google's error shape. */
+  failWith: number | undefined;
   /** Leave the `x-goog-meta-*` headers off media downloads, to prove the client does not depend on them. */
   mediaMetadataHeaders: boolean;
-  /** Send half of each download's body, then break the connection. */
-  cutDownloads: boolean;
+  /** Send half of each download's body, then break the connection (`cut`) or send nothing more (`stall`). */
+  downloadFault: 'cut' | 'stall' | undefined;
+  /** Connections open now. */
+  readonly openConnections: number;
   /** Called with each request before it is answered. */
   onRequest: ((request: RecordedRequest) => void) | undefined;
   /** Stops listening and drops every connection. */
@@ -81,8 +85,12 @@ export async function startGcsServer(options: { buckets?: string[] } = {}): Prom
     url: '',
     requests,
     hang: false,
+    failWith: undefined,
     mediaMetadataHeaders: true,
-    cutDownloads: false,
+    downloadFault: undefined,
+    get openConnections() {
+      return sockets.size;
+    },
     onRequest: undefined,
     createBucket: (name) => void buckets.set(name, buckets.get(name) ?? new Map()),
     object: (bucket, name) => buckets.get(bucket)?.get(name),
@@ -104,6 +112,7 @@ export async function startGcsServer(options: { buckets?: string[] } = {}): Prom
     requests.push(recorded);
     state.onRequest?.(recorded);
     if (state.hang) return;
+    if (state.failWith) return sendError(res, { status: state.failWith, reason: 'backendError', message: 'Backend Error' });
     handle(req, res, url.pathname, query).catch((err: unknown) => sendError(res, { status: 500, reason: 'backendError', message: String(err) }));
   });
   server.on('connection', (socket) => {
@@ -168,8 +177,9 @@ export async function startGcsServer(options: { buckets?: string[] } = {}): Prom
     };
     if (state.mediaMetadataHeaders) for (const [key, value] of Object.entries(found.metadata)) headers[`x-goog-meta-${key}`] = value;
     res.writeHead(200, headers);
-    if (!state.cutDownloads) return void res.end(data);
-    res.write(data.subarray(0, Math.floor(data.length / 2)), () => res.socket?.destroy());
+    if (!state.downloadFault) return void res.end(data);
+    const cut = state.downloadFault === 'cut';
+    res.write(data.subarray(0, Math.floor(data.length / 2)), () => cut && res.socket?.destroy());
   }
 
   function remove(res: ServerResponse, bucket: string, name: string, query: Record<string, string>): void {
