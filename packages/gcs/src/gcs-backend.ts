@@ -12,8 +12,8 @@ import { resolveGcsTarget, type CredentialsFile, type GcsBackendOptions, type Gc
 export class GcsBackend extends ObjectStoreBackend {
   /** Throws a `CacheConfigError` naming the option (or environment variable) that is missing or wrong. */
   constructor(options: GcsBackendOptions = {}) {
-    const bucket = openBucket(resolveGcsTarget(options));
     const prefix = validateObjectPrefix('gcs', 'gcsPath', options.gcsPath);
+    const bucket = openBucket(resolveGcsTarget(options));
     super({
       store: new GcsStore(bucket, prefix),
       pkg: 'gcs',
