@@ -1,4 +1,3 @@
-import { text } from 'node:stream/consumers';
 import type { Bucket } from '@google-cloud/storage';
 import { LENGTH_METADATA, type ObjectStore, type StoredObject } from '@llmcache/core';
 
@@ -30,16 +29,17 @@ export class GcsStore implements ObjectStore {
     download.once('response', (response: { headers: Record<string, string | undefined> }) => (headers = response.headers));
     const onAbort = () => download.destroy(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    let body: string;
+    const chunks: Buffer[] = [];
     try {
       // The SDK checks the bytes against the object's CRC32C before the stream ends: a cut download is an error.
-      body = await text(download);
+      for await (const chunk of download) chunks.push(chunk as Buffer);
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
+    const body = Buffer.concat(chunks).toString('utf8');
     const metadata: Record<string, string> = {};
     for (const [header, value] of Object.entries(headers)) {
       if (header.startsWith(META_HEADER) && value !== undefined) metadata[header.slice(META_HEADER.length)] = value;
