@@ -13,17 +13,19 @@ export interface CallSettings {
   /** `extra_headers`, `headers` and `organization`, as HTTP headers with lower-case names. */
   headers: Readonly<Record<string, string>>;
   signal: AbortSignal | undefined;
+  /** `drop_params` (or `dropParams`) of the request: when given, it decides for this call instead of the deployment's. */
+  dropParams: boolean | undefined;
 }
 
 /** Every request field `readCallSettings` reads: a request with none of them has the default settings. */
 export const CALL_SETTING_FIELDS: ReadonlySet<string> = new Set([
   'timeout', 'request_timeout', 'stream_timeout', 'streamTimeout', 'numRetries', 'num_retries', 'headers', 'extraHeaders',
-  'extra_headers', 'organization', 'signal', 'mockResponse', 'fileName', 'stream', 'stream_options', 'cache',
+  'extra_headers', 'organization', 'signal', 'mockResponse', 'fileName', 'stream', 'stream_options', 'cache', 'drop_params', 'dropParams',
 ]);
 
 /** The settings of a request that brings none of its own. */
 export const DEFAULT_CALL_SETTINGS: CallSettings = Object.freeze({
-  timeoutMs: undefined, streamTimeoutMs: undefined, numRetries: undefined, headers: Object.freeze({}), signal: undefined,
+  timeoutMs: undefined, streamTimeoutMs: undefined, numRetries: undefined, headers: Object.freeze({}), signal: undefined, dropParams: undefined,
 });
 
 /** The most retries a request may ask for: each one may cost a paid call. */
@@ -61,7 +63,14 @@ export function readCallSettings(request: Record<string, unknown>): CallSettings
     numRetries: retries(request, 'numRetries') ?? retries(request, 'num_retries'),
     headers: headersOf(request, badRequest),
     signal: signal as AbortSignal | undefined,
+    dropParams: flag(request, 'drop_params') ?? flag(request, 'dropParams'),
   };
+}
+
+function flag(request: Record<string, unknown>, name: string): boolean | undefined {
+  const value = request[name];
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw invalidRequest(`${name}: must be true or false, got ${describeValue(value)}`);
 }
 
 const badRequest = (field: string, detail: string) => invalidRequest(`${field}: ${detail}`);

@@ -40,7 +40,7 @@ export function mergeDeploymentParams(deployment: DeploymentParams, params: Prov
 /** Request fields that change how a call is made, though not what it answers. */
 const TRANSPORT_FIELDS = [
   'timeout', 'request_timeout', 'stream_timeout', 'streamTimeout', 'numRetries', 'num_retries',
-  'apiKey', 'apiBase', 'apiVersion', 'organization', 'headers', 'extraHeaders', 'extra_headers',
+  'apiKey', 'apiBase', 'apiVersion', 'organization', 'headers', 'extraHeaders', 'extra_headers', 'drop_params', 'dropParams',
 ] as const;
 
 /**

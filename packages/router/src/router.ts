@@ -28,7 +28,7 @@ import {
   withHiddenParams,
 } from './responses';
 import { SharedStream } from './shared-stream';
-import { WildcardRoutes } from './wildcards';
+import { isPattern, WildcardRoutes } from './wildcards';
 import { ModelGroupAliases } from './model-group-alias';
 import { assembleChunks, completionToChunks } from './stream';
 import type {
@@ -75,6 +75,8 @@ interface PreparedCall {
   identity: string;
   /** For a model routed by a wildcard group: that group's deployments made concrete for it, by id. */
   concrete: ReadonlyMap<string, Deployment> | undefined;
+  /** The model the request named, aliases resolved. */
+  requestedModel: string;
   /** What the provider gets: request params minus transport, control and llmcache fields. */
   params: ProviderParams;
   /** What the key is built from: `params`, plus `mockResponse`, which changes the answer. */
@@ -152,7 +154,7 @@ export class Router extends EventEmitter<RouterEvents> {
     if (options.redis !== undefined && options.state !== undefined) throw new RouterConfigError('redis', 'give either redis or state, not both');
     this.ownState = options.redis === undefined ? undefined : redisRouterState(options.redis);
     try {
-      this.dispatcher = new Dispatcher(groups, options.redis === undefined ? options : { ...options, state: this.ownState }, this, this.log);
+      this.dispatcher = new Dispatcher(groups, options.redis === undefined ? options : { ...options, state: this.ownState }, this, this.log, this.wildcards);
     } catch (err) {
       this.ownCache?.off('error', this.logCacheError);
       void this.ownState?.close?.();
@@ -325,8 +327,8 @@ export class Router extends EventEmitter<RouterEvents> {
         if (cache && control!.write) {
           // A fallback group's vectors belong under that group's keys: it is another model.
           const identity = this.answeredIdentity(call, deployment.modelGroup);
-          const storeKeys = identity === call.identity ? positions.map((p) => keys[missing[p]!]!) : this.embeddingKeys(call, texts, control!.namespace, identity);
-          await cache.setMany(positions.map((p, j) => ({ key: storeKeys[j]!, value: { embedding: byIndex[j]!.embedding, model: batch.model } })), { ttlMs: control!.ttlMs });
+          const storeKeys = identity === call.identity ? positions.map((p) => keys[missing[p]!]!) : identity === undefined ? [] : this.embeddingKeys(call, texts, control!.namespace, identity);
+          if (storeKeys.length > 0) await cache.setMany(positions.map((p, j) => ({ key: storeKeys[j]!, value: { embedding: byIndex[j]!.embedding, model: batch.model } })), { ttlMs: control!.ttlMs });
         }
         return { embeddings: byIndex.map((d) => d.embedding), batch };
       };
@@ -461,7 +463,7 @@ export class Router extends EventEmitter<RouterEvents> {
   /** A computed answer from a fallback group goes under that group's key (never under the key of the group that failed). */
   private async storeFallbackAnswer<T>(call: PreparedCall, stored: Stored<T>, { cache, control }: CacheContext, isComplete: (response: T) => boolean): Promise<void> {
     const answeredBy = this.answeredIdentity(call, stored.modelGroup);
-    if (cache && control?.write && answeredBy !== call.identity && isComplete(stored.response)) {
+    if (cache && control?.write && answeredBy !== undefined && answeredBy !== call.identity && isComplete(stored.response)) {
       await cache.set(this.keyFor(call, answeredBy, control.namespace), stored, { ttlMs: control.ttlMs });
     }
   }
@@ -523,9 +525,10 @@ export class Router extends EventEmitter<RouterEvents> {
         const response = withEstimatedUsage(assembleChunks(chunks), promptText);
         this.dispatcher.recordUsage(deployment, response.usage!.total_tokens);
         // Stored before any reader sees the end, so the next call finds it.
-        if (cache && control?.write && isCompleteChat(response)) {
+        const identity = this.answeredIdentity(call, deployment.modelGroup);
+        if (cache && control?.write && identity !== undefined && isCompleteChat(response)) {
           const stored: Stored<PlainChatCompletion> = { response, deploymentId: deployment.id, modelGroup: deployment.modelGroup };
-          await cache.set(this.keyFor(call, this.answeredIdentity(call, deployment.modelGroup), control.namespace), stored, { ttlMs: control.ttlMs });
+          await cache.set(this.keyFor(call, identity, control.namespace), stored, { ttlMs: control.ttlMs });
         }
         return response;
       },
@@ -546,7 +549,8 @@ export class Router extends EventEmitter<RouterEvents> {
   private prepare(callType: PreparedCall['callType'], request: Record<string, unknown>): PreparedCall {
     const started = performance.now();
     if (typeof request !== 'object' || request === null) throw invalidRequest('request: must be an object');
-    const { modelGroup, wildcard } = this.wildcards.route(this.aliases.resolve(request.model));
+    const requestedModel = this.aliases.resolve(request.model);
+    const { modelGroup, wildcard } = this.wildcards.route(requestedModel);
     const { params, hasSettings } = providerParamsOf(request);
     const settings = hasSettings ? readCallSettings(request) : DEFAULT_CALL_SETTINGS;
     // mockResponse changes the answer, so it is part of the key though it is not sent anywhere.
@@ -554,7 +558,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const keyJson = canonicalParams(keyParams);
     // A wildcard group serves many models: each requested one is its own cache identity.
     const identity = wildcard ? (request.model as string) : this.identityOf(modelGroup);
-    return { callType, modelGroup, identity, concrete: wildcard?.concrete, params, keyParams, keyJson, request, settings, started };
+    return { callType, modelGroup, identity, concrete: wildcard?.concrete, requestedModel: requestedModel as string, params, keyParams, keyJson, request, settings, started };
   }
 
   private assertOpen(): void {
@@ -566,9 +570,14 @@ export class Router extends EventEmitter<RouterEvents> {
     return this.cacheIdentity.get(modelGroup) ?? modelGroup;
   }
 
-  /** The identity of an answer from `modelGroup`: the call's own when its group answered (a wildcard call's is its model). */
-  private answeredIdentity(call: PreparedCall, modelGroup: string): string {
-    return modelGroup === call.modelGroup ? call.identity : this.identityOf(modelGroup);
+  /**
+   * The identity of an answer from `modelGroup`: the call's own when its group answered (a wildcard call's is
+   * its model); undefined for a wildcard group that answered as a fallback, whose model was made for this
+   * request alone, so that answer is not stored.
+   */
+  private answeredIdentity(call: PreparedCall, modelGroup: string): string | undefined {
+    if (modelGroup === call.modelGroup) return call.identity;
+    return isPattern(modelGroup) ? undefined : this.identityOf(modelGroup);
   }
 
   private keyFor(call: PreparedCall, identity: string, namespace: string | undefined): string {
@@ -584,7 +593,7 @@ export class Router extends EventEmitter<RouterEvents> {
   }
 
   private paramsFor(deployment: Deployment, call: PreparedCall): ProviderParams {
-    return withoutRefusedParams(mergeDeploymentParams(deployment.params, call.params), deployment);
+    return withoutRefusedParams(mergeDeploymentParams(deployment.params, call.params), deployment, call.settings.dropParams);
   }
 
   private hidden(h: { modelGroup: string; cacheHit: boolean; cacheKey: string | undefined; deploymentId: string | undefined; call: PreparedCall }): HiddenParams {

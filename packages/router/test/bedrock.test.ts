@@ -16,6 +16,7 @@ import {
   type ChatCompletionChunk,
   type DeploymentParams,
 } from '@llmcache/router';
+import { startUpstream } from '@llmcache/test-upstream';
 import { ask, collect, useUpstream } from './helpers';
 
 const upstream = useUpstream();
@@ -200,5 +201,23 @@ describe('bedrock/ (Converse API)', () => {
     const err = await routerOf().completion({ model: 'claude', messages: ask('x') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InternalServerError);
     expect((err as Error).message).toMatch(/output\.message\.content: expected an array/);
+  });
+});
+
+describe('bedrock/ clients', () => {
+  it("router.close() releases the router's Bedrock client: its kept-alive connection closes", async () => {
+    // An upstream of its own, so that no other client's connection is counted.
+    const own = await startUpstream();
+    try {
+      const router = new Router({ modelList: [{ modelName: 'claude', params: { ...bedrock(), apiBase: own.url } }], numRetries: 0 });
+      await router.completion({ model: 'claude', messages: ask('keep alive') });
+      expect(own.openConnections()).toBe(1);
+      await router.close();
+      // Bounded: Node's server would close an idle kept-alive connection only after 5 s.
+      for (let i = 0; i < 100 && own.openConnections() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(own.openConnections()).toBe(0);
+    } finally {
+      await own.close();
+    }
   });
 });

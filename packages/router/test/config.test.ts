@@ -144,6 +144,9 @@ const EXPECTED = {
   sources: {
     routingStrategy: 'router_settings.routing_strategy',
     numRetries: 'router_settings.num_retries',
+    redis: 'router_settings.redis_host',
+    'redis.host': 'router_settings.redis_host',
+    'redis.port': 'router_settings.redis_port',
     timeout: 'router_settings.timeout',
     allowedFails: 'router_settings.allowed_fails',
     cooldownTime: 'router_settings.cooldown_time',

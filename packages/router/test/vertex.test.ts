@@ -17,6 +17,7 @@ import {
   type ChatCompletionChunk,
   type DeploymentParams,
 } from '@llmcache/router';
+import { SAFETY_BLOCK_PHRASE } from '@llmcache/test-upstream';
 import { ask, collect, useUpstream } from './helpers';
 
 const upstream = useUpstream();
@@ -218,10 +219,29 @@ describe('vertex_ai/ (Gemini generateContent)', () => {
     expect(vertexCalls()).toHaveLength(1);
   });
 
-  it('a 200 without candidates is an InternalServerError, never an answer', async () => {
-    upstream().script(MODEL, { body: { promptFeedback: { blockReason: 'SAFETY' } } });
+  it('a 200 without candidates (and no block reason) is an InternalServerError, never an answer', async () => {
+    upstream().script(MODEL, { body: { usageMetadata: { promptTokenCount: 3 } } });
     const err = await routerOf().completion({ model: 'gemini', messages: ask('x') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InternalServerError);
-    expect((err as Error).message).toMatch(/blocked \(SAFETY\)/);
+    expect((err as Error).message).toMatch(/candidates: expected a non-empty array/);
+  });
+
+  it('a prompt Gemini blocks is a content_filter answer with no content, as LiteLLM makes it: not retried, not stored', async () => {
+    const router = new Router({ modelList: [{ modelName: 'gemini', params: vertex() }], cache: new Cache() });
+    const res = await router.completion({ model: 'gemini', messages: ask(`please ${SAFETY_BLOCK_PHRASE}`) });
+    expect(res.choices).toEqual([{ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'content_filter' }]);
+    expect(res.usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 0 });
+    const chunks = await collect(await router.completion({ model: 'gemini', messages: ask(`stream ${SAFETY_BLOCK_PHRASE}`), stream: true }));
+    expect(assembleChunks(chunks).choices[0]).toMatchObject({ message: { content: '' }, finish_reason: 'content_filter' });
+    // One request each (the default two retries were not spent), and the next identical call goes upstream again.
+    expect(vertexCalls()).toHaveLength(2);
+    expect((await router.completion({ model: 'gemini', messages: ask(`please ${SAFETY_BLOCK_PHRASE}`) }))._hiddenParams.cacheHit).toBe(false);
+    await router.close();
+  });
+
+  it('a candidate stopped for SAFETY without text is a content_filter choice with no content', async () => {
+    upstream().script(MODEL, { body: { candidates: [{ finishReason: 'SAFETY', index: 0, safetyRatings: [{ category: 'HARM_CATEGORY_HARASSMENT', probability: 'HIGH', blocked: true }] }], usageMetadata: { promptTokenCount: 4, totalTokenCount: 4 } } });
+    const res = await routerOf().completion({ model: 'gemini', messages: ask('x') });
+    expect(res.choices[0]).toEqual({ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'content_filter' });
   });
 });

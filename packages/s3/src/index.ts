@@ -12,7 +12,7 @@ export type { S3ClientLike, S3ConnectionOptions } from './options';
 export function createCacheBackend(options: CacheOptions): CacheBackend {
   const { s3BucketName, s3RegionName, s3AwsAccessKeyId, s3AwsSecretAccessKey, s3AwsSessionToken, s3Path, s3EndpointUrl, s3ForcePathStyle } = options;
   const remote = new S3Backend({
-    s3BucketName: s3BucketName!,
+    s3BucketName: s3BucketName!, // a missing one is S3Backend's required-option error
     s3RegionName,
     s3AwsAccessKeyId,
     s3AwsSecretAccessKey,

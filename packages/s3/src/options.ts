@@ -60,8 +60,8 @@ export function connect(options: S3ConnectionOptions, env: Record<string, string
 }
 
 function clientConfig(options: S3ConnectionOptions, env: Record<string, string | undefined>): S3ClientConfig {
-  for (const name of ['s3RegionName', 's3AwsAccessKeyId', 's3AwsSecretAccessKey', 's3AwsSessionToken', 's3EndpointUrl'] as const) {
-    if (options[name] !== undefined) nonEmptyString('s3', name, options[name]);
+  for (const name of CLIENT_SETTINGS) {
+    if (name !== 's3ForcePathStyle' && options[name] !== undefined) nonEmptyString('s3', name, options[name]);
   }
   if (options.s3ForcePathStyle !== undefined && typeof options.s3ForcePathStyle !== 'boolean') {
     throw new CacheConfigError('s3', 's3ForcePathStyle', `must be true or false, got ${describeValue(options.s3ForcePathStyle)}`);

@@ -117,6 +117,20 @@ describe('S3 that fails', () => {
     }
   }, 30_000);
 
+  it('ping() is false while S3 is down, with the memory tier in front too', async () => {
+    const tiered = new Cache({ type: 's3', ...server.options() });
+    const missing = new Cache({ type: 's3', ...server.options('no-such-bucket') });
+    try {
+      expect(await tiered.ping()).toBe(true);
+      expect(await missing.ping()).toBe(false);
+      await server.stop();
+      expect(await tiered.ping()).toBe(false);
+    } finally {
+      await server.start();
+      await Promise.all([tiered.close(), missing.close()]);
+    }
+  });
+
   it('bucket missing: calls succeed, NoSuchBucket is reported (never taken for an absent key), ping() is false', async () => {
     const cache = new Cache({ type: 's3', ...server.options('no-such-bucket'), memoryTier: false });
     const errors: CacheBackendError[] = [];

@@ -2,16 +2,9 @@ import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { Cache, CacheConfigError, TieredBackend } from '@llmcache/core';
 import { S3Backend, type S3BackendOptions } from '@llmcache/s3';
 import { exitOf, nodeProcess, thrown } from '@llmcache/test-suite';
-import { startS3rver, type S3rverProcess } from './servers';
+import { useS3rver } from './servers';
 
-let server: S3rverProcess;
-
-beforeAll(async () => {
-  server = await startS3rver();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const env = useS3rver();
 
 /** The CacheConfigError `fn` throws; fails the test when it throws nothing or something else. */
 function configError(fn: () => unknown, option: string): CacheConfigError {
@@ -42,10 +35,10 @@ const clientOf = (backend: S3Backend) => backend.client as S3Client;
 
 describe("new Cache({ type: 's3' })", () => {
   it('puts a memory tier in front of the bucket; memoryTier: false leaves it out', async () => {
-    const tiered = new Cache({ type: 's3', ...server.options(), s3Path: 'tier' });
+    const tiered = new Cache({ type: 's3', ...env.server.options(), s3Path: 'tier' });
     expect(tiered.backend).toBeInstanceOf(TieredBackend);
     expect((tiered.backend as TieredBackend).remote).toBeInstanceOf(S3Backend);
-    const plain = new Cache({ type: 's3', ...server.options(), s3Path: 'tier', memoryTier: false });
+    const plain = new Cache({ type: 's3', ...env.server.options(), s3Path: 'tier', memoryTier: false });
     expect(plain.backend).toBeInstanceOf(S3Backend);
     expect(await tiered.ping()).toBe(true);
     expect(await plain.ping()).toBe(true);
@@ -78,25 +71,22 @@ describe('new S3Backend()', () => {
   });
 
   it('uses an S3Client passed in as is, refuses settings meant for it, and never destroys it', async () => {
-    const client = server.client();
-    try {
-      configError(() => new S3Backend({ s3BucketName: server.buckets[0]!, client, s3RegionName: 'eu-west-1' }), 's3RegionName');
-      const backend = new S3Backend({ s3BucketName: server.buckets[0]!, client, s3Path: 'own-client' });
-      expect(backend.client).toBe(client);
-      await backend.set('k', 'v', null);
-      expect(await backend.get('k')).toBe('v');
-      const destroy = jest.spyOn(client, 'destroy');
-      await backend.close();
-      expect(destroy).not.toHaveBeenCalled();
-      const { Buckets } = await client.send(new ListBucketsCommand({}));
-      expect(Buckets?.map((b) => b.Name)).toContain(server.buckets[0]);
-    } finally {
-      client.destroy();
-    }
+    const client = env.raw;
+    configError(() => new S3Backend({ s3BucketName: env.server.buckets[0]!, client, s3RegionName: 'eu-west-1' }), 's3RegionName');
+    const backend = new S3Backend({ s3BucketName: env.server.buckets[0]!, client, s3Path: 'own-client' });
+    expect(backend.client).toBe(client);
+    await backend.set('k', 'v', null);
+    expect(await backend.get('k')).toBe('v');
+    const destroy = jest.spyOn(client, 'destroy');
+    await backend.close();
+    expect(destroy).not.toHaveBeenCalled();
+    destroy.mockRestore();
+    const { Buckets } = await client.send(new ListBucketsCommand({}));
+    expect(Buckets?.map((b) => b.Name)).toContain(env.server.buckets[0]);
   });
 
   it('destroys the client it made on close', async () => {
-    const backend = new S3Backend({ ...server.options(), s3Path: 'own' });
+    const backend = new S3Backend({ ...env.server.options(), s3Path: 'own' });
     await backend.set('k', 'v', null);
     const handler = clientOf(backend).config.requestHandler as { destroy(): void };
     const destroy = jest.spyOn(handler, 'destroy');
@@ -105,9 +95,9 @@ describe('new S3Backend()', () => {
   });
 
   it('addresses the bucket in the path when an endpoint is set, in the host name otherwise, unless told', async () => {
-    const withEndpoint = new S3Backend({ ...server.options() });
+    const withEndpoint = new S3Backend({ ...env.server.options() });
     const toAws = new S3Backend({ s3BucketName: 'b', s3RegionName: 'eu-west-1' });
-    const overridden = new S3Backend({ ...server.options(), s3ForcePathStyle: false });
+    const overridden = new S3Backend({ ...env.server.options(), s3ForcePathStyle: false });
     expect(clientOf(withEndpoint).config.forcePathStyle).toBe(true);
     expect(clientOf(toAws).config.forcePathStyle).toBe(false);
     expect(clientOf(overridden).config.forcePathStyle).toBe(false);
@@ -115,15 +105,15 @@ describe('new S3Backend()', () => {
   });
 
   it('signs with the session token given with the keys', async () => {
-    const backend = new S3Backend({ ...server.options(), s3AwsSessionToken: 'session-token' });
+    const backend = new S3Backend({ ...env.server.options(), s3AwsSessionToken: 'session-token' });
     expect(await clientOf(backend).config.credentials()).toMatchObject({ accessKeyId: 'S3RVER', sessionToken: 'session-token' });
     await backend.close();
   });
 
   it("takes the region from AWS_REGION, else boto3's AWS_DEFAULT_REGION, else us-east-1 for an endpoint", async () => {
-    const regionOf = (env: Record<string, string | undefined>, options: Partial<S3BackendOptions> = {}) =>
-      withEnv(env, () => {
-        const backend = new S3Backend({ s3BucketName: 'b', s3EndpointUrl: server.endpoint, ...options });
+    const regionOf = (vars: Record<string, string | undefined>, options: Partial<S3BackendOptions> = {}) =>
+      withEnv(vars, () => {
+        const backend = new S3Backend({ s3BucketName: 'b', s3EndpointUrl: env.server.endpoint, ...options });
         return clientOf(backend).config.region().finally(() => backend.close());
       });
     expect(await regionOf({ AWS_REGION: 'eu-north-1', AWS_DEFAULT_REGION: 'eu-west-3' })).toBe('eu-north-1');
@@ -150,19 +140,19 @@ describe("the AWS SDK's default credential chain", () => {
       await cache.close();
       console.log(JSON.stringify({ written, read, errors }));
     })();`;
-  const run = async (env: Record<string, string>) => {
-    const exit = await exitOf(nodeProcess(script(server.buckets[0]!), { AWS_REGION: '', AWS_DEFAULT_REGION: '', AWS_PROFILE: '', ...env }));
+  const run = async (vars: Record<string, string>) => {
+    const exit = await exitOf(nodeProcess(script(env.server.buckets[0]!), { AWS_REGION: '', AWS_DEFAULT_REGION: '', AWS_PROFILE: '', ...vars }));
     expect(exit.code).toBe(0);
     return JSON.parse(exit.stdout.trim().split('\n').pop()!) as { written: boolean; read: string | null; errors: string[] };
   };
 
   it('finds keys and the endpoint in the environment when the options give none', async () => {
-    const outcome = await run({ AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_ENDPOINT_URL_S3: server.endpoint });
+    const outcome = await run({ AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_ENDPOINT_URL_S3: env.server.endpoint });
     expect(outcome).toEqual({ written: true, read: 'found through the environment', errors: [] });
   }, 30_000);
 
   it('really sends them: an unknown key id in the environment is refused by the server, and reported', async () => {
-    const outcome = await run({ AWS_ACCESS_KEY_ID: 'NOT-S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_ENDPOINT_URL_S3: server.endpoint });
+    const outcome = await run({ AWS_ACCESS_KEY_ID: 'NOT-S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_ENDPOINT_URL_S3: env.server.endpoint });
     expect(outcome.written).toBe(false);
     expect(outcome.read).toBeNull();
     expect(outcome.errors).toEqual(['InvalidAccessKeyId', 'InvalidAccessKeyId']);

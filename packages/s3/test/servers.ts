@@ -97,6 +97,20 @@ export class S3rverProcess {
   }
 }
 
+/** One s3rver, and a raw SDK client on it for checks behind the backend's back, for a whole test file. */
+export function useS3rver(): { server: S3rverProcess; raw: S3Client } {
+  const env = {} as { server: S3rverProcess; raw: S3Client };
+  beforeAll(async () => {
+    env.server = await startS3rver();
+    env.raw = env.server.client();
+  });
+  afterAll(async () => {
+    env.raw?.destroy();
+    await env.server?.close();
+  });
+  return env;
+}
+
 /** A running s3rver with `buckets` created. */
 export async function startS3rver(buckets: readonly string[] = ['llmcache-test']): Promise<S3rverProcess> {
   const server = new S3rverProcess(mkdtempSync(join(tmpdir(), 'llmcache-s3rver-')), buckets);

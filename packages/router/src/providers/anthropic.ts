@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { APIConnectionError, BadRequestError, errorForStreamEvent } from '../errors';
 import type { ChatCompletionChunk, ChatMessage, ToolCall } from '../types';
+import { fromEnv } from './env';
 import { readJson, readSse, send, type RequestContext } from './http';
 import { trimSlash } from './openai';
 import type { PlainChatCompletion, Provider, ProviderParams, ProviderTarget } from './provider';
@@ -24,6 +25,8 @@ interface AnthropicMessage {
   usage?: { input_tokens?: number; output_tokens?: number };
 }
 
+const ENV = { apiKey: ['ANTHROPIC_API_KEY'], apiBase: ['ANTHROPIC_API_BASE'] } as const;
+
 const STOP_REASONS: Record<string, string> = { end_turn: 'stop', stop_sequence: 'stop', max_tokens: 'length', tool_use: 'tool_calls' };
 
 /** Anthropic's Messages API, spoken in OpenAI shapes: messages, tools and tool calls, and streaming. */
@@ -33,6 +36,7 @@ export class AnthropicProvider implements Provider {
   readonly unsupportedParams: ReadonlySet<string> = new Set([
     'seed', 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'n', 'response_format', 'parallel_tool_calls',
   ]);
+  readonly envParams = ENV;
 
   async chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion> {
     const ctx = this.context(target);
@@ -106,9 +110,9 @@ export class AnthropicProvider implements Provider {
   }
 
   private post(body: Record<string, unknown>, target: ProviderTarget, ctx: RequestContext): Promise<Response> {
-    const base = trimSlash(target.apiBase ?? process.env.ANTHROPIC_API_BASE ?? 'https://api.anthropic.com');
+    const base = trimSlash(target.apiBase ?? fromEnv(ENV.apiBase) ?? 'https://api.anthropic.com');
     const url = base.endsWith('/v1/messages') ? base : base.endsWith('/v1') ? `${base}/messages` : `${base}/v1/messages`;
-    const key = target.apiKey ?? process.env.ANTHROPIC_API_KEY;
+    const key = target.apiKey ?? fromEnv(ENV.apiKey);
     const headers: Record<string, string> = { 'content-type': 'application/json', 'anthropic-version': ANTHROPIC_VERSION };
     if (key) headers['x-api-key'] = key;
     return send(url, { method: 'POST', headers: { ...headers, ...target.headers }, body: JSON.stringify(body) }, ctx);

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import type * as BedrockSdk from '@aws-sdk/client-bedrock-runtime';
 import { APIConnectionError, BadRequestError, errorForStatus, ProviderError, RouterConfigError } from '../errors';
 import type { ChatCompletionChunk, ChatMessage, ToolCall } from '../types';
+import { fromEnv } from './env';
 import { connectionError, type RequestContext } from './http';
 import { dataUrl, imageUrlOf, parseArguments, stopList, textOf, usageOf } from './message-parts';
 import { takeSettings } from './native-params';
@@ -17,6 +18,20 @@ const PACKAGE = '@aws-sdk/client-bedrock-runtime';
 /** Deployment params that say where and as whom to call Bedrock (LiteLLM's `aws_*` names are accepted too). */
 const SETTINGS = ['awsRegionName', 'awsAccessKeyId', 'awsSecretAccessKey', 'awsSessionToken', 'awsProfileName', 'awsBedrockRuntimeEndpoint'] as const;
 type Settings = Partial<Record<(typeof SETTINGS)[number], unknown>>;
+
+/**
+ * The variables LiteLLM reads for each setting. From `process.env`, AWS's SDK reads its own (credentials,
+ * `AWS_REGION`, `AWS_PROFILE`) through its chain; this provider adds LiteLLM's `AWS_REGION_NAME` and
+ * `AWS_BEDROCK_RUNTIME_ENDPOINT`. A config's `environment_variables` set them all as deployment params.
+ */
+const ENV = {
+  awsAccessKeyId: ['AWS_ACCESS_KEY_ID'],
+  awsSecretAccessKey: ['AWS_SECRET_ACCESS_KEY'],
+  awsSessionToken: ['AWS_SESSION_TOKEN'],
+  awsRegionName: ['AWS_REGION_NAME', 'AWS_REGION'],
+  awsProfileName: ['AWS_PROFILE'],
+  awsBedrockRuntimeEndpoint: ['AWS_BEDROCK_RUNTIME_ENDPOINT'],
+} as const satisfies Partial<Record<(typeof SETTINGS)[number], readonly string[]>>;
 
 const STOP_REASONS: Record<string, string> = {
   end_turn: 'stop',
@@ -64,8 +79,7 @@ export class BedrockProvider implements Provider {
   readonly unsupportedParams: ReadonlySet<string> = new Set([
     'seed', 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'n', 'response_format', 'parallel_tool_calls', 'user',
   ]);
-  /** One client per distinct region, credentials and endpoint: it keeps its connections and resolved credentials. */
-  private readonly clients = new Map<string, BedrockSdk.BedrockRuntimeClient>();
+  readonly envParams = ENV;
 
   async chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion> {
     const ctx = this.context(target);
@@ -161,20 +175,18 @@ export class BedrockProvider implements Provider {
   private client(sdk: typeof BedrockSdk, settings: Settings, target: ProviderTarget): BedrockSdk.BedrockRuntimeClient {
     const text = (value: unknown) => (value === undefined ? undefined : String(value));
     const config = {
-      region: text(settings.awsRegionName),
-      endpoint: target.apiBase ?? text(settings.awsBedrockRuntimeEndpoint),
+      region: text(settings.awsRegionName) ?? fromEnv(['AWS_REGION_NAME']),
+      endpoint: target.apiBase ?? text(settings.awsBedrockRuntimeEndpoint) ?? fromEnv(ENV.awsBedrockRuntimeEndpoint),
       accessKeyId: text(settings.awsAccessKeyId),
       secretAccessKey: text(settings.awsSecretAccessKey),
       sessionToken: text(settings.awsSessionToken),
       profile: text(settings.awsProfileName),
     };
-    const key = JSON.stringify(config);
-    let client = this.clients.get(key);
-    if (client) return client;
     if ((config.accessKeyId === undefined) !== (config.secretAccessKey === undefined)) {
       throw new BadRequestError('awsAccessKeyId and awsSecretAccessKey (aws_access_key_id, aws_secret_access_key) go together: set both, or neither for the default credential chain', { status: 400, provider: this.name, model: target.model });
     }
-    client = new sdk.BedrockRuntimeClient({
+    // One client per distinct region, credentials and endpoint: it keeps its connections and resolved credentials.
+    return target.clients.get(`bedrock:${JSON.stringify(config)}`, () => new sdk.BedrockRuntimeClient({
       ...(config.region ? { region: config.region } : {}),
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
       ...(config.profile ? { profile: config.profile } : {}),
@@ -184,9 +196,7 @@ export class BedrockProvider implements Provider {
       // The router retries, cools down and falls back itself; the SDK's own retries would hide failures from it.
       maxAttempts: 1,
       requestHandler: http1Handler(),
-    });
-    this.clients.set(key, client);
-    return client;
+    }), (client) => client.destroy());
   }
 
   /** The SDK's errors as the router's typed errors: by Bedrock's error name, else by HTTP status. */

@@ -21,9 +21,11 @@ function toTextParams(params: ProviderParams): ProviderParams {
 export class ChatOverCompletions implements Provider {
   readonly name: string;
   readonly unsupportedParams: ReadonlySet<string>;
+  readonly envParams: OpenAiProvider['envParams'];
   constructor(private readonly inner: OpenAiProvider) {
     this.name = inner.name;
     this.unsupportedParams = inner.unsupportedParams;
+    this.envParams = inner.envParams;
   }
 
   async chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion> {

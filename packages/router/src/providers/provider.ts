@@ -1,3 +1,4 @@
+import type { ClientPool } from './client-pool';
 import type { ChatCompletionChunk, PlainChatCompletion, PlainEmbeddingResponse, PlainTextCompletion, PlainTranscription } from '../types';
 
 export type { PlainChatCompletion, PlainEmbeddingResponse, PlainTextCompletion, PlainTranscription };
@@ -14,6 +15,8 @@ export interface ProviderTarget {
   /** Extra HTTP headers (`extra_headers`, `organization`), sent after the provider's own. */
   headers: Record<string, string>;
   signal: AbortSignal;
+  /** The router's SDK clients, which its `close()` releases. */
+  clients: ClientPool;
 }
 
 /** OpenAI-shaped request params, without `model`, `stream` or anything llmcache consumes. */
@@ -33,6 +36,12 @@ export interface Provider {
   readonly name: string;
   /** OpenAI params this API refuses: with `dropParams`, they are dropped instead of sent. */
   readonly unsupportedParams: ReadonlySet<string>;
+  /**
+   * The environment variables (LiteLLM's names) each deployment param is read from when a deployment does
+   * not set it, the first one set winning, e.g. `{ apiKey: ['GROQ_API_KEY'] }`. A config's
+   * `environment_variables` fill these params in, since they never reach `process.env`.
+   */
+  readonly envParams?: Readonly<Record<string, readonly string[]>>;
   chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion>;
   /** Yields chunks as they arrive; throws `APIConnectionError` when the stream breaks off. */
   chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<ChatCompletionChunk>;
