@@ -6,7 +6,7 @@ import { Storage } from '@google-cloud/storage';
 import { Cache, CacheConfigError, TieredBackend } from '@llmcache/core';
 import { GcsBackend, gcsOptionsFromEnv } from '@llmcache/gcs';
 import { startUpstream, type Upstream } from '@llmcache/test-upstream';
-import { thrown } from '@llmcache/test-suite';
+import { thrown, withEnv } from '@llmcache/test-suite';
 import { startGcsServer, type GcsServer } from './gcs-server';
 
 const BUCKET = 'options';
@@ -22,23 +22,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   await Promise.all([server.close(), upstream.close()]);
 });
-
-/** Runs `fn` with these environment variables set (undefined: removed), then puts the environment back. */
-async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T | Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]));
-  const set = (values: Record<string, string | undefined>) => {
-    for (const [name, value] of Object.entries(values)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
-  set(vars);
-  try {
-    return await fn();
-  } finally {
-    set(saved);
-  }
-}
 
 const NO_GCS_ENV = { GCS_BUCKET_NAME: undefined, GCS_PATH_SERVICE_ACCOUNT: undefined, STORAGE_EMULATOR_HOST: undefined };
 
