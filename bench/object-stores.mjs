@@ -8,6 +8,7 @@ import { Cache, encodeEntry } from '@llmcache/core';
 import { Router } from '@llmcache/router';
 import { chatRequest, chatResponse } from './fixtures.mjs';
 import { compare, ratioOf, us } from './harness.mjs';
+import { gcsStore } from './gcs.mjs';
 import { s3Store } from './s3.mjs';
 
 /** Highest ratio to the raw SDK call that counts as ok, for reads and for writes. */
@@ -91,7 +92,7 @@ export async function benchObjectStore({ name, start }) {
  * Every object store `npm run bench` measures, in turn. Azure Blob and GCS: add your `{ name, start }`
  * here (from bench/azure-blob.mjs, bench/gcs.mjs, shaped as bench/s3.mjs).
  */
-const STORES = [s3Store];
+const STORES = [s3Store, gcsStore];
 
 export async function objectStoresBench() {
   const rows = [];

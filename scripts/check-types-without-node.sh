@@ -3,12 +3,12 @@
 # edge or Deno project, or a Node project that never added it): packs the public packages as npm
 # would publish them, installs the tarballs with only `typescript` into a project outside this
 # repository (so no @types/node can be found by walking up), and type-checks a consumer that uses
-# core, router, disk, redis and s3 types, as ES module and as CommonJS, with skipLibCheck off.
+# core, router, disk, redis, s3 and gcs types, as ES module and as CommonJS, with skipLibCheck off.
 # Needs `npm run build` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-packages=(core router disk redis s3)
+packages=(core router disk redis s3 gcs)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/llmcache-types-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -30,6 +30,7 @@ cat >package.json <<JSON
     "@llmcache/disk": "file:./$(ls llmcache-disk-*.tgz)",
     "@llmcache/redis": "file:./$(ls llmcache-redis-*.tgz)",
     "@llmcache/s3": "file:./$(ls llmcache-s3-*.tgz)",
+    "@llmcache/gcs": "file:./$(ls llmcache-gcs-*.tgz)",
     "typescript": "$ts_version"
   }
 }
@@ -76,6 +77,7 @@ import {
 import { DiskBackend } from '@llmcache/disk';
 import { RedisBackend, RedisRouterState, type RedisConnectionOptions } from '@llmcache/redis';
 import { S3Backend, type S3BackendOptions } from '@llmcache/s3';
+import { GcsBackend, type GcsBackendOptions } from '@llmcache/gcs';
 
 // What a config loader gets from a non-Node runtime: a plain record, not NodeJS.ProcessEnv.
 const env: Record<string, string | undefined> = { OPENAI_API_KEY: 'sk-test' };
@@ -87,6 +89,8 @@ const cache = new Cache(options);
 const disk: CacheBackend = new DiskBackend({ dir: './.llmcache' });
 const s3Options: S3BackendOptions = { s3BucketName: 'llm-cache', s3Path: 'prod', requestTimeoutMs: 1000 };
 const s3: CacheBackend = new S3Backend(s3Options);
+const gcsOptions: GcsBackendOptions = { gcsBucketName: 'my-bucket', gcsPath: 'llmcache' };
+const gcs: CacheBackend = new GcsBackend(gcsOptions);
 const routerOptions: RouterOptions = {
   modelList: [{ modelName: 'gpt', params: { model: 'openai/gpt-4o-mini', mockResponse: 'hi' } }],
   cache,
@@ -111,6 +115,7 @@ export async function ask(request: CompletionRequest): Promise<string | null | u
   await fromConfig.close();
   await disk.close?.();
   await s3.close?.();
+  await gcs.close?.();
   return answer.choices[0]?.message.content;
 }
 TS
@@ -120,11 +125,13 @@ import core = require('@llmcache/core');
 import router = require('@llmcache/router');
 import redis = require('@llmcache/redis');
 import s3 = require('@llmcache/s3');
+import gcs = require('@llmcache/gcs');
 
 export const cache = new core.Cache({ backend: new redis.RedisBackend({ url: 'redis://127.0.0.1:6379' }) });
 export const made: router.Router = new router.Router({ modelList: [], cache });
 export const bucket = new s3.S3Backend({ s3BucketName: 'llm-cache' }).bucket;
+export const gcsBackend = new gcs.GcsBackend({ gcsBucketName: 'my-bucket' });
 TS
 
 "$tmp/node_modules/.bin/tsc" -p tsconfig.json
-echo "types without @types/node: ok (core, router, disk, redis, s3; ESM and CJS; TypeScript $ts_version)"
+echo "types without @types/node: ok (core, router, disk, redis, s3, gcs; ESM and CJS; TypeScript $ts_version)"

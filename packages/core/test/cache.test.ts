@@ -73,11 +73,17 @@ describe('Cache options', () => {
   });
 
   it('names the package to install for a type whose package is missing', () => {
+    // Every backend package is installed in this workspace: make the lookup fail as Node does for a missing one.
+    jest.doMock('@llmcache/gcs', () => {
+      throw Object.assign(new Error("Cannot find module '@llmcache/gcs'"), { code: 'MODULE_NOT_FOUND' });
+    });
     let caught: unknown;
     try {
       new Cache({ type: 'gcs', gcsBucketName: 'b' });
     } catch (err) {
       caught = err;
+    } finally {
+      jest.dontMock('@llmcache/gcs');
     }
     expect(caught).toBeInstanceOf(CacheConfigError);
     expect((caught as Error).message).toContain('npm install @llmcache/gcs');

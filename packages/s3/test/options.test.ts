@@ -1,7 +1,7 @@
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { Cache, CacheConfigError, TieredBackend } from '@llmcache/core';
 import { S3Backend, type S3BackendOptions } from '@llmcache/s3';
-import { exitOf, nodeProcess, thrown } from '@llmcache/test-suite';
+import { exitOf, nodeProcess, thrown, withEnv } from '@llmcache/test-suite';
 import { useS3rver } from './servers';
 
 const env = useS3rver();
@@ -12,23 +12,6 @@ function configError(fn: () => unknown, option: string): CacheConfigError {
   expect(err).toBeInstanceOf(CacheConfigError);
   expect((err as CacheConfigError).option).toBe(option);
   return err as CacheConfigError;
-}
-
-/** Runs `fn` with `vars` set in process.env (undefined removes one), then puts the environment back. */
-function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
-  const saved = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]));
-  const apply = (values: Record<string, string | undefined>) => {
-    for (const [name, value] of Object.entries(values)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
-  apply(vars);
-  try {
-    return fn();
-  } finally {
-    apply(saved);
-  }
 }
 
 const clientOf = (backend: S3Backend) => backend.client as S3Client;
