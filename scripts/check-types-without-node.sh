@@ -3,12 +3,12 @@
 # edge or Deno project, or a Node project that never added it): packs the public packages as npm
 # would publish them, installs the tarballs with only `typescript` into a project outside this
 # repository (so no @types/node can be found by walking up), and type-checks a consumer that uses
-# core, router, disk, redis and redis-semantic types, as ES module and as CommonJS, with skipLibCheck off.
+# core, router, disk, redis, redis-semantic, s3 and gcs types, as ES module and as CommonJS, with skipLibCheck off.
 # Needs `npm run build` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-packages=(core router disk redis redis-semantic)
+packages=(core router disk redis redis-semantic s3 gcs)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/llmcache-types-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -30,6 +30,8 @@ cat >package.json <<JSON
     "@llmcache/disk": "file:./$(ls llmcache-disk-*.tgz)",
     "@llmcache/redis": "file:./$(ls llmcache-redis-[0-9]*.tgz)",
     "@llmcache/redis-semantic": "file:./$(ls llmcache-redis-semantic-*.tgz)",
+    "@llmcache/s3": "file:./$(ls llmcache-s3-*.tgz)",
+    "@llmcache/gcs": "file:./$(ls llmcache-gcs-*.tgz)",
     "typescript": "$ts_version"
   }
 }
@@ -76,6 +78,8 @@ import {
 import { DiskBackend } from '@llmcache/disk';
 import { RedisBackend, RedisRouterState, type RedisConnectionOptions } from '@llmcache/redis';
 import { RedisSemanticBackend, type RedisSemanticBackendOptions } from '@llmcache/redis-semantic';
+import { S3Backend, type S3BackendOptions } from '@llmcache/s3';
+import { GcsBackend, type GcsBackendOptions } from '@llmcache/gcs';
 
 // What a config loader gets from a non-Node runtime: a plain record, not NodeJS.ProcessEnv.
 const env: Record<string, string | undefined> = { OPENAI_API_KEY: 'sk-test' };
@@ -85,6 +89,10 @@ const redis: CacheBackend = new RedisBackend(connection);
 const options: CacheOptions = { backend: redis, ttl: 60 };
 const cache = new Cache(options);
 const disk: CacheBackend = new DiskBackend({ dir: './.llmcache' });
+const s3Options: S3BackendOptions = { s3BucketName: 'llm-cache', s3Path: 'prod', requestTimeoutMs: 1000 };
+const s3: CacheBackend = new S3Backend(s3Options);
+const gcsOptions: GcsBackendOptions = { gcsBucketName: 'my-bucket', gcsPath: 'llmcache' };
+const gcs: CacheBackend = new GcsBackend(gcsOptions);
 const routerOptions: RouterOptions = {
   modelList: [{ modelName: 'gpt', params: { model: 'openai/gpt-4o-mini', mockResponse: 'hi' } }],
   cache,
@@ -111,6 +119,8 @@ export async function ask(request: CompletionRequest): Promise<string | null | u
   await fromConfig.close();
   await semantic.close();
   await disk.close?.();
+  await s3.close?.();
+  await gcs.close?.();
   return answer.choices[0]?.message.content;
 }
 TS
@@ -119,10 +129,14 @@ cat >consumer-cjs.cts <<'TS'
 import core = require('@llmcache/core');
 import router = require('@llmcache/router');
 import redis = require('@llmcache/redis');
+import s3 = require('@llmcache/s3');
+import gcs = require('@llmcache/gcs');
 
 export const cache = new core.Cache({ backend: new redis.RedisBackend({ url: 'redis://127.0.0.1:6379' }) });
 export const made: router.Router = new router.Router({ modelList: [], cache });
+export const bucket = new s3.S3Backend({ s3BucketName: 'llm-cache' }).bucket;
+export const gcsBackend = new gcs.GcsBackend({ gcsBucketName: 'my-bucket' });
 TS
 
 "$tmp/node_modules/.bin/tsc" -p tsconfig.json
-echo "types without @types/node: ok (core, router, disk, redis, redis-semantic; ESM and CJS; TypeScript $ts_version)"
+echo "types without @types/node: ok (core, router, disk, redis, redis-semantic, s3, gcs; ESM and CJS; TypeScript $ts_version)"

@@ -17,7 +17,9 @@ export { isEmbedderLike, messagesText, PromptVectors, semanticQuery, toEmbedder 
 export type { EmbedFunction, SemanticQuery } from './semantic';
 export { MemoryBackend } from './memory-backend';
 export type { MemoryBackendOptions } from './memory-backend';
-export { TieredBackend } from './tiered-backend';
+export { TieredBackend, withMemoryTier } from './tiered-backend';
+export { EXPIRES_AT_METADATA, LENGTH_METADATA, ObjectStoreBackend, objectNameOf, validateObjectPrefix } from './object-store';
+export type { ObjectStore, ObjectStoreBackendOptions, StoredObject } from './object-store';
 export type { TieredBackendOptions } from './tiered-backend';
 export { SingleFlight } from './single-flight';
 export { sleep } from './sleep';

@@ -16,6 +16,8 @@ export const NON_KEY_PARAMS: ReadonlySet<string> = new Set([
   'numRetries', 'num_retries', 'maxRetries', 'max_retries',
   'fallbacks', 'contextWindowFallbacks', 'context_window_fallbacks',
   'metadata', 'caching', 'proxy_server_request',
+  // Whether refused params are dropped: the params themselves stay in the key.
+  'drop_params', 'dropParams',
 ]);
 
 export interface CacheKeyInput {

@@ -1,5 +1,6 @@
 import type { CacheBackend, MaybePromise } from './backend';
 import { decodeEntry, remainingTtlMs } from './entry';
+import { MemoryBackend, type MemoryBackendOptions } from './memory-backend';
 
 export interface TieredBackendOptions {
   /** The fast tier, usually a `MemoryBackend`. */
@@ -65,7 +66,23 @@ export class TieredBackend implements CacheBackend {
     return near.map((value) => value ?? far[next++]);
   }
 
+  /** The remote tier's health: the memory tier always answers. */
+  ping(): MaybePromise<boolean> {
+    return this.remote.ping ? this.remote.ping() : true;
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.memory.close?.(), this.remote.close?.()]);
   }
+}
+
+/**
+ * What a backend package's `createCacheBackend` returns for a remote store: the store behind a bounded
+ * memory tier (`maxSizeInMemory`, `maxBytesInMemory`, `maxSizePerItem`), or the store alone with
+ * `memoryTier: false`.
+ */
+export function withMemoryTier(remote: CacheBackend, options: MemoryBackendOptions & { memoryTier?: boolean | undefined }): CacheBackend {
+  if (options.memoryTier === false) return remote;
+  const { maxSizeInMemory, maxBytesInMemory, maxSizePerItem } = options;
+  return new TieredBackend({ remote, memory: new MemoryBackend({ maxSizeInMemory, maxBytesInMemory, maxSizePerItem }) });
 }

@@ -3,6 +3,7 @@ import {
   CacheBackendError,
   CacheConfigError,
   MemoryBackend,
+  validateCacheOptions,
   type CacheBackend,
   type DistributedLock,
 } from '@llmcache/core';
@@ -61,16 +62,28 @@ describe('Cache options', () => {
     expect((caught as Error).message).toMatch(/^\[llmcache\]\[core\] /);
   });
 
+  it('takes the S3 session token and path-style switch, checked by type', () => {
+    expect(validateCacheOptions({ type: 's3', s3AwsSessionToken: 'token', s3ForcePathStyle: false })).toMatchObject({ s3ForcePathStyle: false });
+    expect(() => validateCacheOptions({ s3AwsSessionToken: '' })).toThrow(/s3AwsSessionToken: must be a non-empty string/);
+    expect(() => validateCacheOptions({ s3ForcePathStyle: 'yes' })).toThrow(/s3ForcePathStyle: must be true or false/);
+  });
+
   it("suggests the camelCase name for LiteLLM's snake_case options", () => {
     expect(() => new Cache({ s3_bucket_name: 'b' } as never)).toThrow(/did you mean s3BucketName/);
   });
 
   it('names the package to install for a type whose package is missing', () => {
+    // Every backend package is installed in this workspace: make the lookup fail as Node does for a missing one.
+    jest.doMock('@llmcache/gcs', () => {
+      throw Object.assign(new Error("Cannot find module '@llmcache/gcs'"), { code: 'MODULE_NOT_FOUND' });
+    });
     let caught: unknown;
     try {
       new Cache({ type: 'gcs', gcsBucketName: 'b' });
     } catch (err) {
       caught = err;
+    } finally {
+      jest.dontMock('@llmcache/gcs');
     }
     expect(caught).toBeInstanceOf(CacheConfigError);
     expect((caught as Error).message).toContain('npm install @llmcache/gcs');

@@ -1,5 +1,6 @@
 import { Cache, CacheConfigError } from '@llmcache/core';
 import { CoherentTieredBackend, InvalidationBus, RedisBackend, RedisLock, connectionFromEnv, parseNodes } from '@llmcache/redis';
+import { withEnv } from '@llmcache/test-suite';
 import { Redis } from 'ioredis';
 import { describeRedis, startStandalone, type RedisServer } from './servers';
 
@@ -13,20 +14,6 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Runs `fn` with some environment variables set, then puts the old values back. */
-async function withEnv(vars: Record<string, string>, fn: () => Promise<void>): Promise<void> {
-  const old = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    await fn();
-  } finally {
-    for (const [k, v] of Object.entries(old)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
 
 describe('reading the environment as LiteLLM does', () => {
   it('maps REDIS_* variables, with JSON or host:port node lists', () => {

@@ -7,7 +7,7 @@ type Answer = { content?: string; cacheHit?: boolean; deploymentId?: string; err
 
 const { env, closeAfterEach } = useRedisAndUpstream();
 
-const ask = (content: string) => ({ model: 'gpt', messages: [{ role: 'user', content }] });
+const ask = (content: string) => ({ model: 'gpt', messages: [{ role: 'user' as const, content }] });
 const deployment = (model: string, extra: Record<string, unknown> = {}) => ({
   modelName: 'gpt',
   params: { model: `openai/${model}`, apiBase: env.upstream.openaiBase, apiKey: 'sk-test', ...extra },

@@ -1,6 +1,7 @@
 import { CacheConfigError, canonicalJson, describeValue, MAX_TIMER_MS, validateCacheControl } from '@llmcache/core';
 import { invalidRequest } from './errors';
 import { isHeaderName, isHeaderValue } from './headers';
+import { isObject } from './providers/validate';
 
 /** The transport and control options of one request, checked before any attempt. */
 export interface CallSettings {
@@ -13,17 +14,19 @@ export interface CallSettings {
   /** `extra_headers`, `headers` and `organization`, as HTTP headers with lower-case names. */
   headers: Readonly<Record<string, string>>;
   signal: AbortSignal | undefined;
+  /** `drop_params` (or `dropParams`) of the request: when given, it decides for this call instead of the deployment's. */
+  dropParams: boolean | undefined;
 }
 
 /** Every request field `readCallSettings` reads: a request with none of them has the default settings. */
 export const CALL_SETTING_FIELDS: ReadonlySet<string> = new Set([
   'timeout', 'request_timeout', 'stream_timeout', 'streamTimeout', 'numRetries', 'num_retries', 'headers', 'extraHeaders',
-  'extra_headers', 'organization', 'signal', 'mockResponse', 'fileName', 'stream', 'stream_options', 'cache',
+  'extra_headers', 'organization', 'signal', 'mockResponse', 'fileName', 'stream', 'stream_options', 'cache', 'drop_params', 'dropParams', 'extra_body',
 ]);
 
 /** The settings of a request that brings none of its own. */
 export const DEFAULT_CALL_SETTINGS: CallSettings = Object.freeze({
-  timeoutMs: undefined, streamTimeoutMs: undefined, numRetries: undefined, headers: Object.freeze({}), signal: undefined,
+  timeoutMs: undefined, streamTimeoutMs: undefined, numRetries: undefined, headers: Object.freeze({}), signal: undefined, dropParams: undefined,
 });
 
 /** The most retries a request may ask for: each one may cost a paid call. */
@@ -50,10 +53,14 @@ export function readCallSettings(request: Record<string, unknown>): CallSettings
     if (err instanceof CacheConfigError) throw invalidRequest(`${err.option}: ${err.detail}`, err);
     throw err;
   }
-  if (request.stream !== undefined && typeof request.stream !== 'boolean') throw invalidRequest(`stream: must be true or false, got ${describeValue(request.stream)}`);
+  // `null` is "not given", as OpenAI's types have it.
+  if (request.stream != null && typeof request.stream !== 'boolean') throw invalidRequest(`stream: must be true or false, got ${describeValue(request.stream)}`);
   const streamOptions = request.stream_options;
-  if (streamOptions !== undefined && (typeof streamOptions !== 'object' || streamOptions === null || Array.isArray(streamOptions))) {
+  if (streamOptions != null && !isObject(streamOptions)) {
     throw invalidRequest(`stream_options: must be an object such as { include_usage: true }, got ${describeValue(streamOptions)}`);
+  }
+  if (request.extra_body != null && !isObject(request.extra_body)) {
+    throw invalidRequest(`extra_body: must be an object of params to send, got ${describeValue(request.extra_body)}`);
   }
   return {
     timeoutMs: seconds(request, 'timeout') ?? seconds(request, 'request_timeout'),
@@ -61,7 +68,14 @@ export function readCallSettings(request: Record<string, unknown>): CallSettings
     numRetries: retries(request, 'numRetries') ?? retries(request, 'num_retries'),
     headers: headersOf(request, badRequest),
     signal: signal as AbortSignal | undefined,
+    dropParams: flag(request, 'drop_params') ?? flag(request, 'dropParams'),
   };
+}
+
+function flag(request: Record<string, unknown>, name: string): boolean | undefined {
+  const value = request[name];
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw invalidRequest(`${name}: must be true or false, got ${describeValue(value)}`);
 }
 
 const badRequest = (field: string, detail: string) => invalidRequest(`${field}: ${detail}`);

@@ -101,6 +101,8 @@ export function configPathOf(option: string, sources: Readonly<Record<string, st
     const param = /^\.([A-Za-z_]+)(.*)$/.exec(rest);
     return param ? `model_list[${i}].litellm_params.${PARAM_FILE_NAMES.get(param[1]!) ?? param[1]}${param[2]}` : `model_list[${i}].litellm_params${rest}`;
   }
+  // An option the file set under a name of its own (`redis.port` ← `router_settings.redis_port`).
+  if (Object.hasOwn(sources, option)) return sources[option]!;
   const top = /^([A-Za-z]+)(.*)$/.exec(option);
   const source = top ? sources[top[1]!] : undefined;
   return source ? `${source}${top![2]}` : option;
@@ -401,9 +403,7 @@ function translateDeployment(ctx: Context, path: string, entry: unknown): ModelL
     else if (value !== null && value !== undefined) params[spec.name] = spec.check(keyPath, value);
   }
 
-  for (const [name, value] of Object.entries(providerEnvDefaults(params.model as string, ctx.fileVars))) {
-    if (params[name] === undefined) params[name] = value;
-  }
+  Object.assign(params, providerEnvDefaults(params.model as string, ctx.fileVars, params));
 
   const out: ModelListEntry = { modelName, params: params as DeploymentParams };
   for (const [key, raw] of Object.entries(entry)) {
@@ -473,7 +473,8 @@ const REDIS_SETTINGS: Record<string, { name: keyof RedisConnection; check: Check
   redis_url: { name: 'url', check: nonEmptyString },
   redis_host: { name: 'host', check: nonEmptyString },
   redis_port: { name: 'port', check: port },
-  redis_password: { name: 'password', check: anyString },
+  // PyYAML reads an all-digit password as a number; LiteLLM hands it to Redis as text.
+  redis_password: { name: 'password', check: (path, value) => anyString(path, typeof value === 'number' ? String(value) : value) },
 };
 
 const CALLBACKS = 'callbacks are not supported; use router.on(...)';
@@ -491,6 +492,14 @@ const IGNORED_REASONS: Readonly<Record<string, string>> = {
   default_litellm_params: 'give the params on each deployment',
   max_budget: 'budgets are a proxy feature',
   alerting: 'proxy feature',
+};
+
+/** Why a LiteLLM `cache_params` key has no effect here; any other unknown one is not a Cache option at all. */
+const IGNORED_CACHE_PARAM_REASONS: Readonly<Record<string, string>> = {
+  s3_api_version: 'the AWS SDK for JavaScript v3 has no API version setting',
+  s3_use_ssl: 'the scheme of s3_endpoint_url decides; AWS itself is always HTTPS',
+  s3_verify: 'TLS is always verified; trust a private CA with NODE_EXTRA_CA_CERTS, or pass your own S3Client to S3Backend',
+  s3_config: 'a botocore Config has no JavaScript equivalent; pass your own S3Client to S3Backend',
 };
 
 /** `litellm_settings` keys handled by `translateCache`. */
@@ -514,7 +523,12 @@ function translateSettings(ctx: Context, section: string, value: unknown, specs:
       }
     } else if (redisSpec) {
       const resolved = resolveEnv(ctx, path, raw);
-      if (resolved !== null && resolved !== undefined) ((out.redis ??= {}) as Record<string, unknown>)[redisSpec.name] = redisSpec.check(path, resolved);
+      if (resolved !== null && resolved !== undefined) {
+        ((out.redis ??= {}) as Record<string, unknown>)[redisSpec.name] = redisSpec.check(path, resolved);
+        // What the Router finds wrong with `redis.port` is `router_settings.redis_port` here; `redis` as a whole, its first key.
+        ctx.sources[`redis.${redisSpec.name}`] = path;
+        ctx.sources.redis ??= path;
+      }
     } else if (!(section === 'litellm_settings' && CACHE_KEYS.has(key))) {
       ignore(ctx, path, raw, own(IGNORED_REASONS, key) ?? `not a ${section} key llmcache supports`);
     }
@@ -548,7 +562,7 @@ function translateCache(ctx: Context, settings: unknown): CacheOptions | undefin
     const name = snakeToCamel(key);
     // LiteLLM grows cache params (max_connections, socket_timeout, …): skip and report the ones we lack.
     if (!CACHE_OPTION_NAMES.has(name)) {
-      ignore(ctx, `litellm_settings.cache_params.${key}`, value, 'not a Cache option of @llmcache/core');
+      ignore(ctx, `litellm_settings.cache_params.${key}`, value, own(IGNORED_CACHE_PARAM_REASONS, key) ?? 'not a Cache option of @llmcache/core');
       continue;
     }
     if (name === 'supportedCallTypes' && Array.isArray(value)) {

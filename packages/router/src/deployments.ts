@@ -5,6 +5,7 @@ import { headersOf } from './call-settings';
 import { RouterConfigError } from './errors';
 import { isHeaderValue } from './headers';
 import { resolveProvider, unknownProviderMessage, type Provider } from './providers';
+import { isObject } from './providers/validate';
 import { isPattern, perRequestProvider } from './wildcards';
 import type { DeploymentParams, ModelListEntry } from './types';
 
@@ -78,6 +79,7 @@ const PARAM_CHECKS: Readonly<Record<string, ParamCheck>> = {
   apiKey: headerValue,
   apiBase: (v) => (typeof v === 'string' && /^https?:\/\//.test(v) ? undefined : `must be an http(s) URL, got ${describeValue(v)}`),
   apiVersion: headerValue,
+  extra_body: (v) => (isObject(v) ? undefined : `must be an object of params to send, got ${describeValue(v)}`),
   mockResponse: (v) => (typeof v === 'string' ? undefined : `must be a string, got ${describeValue(v)}`),
   dropParams: trueOrFalse,
   drop_params: trueOrFalse,

@@ -15,10 +15,11 @@ import {
 } from './errors';
 import type { CallSettings } from './call-settings';
 import type { RouterLog } from './logger';
-import type { ProviderTarget } from './providers';
+import { ClientPool, type ProviderTarget } from './providers';
 import { MemoryRouterState, type MinuteUsage, type RouterState } from './state';
 import { LatencyTracker, STRATEGIES, type Strategy } from './strategies';
 import type { RouterEvents, RouterOptions } from './types';
+import { isPattern, type WildcardRoutes } from './wildcards';
 
 /** Failures within this window count toward a cooldown. */
 const FAILURE_WINDOW_MS = 60_000;
@@ -40,6 +41,8 @@ export interface DispatchCall {
   settings: CallSettings;
   /** Deployments to call instead of the picked ones, by id: a wildcard group's, made concrete for the requested model. */
   concrete?: ReadonlyMap<string, Deployment> | undefined;
+  /** The model the request named (aliases resolved): what a fallback to a wildcard group is made concrete for. @default modelGroup */
+  requestedModel?: string;
 }
 
 export interface ExecuteOptions {
@@ -75,12 +78,15 @@ export class Dispatcher {
   private readonly closing = new AbortController();
   /** Ends every claim held now, so that close() can release them. */
   private readonly claims = new Set<() => void>();
+  /** The providers' SDK clients for this router's calls, released by close(). */
+  private readonly clients = new ClientPool();
 
   constructor(
     private readonly groups: ReadonlyMap<string, readonly Deployment[]>,
     options: RouterOptions,
     private readonly events: EventEmitter<RouterEvents>,
     private readonly log: RouterLog,
+    private readonly wildcards: WildcardRoutes,
   ) {
     this.groupIds = new Map([...groups].map(([name, list]) => [name, list.map((d) => d.id)]));
     this.strategyName = options.routingStrategy ?? 'simple-shuffle';
@@ -150,7 +156,19 @@ export class Dispatcher {
     const order = [call.modelGroup];
     let lastError: unknown;
     for (let g = 0; g < order.length; g++) {
-      const group = order[g]!;
+      let group = order[g]!;
+      let concrete = call.concrete;
+      if (g > 0) {
+        // A fallback to a wildcard group (or a name one routes) is made concrete for the requested model.
+        try {
+          const target = this.wildcards.fallbackTarget(group, call.requestedModel ?? call.modelGroup);
+          group = target?.group ?? group;
+          concrete = target?.concrete;
+        } catch (err) {
+          lastError ??= err;
+          continue;
+        }
+      }
       // Every path through an attempt returns or breaks: the retry budget is the picked deployment's.
       for (let tries = 0; ; tries++) {
         signal.throwIfAborted();
@@ -158,7 +176,7 @@ export class Dispatcher {
         let deployment: Deployment;
         try {
           deployment = await this.pick(group, expectedTokens, true);
-          deployment = call.concrete?.get(deployment.id) ?? deployment;
+          deployment = concrete?.get(deployment.id) ?? deployment;
           this.log.debug('routed', { modelGroup: group, deploymentId: deployment.id, model: deployment.providerModel, strategy: this.strategyName, attempt: tries + 1 });
         } catch (err) {
           // Nothing to route to in this group (all cooling down, or at their limits): go to the fallbacks,
@@ -190,10 +208,10 @@ export class Dispatcher {
           await sleep(delayMs, signal);
         }
       }
-      if (g === 0) order.push(...this.fallbacksFor(group, lastError).filter((name) => !order.includes(name)));
+      if (g === 0) order.push(...this.fallbacksFor(call.modelGroup, lastError).filter((name) => !order.includes(name)));
       const next = order[g + 1];
-      if (next) this.events.emit('fallback', { from: group, to: next, error: lastError as Error });
-      if (next) this.log.info('fallback', { from: group, to: next, error: lastError as Error });
+      if (next) this.events.emit('fallback', { from: order[g]!, to: next, error: lastError as Error });
+      if (next) this.log.info('fallback', { from: order[g]!, to: next, error: lastError as Error });
     }
     throw lastError;
   }
@@ -260,6 +278,7 @@ export class Dispatcher {
         azureAdToken: params.azureAdToken,
         headers: { ...deployment.headers, ...settings.headers },
         signal: controller.signal,
+        clients: this.clients,
       };
       const value = await attempt(deployment, target);
       ok = true;
@@ -292,10 +311,11 @@ export class Dispatcher {
     return new TimeoutError(`the call's timeout of ${timeoutMs / 1000} s ran out`, { status: 408, provider: 'llmcache', model: call.modelGroup });
   }
 
-  /** Ends every claim, slot wait and retry sleep; the calls concerned reject. */
+  /** Ends every claim, slot wait and retry sleep (the calls concerned reject), and releases the providers' SDK clients. */
   close(reason: Error): void {
     this.closing.abort(reason);
     for (const finish of [...this.claims]) finish();
+    this.clients.close();
   }
 
   /** Tokens an answer used, for usage-based routing (its request was counted when it was picked). */
@@ -354,8 +374,10 @@ export class Dispatcher {
       if (typeof entry !== 'object' || entry === null) throw new RouterConfigError(`${option}[${i}]`, 'must be an object of group → fallback groups');
       for (const [from, to] of Object.entries(entry)) {
         if (from !== '*' && !this.groups.has(from)) throw new RouterConfigError(`${option}[${i}]`, `"${from}" is not a model group`);
-        if (!Array.isArray(to) || to.some((name) => typeof name !== 'string' || !this.groups.has(name))) {
-          throw new RouterConfigError(`${option}[${i}].${from}`, `must list model groups of this router, got ${describeValue(to)}`);
+        // A target may also be a model a wildcard group routes (`azure/gpt-4o` through `azure/*`), as in LiteLLM.
+        const routable = (name: unknown) => typeof name === 'string' && (this.groups.has(name) || (!isPattern(name) && this.wildcards.groupFor(name) !== undefined));
+        if (!Array.isArray(to) || !to.every(routable)) {
+          throw new RouterConfigError(`${option}[${i}].${from}`, `must list model groups of this router (or models its wildcard groups route), got ${describeValue(to)}`);
         }
         map.set(from, to);
       }

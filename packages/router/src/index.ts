@@ -23,3 +23,4 @@ export { assembleChunks, completionToChunks } from './stream';
 export { readLiteLLMConfig, translateLiteLLMConfig } from './config';
 export type { LiteLLMConfigTranslation } from './config';
 export type * from './types';
+export type { PlainChatCompletion, PlainChunk, PlainEmbeddingResponse, PlainTextCompletion, PlainTranscription } from './providers';

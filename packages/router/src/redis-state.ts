@@ -44,7 +44,9 @@ export function redisRouterState(redis: NonNullable<RouterOptions['redis']>): Ro
   try {
     return new loaded.RedisRouterState(isClient ? { client: redis } : (redis as Record<string, unknown>));
   } catch (err) {
-    // Its own checks name the option (a CacheConfigError); say where it came from.
+    // Its own checks name the option (a CacheConfigError): name it under `redis`, so a config can say where it came from.
+    const { option, detail } = err as { option?: unknown; detail?: unknown };
+    if (typeof option === 'string' && typeof detail === 'string') throw new RouterConfigError(`redis.${option}`, detail, { cause: err });
     throw new RouterConfigError('redis', (err as Error).message, { cause: err });
   }
 }

@@ -41,6 +41,13 @@ export function estimateTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
 }
 
+/** Rough tokens of embedding inputs: texts as `estimateTokens` counts them, token ids one each. */
+export function estimateInputTokens(inputs: ReadonlyArray<string | number[]>): number {
+  const texts = inputs.filter((input): input is string => typeof input === 'string');
+  const ids = inputs.reduce((n, input) => n + (typeof input === 'string' ? 0 : input.length), 0);
+  return (texts.length > 0 ? estimateTokens(texts.join(' ')) : 0) + ids;
+}
+
 /** A chat answer worth keeping: every choice finished and carries text or tool calls. */
 export function isCompleteChat(response: PlainChatCompletion): boolean {
   return (

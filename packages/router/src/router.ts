@@ -12,9 +12,11 @@ import { EmbeddingFlights } from './embedding-flights';
 import { RouterLog } from './logger';
 import { InternalServerError, invalidRequest, RouterConfigError } from './errors';
 import { getCache } from './global';
-import type { PlainChatCompletion, PlainEmbeddingResponse, PlainTranscription, ProviderParams, ProviderTarget } from './providers';
-import { audioIdentity, flightKeyOf, mergeDeploymentParams, providerParamsOf } from './request';
+import { asChatCompletion, asChatCompletionChunk, asTextCompletion } from './openai-shape';
+import type { PlainChatCompletion, PlainChunk, PlainEmbeddingResponse, PlainTranscription, ProviderParams, ProviderTarget } from './providers';
+import { audioIdentity, embeddingInputs, flightKeyOf, mergeDeploymentParams, providerParamsOf, withExtraBody, type EmbeddingInput } from './request';
 import {
+  estimateInputTokens,
   estimateTokens,
   isCompleteChat,
   isCompleteText,
@@ -29,13 +31,17 @@ import {
 } from './responses';
 import { semanticQueryFor, supplyEmbedder } from './semantic-embedder';
 import { SharedStream } from './shared-stream';
-import { WildcardRoutes } from './wildcards';
+import { isPattern, WildcardRoutes } from './wildcards';
 import { ModelGroupAliases } from './model-group-alias';
 import { assembleChunks, completionToChunks } from './stream';
 import type {
+  Base64EmbeddingResponse,
+  CallOptions,
   ChatCompletion,
   ChatCompletionChunk,
   CompletionRequest,
+  CompletionRequestNonStreaming,
+  CompletionRequestStreaming,
   CompletionStream,
   EmbeddingRequest,
   EmbeddingResponse,
@@ -76,6 +82,8 @@ interface PreparedCall {
   identity: string;
   /** For a model routed by a wildcard group: that group's deployments made concrete for it, by id. */
   concrete: ReadonlyMap<string, Deployment> | undefined;
+  /** The model the request named, aliases resolved. */
+  requestedModel: string;
   /** What the provider gets: request params minus transport, control and llmcache fields. */
   params: ProviderParams;
   /** What the key is built from: `params`, plus `mockResponse`, which changes the answer. */
@@ -154,7 +162,7 @@ export class Router extends EventEmitter<RouterEvents> {
     if (options.redis !== undefined && options.state !== undefined) throw new RouterConfigError('redis', 'give either redis or state, not both');
     this.ownState = options.redis === undefined ? undefined : redisRouterState(options.redis);
     try {
-      this.dispatcher = new Dispatcher(groups, options.redis === undefined ? options : { ...options, state: this.ownState }, this, this.log);
+      this.dispatcher = new Dispatcher(groups, options.redis === undefined ? options : { ...options, state: this.ownState }, this, this.log, this.wildcards);
     } catch (err) {
       this.ownCache?.off('error', this.logCacheError);
       void this.ownState?.close?.();
@@ -211,8 +219,7 @@ export class Router extends EventEmitter<RouterEvents> {
       return this.keyFor(withKeyParam(call, 'file', audioIdentity(file)), call.identity, namespace);
     }
     if (callType !== 'embedding') return this.keyFor(call, call.identity, namespace);
-    const input = (request as EmbeddingRequest).input;
-    const inputs = Array.isArray(input) ? input : [input];
+    const { inputs } = embeddingInputs((request as EmbeddingRequest).input);
     if (inputs.length !== 1) throw invalidRequest('input: an embedding request with several inputs has one cache key per input; ask for each');
     return this.embeddingKeys(call, inputs, namespace)[0]!;
   }
@@ -223,8 +230,8 @@ export class Router extends EventEmitter<RouterEvents> {
     return { id: d.id, modelGroup: d.modelGroup, model: d.params.model };
   }
 
-  completion(request: CompletionRequest & { stream: true }): Promise<CompletionStream>;
-  completion(request: CompletionRequest & { stream?: false | undefined }): Promise<ChatCompletion>;
+  completion(request: CompletionRequestStreaming): Promise<CompletionStream>;
+  completion(request: CompletionRequestNonStreaming): Promise<ChatCompletion>;
   completion(request: CompletionRequest): Promise<ChatCompletion | CompletionStream>;
   /**
    * A chat completion. Identical concurrent misses share one upstream call, streamed or not: the callers
@@ -252,17 +259,18 @@ export class Router extends EventEmitter<RouterEvents> {
       }
       const response = structuredClone(await value.live.whole(call.settings.signal));
       this.succeeded(call, value.modelGroup, value.deploymentId, false, hidden.latencyMs, response.usage);
-      return withHiddenParams(response, hidden) as ChatCompletion;
+      return withHiddenParams(asChatCompletion(response), hidden);
     }
     const { stored, hidden } = this.settle(call, value, source, context, similarity);
     if (source === 'computed') await this.storeFallbackAnswer(call, stored, context, isCompleteChat);
-    if (!stream) return withHiddenParams(stored.response, hidden) as ChatCompletion;
+    if (!stream) return withHiddenParams(asChatCompletion(stored.response), hidden);
     return makeStream(replay(completionToChunks(stored.response, { includeUsage })), hidden);
   }
 
+  /** A text completion; it does not stream (`stream: true` is a 400). */
   async textCompletion(request: TextCompletionRequest): Promise<TextCompletion> {
     const call = this.prepare('text_completion', request);
-    if (request.stream === true) throw invalidRequest('stream: textCompletion does not stream; use completion() with messages');
+    if (call.request.stream === true) throw invalidRequest('stream: textCompletion does not stream; use completion() with messages');
     const prompt = Array.isArray(request.prompt) ? request.prompt.join('\n') : String(request.prompt ?? '');
     const compute = (signal: AbortSignal) =>
       this.answer(call, prompt, signal, (text, model) => mockTextCompletion(text, model, prompt), (d, target) => d.provider.textCompletion(this.paramsFor(d, call), target));
@@ -273,20 +281,20 @@ export class Router extends EventEmitter<RouterEvents> {
     const { value, source, similarity } = await result;
     const { stored, hidden } = this.settle(call, value, source, context, similarity);
     if (source === 'computed') await this.storeFallbackAnswer(call, stored, context, isCompleteText);
-    return withHiddenParams(stored.response, hidden) as TextCompletion;
+    return withHiddenParams(asTextCompletion(stored.response), hidden);
   }
 
   /**
-   * Each input string is its own cache entry; only the missing ones go upstream, in one call. An input
-   * that an identical concurrent call is already embedding is waited for, not asked again.
+   * Each input (a text or a list of token ids) is its own cache entry; only the missing ones go upstream,
+   * in one call. An input that an identical concurrent call is already embedding is waited for, not asked
+   * again. With `encoding_format: 'base64'` each vector is a base64 string.
    */
-  async embedding(request: EmbeddingRequest): Promise<EmbeddingResponse> {
+  embedding(request: EmbeddingRequest & { encoding_format: 'base64' }): Promise<Base64EmbeddingResponse>;
+  embedding(request: EmbeddingRequest & { encoding_format?: 'float' | undefined }): Promise<EmbeddingResponse>;
+  embedding(request: EmbeddingRequest): Promise<EmbeddingResponse | Base64EmbeddingResponse>;
+  async embedding(request: EmbeddingRequest): Promise<EmbeddingResponse | Base64EmbeddingResponse> {
     const call = this.prepare('embedding', request);
-    const single = typeof request.input === 'string';
-    const inputs = single ? [request.input as string] : request.input;
-    if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((s) => typeof s === 'string')) {
-      throw invalidRequest('input: must be a string or a non-empty array of strings');
-    }
+    const { inputs, single } = embeddingInputs(request.input);
     this.assertOpen();
     const cache = this.cache;
     const control = cache?.resolveControl('embedding', request.cache);
@@ -305,7 +313,7 @@ export class Router extends EventEmitter<RouterEvents> {
         const texts = positions.map((p) => inputs[missing[p]!]!);
         const { value, deployment } = await this.dispatcher.execute(
           call,
-          estimateTokens(texts.join(' ')),
+          estimateInputTokens(texts),
           async (d, target) => {
             const answer = await d.provider.embedding({ ...this.paramsFor(d, call), input: single ? texts[0] : texts }, target);
             // Checked inside the attempt, so that a short answer is retried like any server error.
@@ -327,12 +335,12 @@ export class Router extends EventEmitter<RouterEvents> {
         if (cache && control!.write) {
           // A fallback group's vectors belong under that group's keys: it is another model.
           const identity = this.answeredIdentity(call, deployment.modelGroup);
-          const storeKeys = identity === call.identity ? positions.map((p) => keys[missing[p]!]!) : this.embeddingKeys(call, texts, control!.namespace, identity);
-          await cache.setMany(positions.map((p, j) => ({ key: storeKeys[j]!, value: { embedding: byIndex[j]!.embedding, model: batch.model } })), { ttlMs: control!.ttlMs });
+          const storeKeys = identity === call.identity ? positions.map((p) => keys[missing[p]!]!) : identity === undefined ? [] : this.embeddingKeys(call, texts, control!.namespace, identity);
+          if (storeKeys.length > 0) await cache.setMany(positions.map((p, j) => ({ key: storeKeys[j]!, value: { embedding: byIndex[j]!.embedding, model: batch.model } })), { ttlMs: control!.ttlMs });
         }
         return { embeddings: byIndex.map((d) => d.embedding), batch };
       };
-      const flightKeys = cache && control!.read ? missing.map((i) => flightKeyOf(keys[i]!, request)) : undefined;
+      const flightKeys = cache && control!.read ? missing.map((i) => flightKeyOf(keys[i]!, call.request)) : undefined;
       const { items, ledBatch } = flightKeys
         ? await this.embeddingFlights.run(flightKeys, embedMissing, call.settings.signal)
         : await embedMissing(missing.map((_, p) => p), call.settings.signal ?? NEVER_ABORTED).then(({ embeddings, batch }) => ({
@@ -359,7 +367,7 @@ export class Router extends EventEmitter<RouterEvents> {
       model,
       usage,
     };
-    return withHiddenParams(response, hidden) as EmbeddingResponse;
+    return withHiddenParams(response, hidden) as EmbeddingResponse | Base64EmbeddingResponse;
   }
 
   /** Keyed by the sha256 of the audio bytes, never the file name. */
@@ -464,7 +472,7 @@ export class Router extends EventEmitter<RouterEvents> {
   /** A computed answer from a fallback group goes under that group's key (never under the key of the group that failed). */
   private async storeFallbackAnswer<T>(call: PreparedCall, stored: Stored<T>, { cache, control }: CacheContext, isComplete: (response: T) => boolean): Promise<void> {
     const answeredBy = this.answeredIdentity(call, stored.modelGroup);
-    if (cache && control?.write && answeredBy !== call.identity && isComplete(stored.response)) {
+    if (cache && control?.write && answeredBy !== undefined && answeredBy !== call.identity && isComplete(stored.response)) {
       const semantic = semanticQueryFor(cache, this, call, answeredBy, control.namespace);
       await cache.set(this.keyFor(call, answeredBy, control.namespace), stored, { ttlMs: control.ttlMs, semantic });
     }
@@ -495,8 +503,7 @@ export class Router extends EventEmitter<RouterEvents> {
   private async chatOutcome(call: PreparedCall, stream: boolean, signal: AbortSignal, context: CacheContext): Promise<ChatOutcome> {
     const live = context.flightKey === undefined ? undefined : this.liveStreams.get(context.flightKey);
     if (live) return { ...live, started: false };
-    const request = call.request as CompletionRequest;
-    const promptText = JSON.stringify(request.messages);
+    const promptText = JSON.stringify(call.request.messages);
     if (!stream) {
       return this.answer(call, promptText, signal, (text, model) => mockCompletion(text, model, promptText), (d, target) => d.provider.chat(this.paramsFor(d, call), target));
     }
@@ -508,16 +515,16 @@ export class Router extends EventEmitter<RouterEvents> {
    * under the group that answered, once read to its end; a stream nobody reads is never stored.
    */
   private async openStream(call: PreparedCall, promptText: string, signal: AbortSignal, { cache, control, flightKey }: CacheContext): Promise<LiveStream> {
-    const request = call.request as CompletionRequest;
-    const includeUsage = request.stream_options?.include_usage === true;
+    const streamOptions = call.request.stream_options as CompletionRequest['stream_options'];
+    const includeUsage = streamOptions?.include_usage === true;
     const { value: opened, deployment, release, touch, expired } = await this.dispatcher.execute(
       call,
       estimateTokens(promptText),
       async (d, target) => {
-        const mock = mockResponseFor(d, request);
+        const mock = mockResponseFor(d, call.request);
         const source = mock !== undefined
           ? replay(completionToChunks(mockCompletion(mock, d.providerModel, promptText), { includeUsage }))
-          : d.provider.chatStream({ ...this.paramsFor(d, call), ...(request.stream_options ? { stream_options: request.stream_options } : {}) }, target);
+          : d.provider.chatStream({ ...this.paramsFor(d, call), ...(streamOptions ? { stream_options: streamOptions } : {}) }, target);
         const iterator = source[Symbol.asyncIterator]();
         // The first chunk proves the stream is up; until then a failure is retried like any other.
         const first = await iterator.next();
@@ -534,9 +541,9 @@ export class Router extends EventEmitter<RouterEvents> {
         const response = withEstimatedUsage(assembleChunks(chunks), promptText);
         this.dispatcher.recordUsage(deployment, response.usage!.total_tokens);
         // Stored before any reader sees the end, so the next call finds it.
-        if (cache && control?.write && isCompleteChat(response)) {
+        const identity = this.answeredIdentity(call, deployment.modelGroup);
+        if (cache && control?.write && identity !== undefined && isCompleteChat(response)) {
           const stored: Stored<PlainChatCompletion> = { response, deploymentId: deployment.id, modelGroup: deployment.modelGroup };
-          const identity = this.answeredIdentity(call, deployment.modelGroup);
           const semantic = semanticQueryFor(cache, this, call, identity, control.namespace);
           await cache.set(this.keyFor(call, identity, control.namespace), stored, { ttlMs: control.ttlMs, semantic });
         }
@@ -556,10 +563,13 @@ export class Router extends EventEmitter<RouterEvents> {
 
   // ---- routing ----
 
-  private prepare(callType: PreparedCall['callType'], request: Record<string, unknown>): PreparedCall {
+  private prepare(callType: PreparedCall['callType'], options: CallOptions): PreparedCall {
     const started = performance.now();
+    // What a caller sent, which at run time may hold more than the types declare (JavaScript callers, configs).
+    const request = options as object as Record<string, unknown>;
     if (typeof request !== 'object' || request === null) throw invalidRequest('request: must be an object');
-    const { modelGroup, wildcard } = this.wildcards.route(this.aliases.resolve(request.model));
+    const requestedModel = this.aliases.resolve(request.model);
+    const { modelGroup, wildcard } = this.wildcards.route(requestedModel);
     const { params, hasSettings } = providerParamsOf(request);
     const settings = hasSettings ? readCallSettings(request) : DEFAULT_CALL_SETTINGS;
     // mockResponse changes the answer, so it is part of the key though it is not sent anywhere.
@@ -567,7 +577,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const keyJson = canonicalParams(keyParams);
     // A wildcard group serves many models: each requested one is its own cache identity.
     const identity = wildcard ? (request.model as string) : this.identityOf(modelGroup);
-    return { callType, modelGroup, identity, concrete: wildcard?.concrete, params, keyParams, keyJson, request, settings, started };
+    return { callType, modelGroup, identity, concrete: wildcard?.concrete, requestedModel: requestedModel as string, params, keyParams, keyJson, request, settings, started };
   }
 
   /** Whether `model` names a group of this router (directly, by alias or by a wildcard). */
@@ -589,9 +599,14 @@ export class Router extends EventEmitter<RouterEvents> {
     return this.cacheIdentity.get(modelGroup) ?? modelGroup;
   }
 
-  /** The identity of an answer from `modelGroup`: the call's own when its group answered (a wildcard call's is its model). */
-  private answeredIdentity(call: PreparedCall, modelGroup: string): string {
-    return modelGroup === call.modelGroup ? call.identity : this.identityOf(modelGroup);
+  /**
+   * The identity of an answer from `modelGroup`: the call's own when its group answered (a wildcard call's is
+   * its model); undefined for a wildcard group that answered as a fallback, whose model was made for this
+   * request alone, so that answer is not stored.
+   */
+  private answeredIdentity(call: PreparedCall, modelGroup: string): string | undefined {
+    if (modelGroup === call.modelGroup) return call.identity;
+    return isPattern(modelGroup) ? undefined : this.identityOf(modelGroup);
   }
 
   private keyFor(call: PreparedCall, identity: string, namespace: string | undefined): string {
@@ -602,12 +617,12 @@ export class Router extends EventEmitter<RouterEvents> {
     return request.cache?.namespace ?? this.cache?.namespace;
   }
 
-  private embeddingKeys(call: PreparedCall, inputs: readonly string[], namespace: string | undefined, identity = call.identity): string[] {
+  private embeddingKeys(call: PreparedCall, inputs: readonly EmbeddingInput[], namespace: string | undefined, identity = call.identity): string[] {
     return inputs.map((input) => cacheKey({ callType: 'embedding', model: identity, params: { ...call.keyParams, input }, namespace }));
   }
 
   private paramsFor(deployment: Deployment, call: PreparedCall): ProviderParams {
-    return withoutRefusedParams(mergeDeploymentParams(deployment.params, call.params), deployment);
+    return withExtraBody(withoutRefusedParams(mergeDeploymentParams(deployment.params, call.params), deployment, call.settings.dropParams));
   }
 
   private hidden(h: { modelGroup: string; cacheHit: boolean; cacheKey: string | undefined; deploymentId: string | undefined; call: PreparedCall }): HiddenParams {
@@ -645,13 +660,24 @@ function closedError(): RouterConfigError {
   return new RouterConfigError('router', 'is closed: close() was called; create a new Router');
 }
 
-async function* replay(chunks: readonly ChatCompletionChunk[]): AsyncGenerator<ChatCompletionChunk> {
+async function* replay(chunks: readonly PlainChunk[]): AsyncGenerator<PlainChunk> {
   for (const chunk of chunks) yield chunk;
 }
 
-function makeStream(source: AsyncIterable<ChatCompletionChunk>, hidden: HiddenParams): CompletionStream {
-  const stream = { [Symbol.asyncIterator]: () => source[Symbol.asyncIterator]() };
-  return withHiddenParams(stream, hidden) as CompletionStream;
+/** The caller's stream: each chunk made OpenAI-shaped as it is read; `return()` still reaches the source at once. */
+function makeStream(source: AsyncIterable<PlainChunk>, hidden: HiddenParams): CompletionStream {
+  const stream = {
+    [Symbol.asyncIterator]: (): AsyncIterator<ChatCompletionChunk> => {
+      const iterator = source[Symbol.asyncIterator]();
+      const shaped = (result: IteratorResult<PlainChunk>): IteratorResult<ChatCompletionChunk> =>
+        result.done ? result : { done: false, value: asChatCompletionChunk(result.value) };
+      return {
+        next: () => iterator.next().then(shaped),
+        return: (value?: unknown) => (iterator.return ? iterator.return(value).then(shaped) : Promise.resolve({ done: true, value: undefined })),
+      };
+    },
+  };
+  return withHiddenParams(stream, hidden);
 }
 
 function mockResponseFor(deployment: Deployment, request: Record<string, unknown>): string | undefined {

@@ -2,9 +2,12 @@ import { isSemanticBackend, semanticQuery, type Cache, type Embedder, type Seman
 import { embedding as topLevelEmbedding } from './toplevel';
 import type { EmbeddingRequest, EmbeddingResponse } from './types';
 
+/** An embedding request that answers lists of numbers (not base64). */
+type FloatEmbeddingRequest = EmbeddingRequest & { encoding_format?: 'float' | undefined };
+
 /** What the semantic wiring needs of a router. */
 export interface EmbeddingRouter {
-  embedding(request: EmbeddingRequest): Promise<EmbeddingResponse>;
+  embedding(request: FloatEmbeddingRequest): Promise<EmbeddingResponse>;
   /** Whether `model` names one of the router's groups (directly, by alias or by a wildcard). */
   servesModel(model: string): boolean;
 }
@@ -33,7 +36,7 @@ export function supplyEmbedder(cache: Cache | undefined, router: EmbeddingRouter
   }
 }
 
-function embedderOf(embed: (request: EmbeddingRequest) => Promise<EmbeddingResponse>, model: string): Embedder {
+function embedderOf(embed: (request: FloatEmbeddingRequest) => Promise<EmbeddingResponse>, model: string): Embedder {
   return {
     async embed(texts, options) {
       const response = await embed({ model, input: [...texts], ...(options?.signal ? { signal: options.signal } : {}) });

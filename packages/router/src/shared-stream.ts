@@ -1,10 +1,9 @@
-import type { PlainChatCompletion } from './providers';
-import type { ChatCompletionChunk } from './types';
+import type { PlainChatCompletion, PlainChunk } from './providers';
 
 /** An upstream stream whose first chunk has arrived. */
 export interface OpenedStream {
-  first: IteratorResult<ChatCompletionChunk>;
-  iterator: AsyncIterator<ChatCompletionChunk>;
+  first: IteratorResult<PlainChunk>;
+  iterator: AsyncIterator<PlainChunk>;
 }
 
 export interface SharedStreamHooks {
@@ -13,7 +12,7 @@ export interface SharedStreamHooks {
   /** Whether the stream's timeout has already run out: a read that starts after it fails by the readers' delay, not the deployment's. */
   expired(): boolean;
   /** The stream ended whole: the answer made of its chunks, once stored. Readers see the end only after it resolves. */
-  onComplete(chunks: readonly ChatCompletionChunk[]): Promise<PlainChatCompletion>;
+  onComplete(chunks: readonly PlainChunk[]): Promise<PlainChatCompletion>;
   /** The stream broke off; `readersFault` when its timeout ran out while nobody was reading. */
   onError(error: unknown, readersFault: boolean): Promise<void>;
   /** The stream is over, however it ended: release what it holds. Called once. */
@@ -39,7 +38,7 @@ const ABANDONED = new Error('the stream was abandoned by every reader');
  * When the last reader leaves before the end, the upstream is abandoned and its claim released.
  */
 export class SharedStream {
-  private readonly chunks: ChatCompletionChunk[] = [];
+  private readonly chunks: PlainChunk[] = [];
   private state: 'open' | 'complete' | 'failed' = 'open';
   private error: unknown;
   private completion: PlainChatCompletion | undefined;
@@ -49,7 +48,7 @@ export class SharedStream {
   private completing = false;
   private closed = false;
   /** The first result, when it already ended the stream. */
-  private ended: IteratorResult<ChatCompletionChunk> | undefined;
+  private ended: IteratorResult<PlainChunk> | undefined;
 
   constructor(
     private readonly source: OpenedStream,
@@ -65,7 +64,7 @@ export class SharedStream {
   }
 
   /** A new reader; it takes part until it reaches the end, fails, or leaves through `return()` or its signal. */
-  reader(options: ReaderOptions): AsyncIterableIterator<ChatCompletionChunk> {
+  reader(options: ReaderOptions): AsyncIterableIterator<PlainChunk> {
     const { signal, includeUsage } = options;
     const stream = this;
     let index = 0;
@@ -80,7 +79,7 @@ export class SharedStream {
     this.readers++;
     signal?.addEventListener('abort', leave, { once: true });
     if (signal?.aborted) leave();
-    const next = async (): Promise<IteratorResult<ChatCompletionChunk>> => {
+    const next = async (): Promise<IteratorResult<PlainChunk>> => {
       for (;;) {
         if (left) {
           if (signal?.aborted) throw signal.reason;
@@ -88,7 +87,7 @@ export class SharedStream {
         }
         if (index < stream.chunks.length) {
           const chunk = stream.chunks[index++]!;
-          const usageOnly = chunk.choices.length === 0 && chunk.usage;
+          const usageOnly = (chunk.choices?.length ?? 0) === 0 && chunk.usage;
           if (usageOnly && !includeUsage) continue;
           if (usageOnly) usageSeen = true;
           // Every reader gets its own copy: one caller changing a chunk must not reach the others or the stored answer.
@@ -166,7 +165,7 @@ export class SharedStream {
 
   private async readOne(): Promise<void> {
     const readersFault = this.hooks.expired();
-    let result: IteratorResult<ChatCompletionChunk>;
+    let result: IteratorResult<PlainChunk>;
     try {
       result = this.ended ?? (await this.source.iterator.next());
     } catch (err) {

@@ -1,10 +1,10 @@
-import type { PlainChatCompletion } from './providers';
-import type { ChatCompletionChunk, ToolCall, Usage } from './types';
+import type { PlainChatCompletion, PlainChunk, PlainToolCall } from './providers';
+import type { Usage } from './types';
 
 /** Puts streamed chunks together into the completion they describe. */
-export function assembleChunks(chunks: readonly ChatCompletionChunk[]): PlainChatCompletion {
+export function assembleChunks(chunks: readonly PlainChunk[]): PlainChatCompletion {
   const first = chunks[0];
-  const choices = new Map<number, { content: string | null; toolCalls: ToolCall[]; finish: string | null }>();
+  const choices = new Map<number, { content: string | null; toolCalls: PlainToolCall[]; finish: string | null }>();
   let usage: Usage | undefined;
   for (const chunk of chunks) {
     if (chunk.usage) usage = chunk.usage;
@@ -64,12 +64,12 @@ function pieces(text: string, size = 24): string[] {
  * and tool-call arguments in several pieces, the finish reason, and usage when asked for. Assembled again,
  * they give back the completion.
  */
-export function completionToChunks(completion: PlainChatCompletion, options: { includeUsage: boolean }): ChatCompletionChunk[] {
+export function completionToChunks(completion: PlainChatCompletion, options: { includeUsage: boolean }): PlainChunk[] {
   const { id, created, model } = completion;
-  const chunk = (index: number, delta: ChatCompletionChunk['choices'][0]['delta'], finish: string | null = null): ChatCompletionChunk => ({
+  const chunk = (index: number, delta: PlainChunk['choices'][0]['delta'], finish: string | null = null): PlainChunk => ({
     id, object: 'chat.completion.chunk', created, model, choices: [{ index, delta, finish_reason: finish }],
   });
-  const out: ChatCompletionChunk[] = [];
+  const out: PlainChunk[] = [];
   for (const choice of completion.choices) {
     const { content, tool_calls: toolCalls } = choice.message;
     out.push(chunk(choice.index, { role: 'assistant', content: content === null ? null : '' }));

@@ -2,8 +2,11 @@ import { canonicalJson } from '@llmcache/core';
 import { BadRequestError, RouterConfigError } from './errors';
 import { Router } from './router';
 import type {
+  Base64EmbeddingResponse,
   ChatCompletion,
   CompletionRequest,
+  CompletionRequestNonStreaming,
+  CompletionRequestStreaming,
   CompletionStream,
   EmbeddingRequest,
   EmbeddingResponse,
@@ -37,8 +40,8 @@ async function routerFor(request: { model: unknown; apiKey?: unknown; apiBase?: 
   return router;
 }
 
-export function completion(request: CompletionRequest & { stream: true }): Promise<CompletionStream>;
-export function completion(request: CompletionRequest & { stream?: false | undefined }): Promise<ChatCompletion>;
+export function completion(request: CompletionRequestStreaming): Promise<CompletionStream>;
+export function completion(request: CompletionRequestNonStreaming): Promise<ChatCompletion>;
 export function completion(request: CompletionRequest): Promise<ChatCompletion | CompletionStream>;
 /** One chat completion, on the global cache (`setCache()`), without a Router. */
 export function completion(request: CompletionRequest): Promise<ChatCompletion | CompletionStream> {
@@ -50,8 +53,11 @@ export function textCompletion(request: TextCompletionRequest): Promise<TextComp
   return routerFor(request).then((router) => router.textCompletion(request));
 }
 
+export function embedding(request: EmbeddingRequest & { encoding_format: 'base64' }): Promise<Base64EmbeddingResponse>;
+export function embedding(request: EmbeddingRequest & { encoding_format?: 'float' | undefined }): Promise<EmbeddingResponse>;
+export function embedding(request: EmbeddingRequest): Promise<EmbeddingResponse | Base64EmbeddingResponse>;
 /** Embeddings, on the global cache: each input its own entry. */
-export function embedding(request: EmbeddingRequest): Promise<EmbeddingResponse> {
+export function embedding(request: EmbeddingRequest): Promise<EmbeddingResponse | Base64EmbeddingResponse> {
   return routerFor(request).then((router) => router.embedding(request));
 }
 

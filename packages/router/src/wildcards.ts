@@ -1,6 +1,7 @@
 // Wildcard deployments, as LiteLLM's router has them: a `model_name` with `*` (`*`, `openai/*`, `fo::*:static::*`)
 // routes every requested model that no exact group has and that the pattern matches; each `*` of the
 // deployment's `model` takes the part of the requested name its `*` matched (`openai/*` → `openai/gpt-4o`).
+// A fallback to a pattern group makes it concrete for the model the request named.
 import type { Deployment } from './deployments';
 import { BadRequestError, invalidRequest } from './errors';
 import { resolveProvider, unknownProviderMessage, type Provider } from './providers';
@@ -62,18 +63,38 @@ export class WildcardRoutes {
   match(model: string): WildcardMatch | undefined {
     for (const { group, regex } of this.patterns) {
       const found = regex.exec(model);
-      if (!found) continue;
-      const parts = found.slice(1);
-      const concrete = new Map<string, Deployment>();
-      for (const deployment of this.groups.get(group)!) {
-        const providerModel = substitute(deployment.params.model, model, parts);
-        const resolved = resolveProvider(providerModel);
-        if (!resolved) throw invalidRequest(`model: "${model}" matches the wildcard group "${group}", but ${unknownProviderMessage(providerModel)}`);
-        concrete.set(deployment.id, { ...deployment, provider: resolved.provider, providerModel: resolved.model });
-      }
-      return { group, concrete };
+      if (found) return { group, concrete: this.concrete(group, model, found.slice(1)) };
     }
     return undefined;
+  }
+
+  /** The pattern group that would route `model`, without making its deployments: for checking fallback targets. */
+  groupFor(model: string): string | undefined {
+    return this.patterns.find(({ regex }) => regex.test(model))?.group;
+  }
+
+  /**
+   * A fallback target as the request's `model` makes it concrete: a pattern group (`*`, `anthropic/*`) takes
+   * the requested model for its `*` (the parts its pattern matched, or the whole name when it does not
+   * match); any other name routes as a request for it would (`azure/gpt-4o` through `azure/*`). Undefined
+   * for an exact group, whose deployments are concrete already.
+   */
+  fallbackTarget(target: string, model: string): WildcardMatch | undefined {
+    if (!isPattern(target)) return this.groups.has(target) ? undefined : this.match(target);
+    const found = this.patterns.find((p) => p.group === target)?.regex.exec(model);
+    return { group: target, concrete: this.concrete(target, model, found ? found.slice(1) : [model]) };
+  }
+
+  /** The group's deployments with each `*` of their model replaced by `parts` (or the whole of `model`), by id. */
+  private concrete(group: string, model: string, parts: readonly string[]): Map<string, Deployment> {
+    const concrete = new Map<string, Deployment>();
+    for (const deployment of this.groups.get(group)!) {
+      const providerModel = substitute(deployment.params.model, model, parts);
+      const resolved = resolveProvider(providerModel);
+      if (!resolved) throw invalidRequest(`model: "${model}" matches the wildcard group "${group}", but ${unknownProviderMessage(providerModel)}`);
+      concrete.set(deployment.id, { ...deployment, provider: resolved.provider, providerModel: resolved.model });
+    }
+    return concrete;
   }
 }
 

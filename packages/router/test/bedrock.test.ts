@@ -15,12 +15,14 @@ import {
   TimeoutError,
   type ChatCompletionChunk,
   type DeploymentParams,
+  type FunctionTool,
 } from '@llmcache/router';
-import { ask, collect, useUpstream } from './helpers';
+import { startUpstream } from '@llmcache/test-upstream';
+import { ask, collect, functionCall, useUpstream } from './helpers';
 
 const upstream = useUpstream();
 const MODEL_ID = 'anthropic.claude-3-haiku-20240307-v1:0';
-const tools = [{ type: 'function', function: { name: 'search', description: 'Search the web', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
+const tools: FunctionTool[] = [{ type: 'function', function: { name: 'search', description: 'Search the web', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
 
 /** A Bedrock deployment on the local upstream, signed with static test credentials. */
 function bedrock(extra: Partial<DeploymentParams> = {}): DeploymentParams {
@@ -106,7 +108,7 @@ describe('bedrock/ (Converse API)', () => {
 
   it('translates tools, tool calls and tool results both ways, streamed too', async () => {
     const res = await routerOf().completion({ model: 'claude', messages: ask('please use a tool'), tools, tool_choice: 'required' });
-    const call = res.choices[0]!.message.tool_calls![0]!;
+    const call = functionCall(res.choices[0]!.message.tool_calls![0]);
     expect(res.choices[0]!.finish_reason).toBe('tool_calls');
     expect(call).toMatchObject({ type: 'function', function: { name: 'search' } });
     expect(JSON.parse(call.function.arguments)).toEqual({ query: 'please use a tool' });
@@ -200,5 +202,23 @@ describe('bedrock/ (Converse API)', () => {
     const err = await routerOf().completion({ model: 'claude', messages: ask('x') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InternalServerError);
     expect((err as Error).message).toMatch(/output\.message\.content: expected an array/);
+  });
+});
+
+describe('bedrock/ clients', () => {
+  it("router.close() releases the router's Bedrock client: its kept-alive connection closes", async () => {
+    // An upstream of its own, so that no other client's connection is counted.
+    const own = await startUpstream();
+    try {
+      const router = new Router({ modelList: [{ modelName: 'claude', params: { ...bedrock(), apiBase: own.url } }], numRetries: 0 });
+      await router.completion({ model: 'claude', messages: ask('keep alive') });
+      expect(own.openConnections()).toBe(1);
+      await router.close();
+      // Bounded: Node's server would close an idle kept-alive connection only after 5 s.
+      for (let i = 0; i < 100 && own.openConnections() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(own.openConnections()).toBe(0);
+    } finally {
+      await own.close();
+    }
   });
 });

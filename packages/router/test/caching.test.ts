@@ -1,7 +1,7 @@
 import { Cache, MemoryBackend, type CacheBackend } from '@llmcache/core';
 import { execFileSync } from 'node:child_process';
-import { assembleChunks, deploymentId, disableCache, Router, RouterConfigError, setCache, type ChatCompletionChunk } from '@llmcache/router';
-import { ask, collect, deployment, useUpstream } from './helpers';
+import { assembleChunks, deploymentId, disableCache, Router, RouterConfigError, setCache, type ChatCompletionChunk, type FunctionTool } from '@llmcache/router';
+import { ask, collect, deployment, fromJavaScript, useUpstream } from './helpers';
 
 const upstream = useUpstream();
 
@@ -70,7 +70,7 @@ describe('caching through the router', () => {
   it('request key order never changes the key, and router.cacheKey is the key the call used', async () => {
     const router = twoGroupRouter();
     const first = await router.completion({ model: 'gpt-3.5', temperature: 0, messages: [{ role: 'user', content: 'ordered' }], response_format: { type: 'text' } });
-    const reordered = { response_format: { type: 'text' }, messages: [{ content: 'ordered', role: 'user' as const }], temperature: 0, model: 'gpt-3.5' };
+    const reordered = { response_format: { type: 'text' as const }, messages: [{ content: 'ordered', role: 'user' as const }], temperature: 0, model: 'gpt-3.5' };
     const second = await router.completion(reordered);
     expect(second._hiddenParams.cacheHit).toBe(true);
     expect(router.cacheKey(reordered)).toBe(first._hiddenParams.cacheKey);
@@ -78,9 +78,9 @@ describe('caching through the router', () => {
 
   it('unknown params go to the provider unchanged and are part of the key', async () => {
     const router = twoGroupRouter();
-    await router.completion({ model: 'gpt-3.5', messages: ask('p'), top_k: 3, num_ctx: 512 });
+    await router.completion(fromJavaScript({ model: 'gpt-3.5', messages: ask('p'), top_k: 3, num_ctx: 512 }));
     expect(upstream().calls[0]!.body).toMatchObject({ top_k: 3, num_ctx: 512, model: 'gpt-3.5-turbo' });
-    const other = await router.completion({ model: 'gpt-3.5', messages: ask('p'), top_k: 4, num_ctx: 512 });
+    const other = await router.completion(fromJavaScript({ model: 'gpt-3.5', messages: ask('p'), top_k: 4, num_ctx: 512 }));
     expect(other._hiddenParams.cacheHit).toBe(false);
   });
 
@@ -222,7 +222,7 @@ describe('streaming and the cache', () => {
 
   it('tool calls and usage survive storing a stream and replaying it', async () => {
     const router = twoGroupRouter();
-    const tools = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
+    const tools: FunctionTool[] = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
     const request = { model: 'gpt-3.5', messages: ask('please use a tool for this'), tools, stream: true as const, stream_options: { include_usage: true } };
     const live = assembleChunks(await collect(await router.completion(request)));
     expect(live.choices[0]!.message.tool_calls?.[0]?.function.name).toBe('lookup');

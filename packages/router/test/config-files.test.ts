@@ -1,6 +1,7 @@
 // LiteLLM-shaped config.yaml files (test/configs/), each loaded with Router.fromConfig and called over real
 // sockets on the local upstream: what a user moving from LiteLLM runs first.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BadRequestError, ContentPolicyViolationError, InternalServerError, Router, RouterConfigError, TimeoutError } from '@llmcache/router';
 import { CONTEXT_LENGTH_MESSAGE } from '@llmcache/test-upstream';
@@ -95,6 +96,55 @@ describe('config files written as LiteLLM users write them', () => {
     expect(lastCall().headers.authorization).toBe('Bearer mistral-from-config-file');
     expect({ ...process.env }).toStrictEqual(before);
     expect(process.env.GROQ_API_KEY).toBe(before.GROQ_API_KEY);
+  });
+
+  it('cloud-credentials.yaml: environment_variables reach the Bedrock and Vertex AI credential chains, and process.env is untouched', async () => {
+    // The machine's own AWS and Google settings must not stand in for the file's.
+    const names = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_REGION_NAME', 'AWS_PROFILE', 'GOOGLE_APPLICATION_CREDENTIALS', 'VERTEXAI_PROJECT', 'VERTEXAI_LOCATION'];
+    const saved = names.map((name) => [name, process.env[name]] as const);
+    names.forEach((name) => delete process.env[name]);
+    const dir = mkdtempSync(join(tmpdir(), 'llmcache-config-creds-'));
+    try {
+      // Workforce-identity user credentials whose token URL is the upstream (google-auth-library trades the refresh token there).
+      const credentialsFile = join(dir, 'credentials.json');
+      writeFileSync(credentialsFile, JSON.stringify({
+        type: 'external_account_authorized_user',
+        audience: '//iam.googleapis.com/locations/global/workforcePools/pool/providers/test',
+        client_id: 'client-id', client_secret: 'client-secret', refresh_token: 'refresh-token-from-file', token_url: upstream().tokenUrl,
+      }));
+      const before = { ...process.env };
+      const router = load('cloud-credentials.yaml', env({ GOOGLE_CREDENTIALS_FILE: credentialsFile }));
+
+      await router.completion({ model: 'claude-bedrock', messages: ask('bedrock from the file') });
+      expect(lastCall().path).toBe(`/model/${encodeURIComponent('anthropic.claude-3-haiku-20240307-v1:0')}/converse`);
+      expect(lastCall().headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDFROMFILE\/\d{8}\/eu-central-1\/bedrock\/aws4_request,/);
+      expect(lastCall().headers['x-amz-security-token']).toBe('session-from-file');
+      await router.completion({ model: 'claude-bedrock-own-region', messages: ask('own region') });
+      expect(lastCall().headers.authorization).toMatch(/Credential=AKIDFROMFILE\/\d{8}\/us-west-2\//);
+
+      const res = await router.completion({ model: 'gemini-vertex', messages: ask('vertex from the file') });
+      expect(res.choices[0]!.message.content).toBe('Reply to "vertex from the file" from gemini-2.0-flash');
+      const token = upstream().calls.find((call) => call.path === '/token')!;
+      expect(token.body).toMatchObject({ grant_type: 'refresh_token', refresh_token: 'refresh-token-from-file' });
+      expect(lastCall().path).toBe('/v1/projects/project-from-file/locations/europe-west1/publishers/google/models/gemini-2.0-flash:generateContent');
+      expect(lastCall().headers.authorization).toMatch(/^Bearer upstream-token-\d+$/);
+      expect({ ...process.env }).toStrictEqual(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
+    }
+  });
+
+  it('wildcard-fallbacks.yaml: a fallback to "*" or to anthropic/* calls it with the requested model', async () => {
+    const router = load('wildcard-fallbacks.yaml');
+    upstream().script('gpt-4-eastus', { status: 500 });
+    const viaCatchAll = await router.completion({ model: 'gpt-4', messages: ask('catch all') });
+    expect(viaCatchAll.choices[0]!.message.content).toBe('Reply to "catch all" from gpt-4');
+    expect([lastCall().path, lastCall().headers.authorization]).toEqual(['/v1/chat/completions', 'Bearer sk-catch-all']);
+    upstream().script('claude-proxy', { status: 503 });
+    const viaAnthropic = await router.completion({ model: 'claude-3-5-haiku', messages: ask('to anthropic') });
+    expect(viaAnthropic._hiddenParams.modelGroup).toBe('anthropic/*');
+    expect([lastCall().path, lastCall().model, lastCall().headers['x-api-key']]).toEqual(['/v1/messages', 'claude-3-5-haiku', 'sk-ant']);
   });
 
   it('model-group-alias.yaml: an alias routes to its group and shares its cache; a hidden one is not listed', async () => {
@@ -226,13 +276,15 @@ describe('config files written as LiteLLM users write them', () => {
     const chunks = await collect(await router.completion({ model: 'gemini-flash', messages: ask('gemini stream'), stream: true }));
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toContain('gemini stream');
     expect(lastCall().model).toBe('gemini-2.0-flash');
+    expect(lastCall().path).toBe('/v1beta/openai/chat/completions');
   });
 
   it('local-servers.yaml: ollama, ollama_chat, hosted_vllm, lm_studio, custom_openai, text-completion-openai and embeddings', async () => {
     const router = load('local-servers.yaml');
     const expected: Record<string, [string, string]> = {
-      'ollama-llama': ['/v1/chat/completions', 'llama3.2'],
-      'ollama-chat-llama': ['/v1/chat/completions', 'llama3.2'],
+      // Ollama's own API, as LiteLLM calls it.
+      'ollama-llama': ['/api/generate', 'llama3.2'],
+      'ollama-chat-llama': ['/api/chat', 'llama3.2'],
       'vllm-qwen': ['/v1/chat/completions', 'Qwen/Qwen2.5-7B-Instruct'],
       'lm-studio': ['/v1/chat/completions', 'qwen2.5-7b-instruct'],
       'my-proxy': ['/v1/chat/completions', 'my-model'],
@@ -248,7 +300,7 @@ describe('config files written as LiteLLM users write them', () => {
     const embedded = await router.embedding({ model: 'embedder', input: ['a', 'b'] });
     expect(embedded.data).toHaveLength(2);
     await router.embedding({ model: 'ollama-llama', input: 'c' });
-    expect(lastCall().path).toBe('/v1/embeddings');
+    expect(lastCall().path).toBe('/api/embed');
   });
 
   it('every OpenAI-compatible provider row is used by a config file here', () => {
@@ -269,6 +321,14 @@ describe('fromConfig errors name the key as the file has it', () => {
     configError(() => Router.fromConfig(base('litellm_settings:\n  content_policy_fallbacks: [{ a: [zzz] }]\n'), {}), 'litellm_settings.content_policy_fallbacks[0].a');
     configError(() => Router.fromConfig('model_list:\n  - model_name: a\n    litellm_params:\n      model: nosuch/x\n', {}), 'model_list[0].litellm_params.model');
     configError(() => Router.fromConfig(base('router_settings:\n  caching_groups: [[a, zzz]]\n'), {}), 'router_settings.caching_groups[0]');
+  });
+
+  it("for what the Redis state checks: router_settings.redis_*, as the file names them, not the router's redis.url", () => {
+    const err = configError(() => Router.fromConfig(base('router_settings:\n  redis_url: os.environ/STATE_URL\n'), { STATE_URL: 'http://cache:6379' }), 'router_settings.redis_url');
+    expect(err.message).toContain('router_settings.redis_url: must start with redis:// or rediss://');
+    expect(err.message).not.toContain('redis.url');
+    // An all-digit password is read by PyYAML as a number; it is still the password.
+    expect(translateLiteLLMConfig(base('router_settings:\n  redis_host: cache\n  redis_password: 123456\n'), {}).routerOptions.redis).toStrictEqual({ host: 'cache', password: '123456' });
   });
 
   it('a config file that does not exist says so', () => {

@@ -2,7 +2,7 @@
 // provider refuses are absent from what the upstream receives with it, and sent as before without it.
 import { Cache } from '@llmcache/core';
 import { BadRequestError, Router, RouterConfigError, type ModelListEntry } from '@llmcache/router';
-import { ask, useUpstream } from './helpers';
+import { ask, fromJavaScript, useUpstream } from './helpers';
 
 const upstream = useUpstream();
 
@@ -91,17 +91,50 @@ describe('drop_params on Anthropic', () => {
   });
 });
 
+describe('drop_params on a single request', () => {
+  it.each([['drop_params'], ['dropParams']])('%s: true drops the refused params for that call only, and is neither sent nor keyed', async (name) => {
+    const router = make({ modelList: [claude()], cache: new Cache() });
+    const request = { model: 'claude', messages: ask('per call'), ...REFUSED };
+    expect(router.cacheKey({ ...request, [name]: true })).toBe(router.cacheKey(request));
+    await router.completion({ ...request, [name]: true });
+    const body = upstream().calls[0]!.body;
+    for (const param of [...REFUSED_NAMES, name]) expect(body).not.toHaveProperty(param);
+    // The next call without it sends them all, as the deployment does not drop.
+    await router.completion({ ...request, messages: ask('next call') });
+    expect(upstream().calls[1]!.body).toMatchObject(REFUSED);
+    // Dropped or not, the answer is one cache entry: the same request with drop_params is a hit.
+    const again = await router.completion({ ...request, [name]: true });
+    expect(again._hiddenParams.cacheHit).toBe(true);
+  });
+
+  it('a request\'s drop_params: false sends them on a deployment that drops; a value that is not a boolean is a 400 naming it', async () => {
+    const router = make({ modelList: [claude({ dropParams: true })] });
+    await router.completion({ model: 'claude', messages: ask('keep them'), ...REFUSED, drop_params: false });
+    expect(upstream().calls[0]!.body).toMatchObject(REFUSED);
+    const err = await router.completion(fromJavaScript({ model: 'claude', messages: ask('x'), drop_params: 'yes' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadRequestError);
+    expect((err as Error).message).toContain('drop_params: must be true or false');
+    expect(upstream().calls).toHaveLength(1);
+  });
+});
+
 describe('drop_params on a provider row', () => {
-  it('groq drops logit_bias and logprobs with it, and sends them without it', async () => {
-    const groq = (extra: Record<string, unknown>) => ({ modelName: 'g', params: { model: 'groq/llama', apiBase: upstream().openaiBase, apiKey: 'gk', ...extra } });
-    const request = { model: 'g', messages: ask('x'), logit_bias: { '1': 1 }, logprobs: true, seed: 3 };
-    await make({ modelList: [groq({})] }).completion(request);
-    expect(upstream().calls[0]!.body).toMatchObject({ logit_bias: { '1': 1 }, logprobs: true, seed: 3 });
-    await make({ modelList: [groq({ dropParams: true })] }).completion(request);
+  // What LiteLLM translates for Cerebras: no logit_bias, logprobs or penalties; seed and user go through.
+  it('cerebras drops what LiteLLM does not translate for it with it, and sends them without it', async () => {
+    const cerebras = (extra: Record<string, unknown>) => ({ modelName: 'g', params: { model: 'cerebras/llama3.1-8b', apiBase: upstream().openaiBase, apiKey: 'ck', ...extra } });
+    const request = { model: 'g', messages: ask('x'), logit_bias: { '1': 1 }, logprobs: true, presence_penalty: 0.5, seed: 3, user: 'u' };
+    await make({ modelList: [cerebras({})] }).completion(request);
+    expect(upstream().calls[0]!.body).toMatchObject({ logit_bias: { '1': 1 }, logprobs: true, presence_penalty: 0.5, seed: 3 });
+    await make({ modelList: [cerebras({ dropParams: true })] }).completion(request);
     const body = upstream().calls[1]!.body;
-    expect(body).not.toHaveProperty('logit_bias');
-    expect(body).not.toHaveProperty('logprobs');
-    expect(body.seed).toBe(3);
+    for (const name of ['logit_bias', 'logprobs', 'presence_penalty']) expect(body).not.toHaveProperty(name);
+    expect(body).toMatchObject({ seed: 3, user: 'u' });
+  });
+
+  it('groq takes every OpenAI param in LiteLLM, so dropParams drops nothing there', async () => {
+    const request = { model: 'g', messages: ask('x'), logit_bias: { '1': 1 }, logprobs: true, seed: 3 };
+    await make({ modelList: [{ modelName: 'g', params: { model: 'groq/llama', apiBase: upstream().openaiBase, apiKey: 'gk', dropParams: true } }] }).completion(request);
+    expect(upstream().calls[0]!.body).toMatchObject({ logit_bias: { '1': 1 }, logprobs: true, seed: 3 });
   });
 });
 

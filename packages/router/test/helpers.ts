@@ -1,5 +1,5 @@
 import { startUpstream, type Upstream } from '@llmcache/test-upstream';
-import type { ModelListEntry } from '@llmcache/router';
+import type { CompletionRequestNonStreaming, FunctionToolCall, ModelListEntry, ToolCall } from '@llmcache/router';
 
 /** Starts one local upstream for a test file and resets it between tests. */
 export function useUpstream(): () => Upstream {
@@ -23,6 +23,17 @@ export function deployment(upstream: Upstream, modelName: string, model: string,
 }
 
 export const ask = (content: string) => [{ role: 'user' as const, content }];
+
+/** A request as a JavaScript caller may send it: params the types do not declare, or of another type. */
+export function fromJavaScript(request: Record<string, unknown>): CompletionRequestNonStreaming {
+  return request as object as CompletionRequestNonStreaming;
+}
+
+/** An answer's tool call, which the test expects to be a function call (the type allows a custom tool's too). */
+export function functionCall(call: ToolCall | undefined): FunctionToolCall {
+  if (call?.type !== 'function') throw new Error(`expected a function tool call, got ${JSON.stringify(call)}`);
+  return call;
+}
 
 export async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { Cache } from '@llmcache/core';
 import { BadRequestError, RateLimitError, Router, TimeoutError } from '@llmcache/router';
 import { exitWithin, nodeProcess } from '@llmcache/test-suite';
-import { ask, collect, deployment, useUpstream } from './helpers';
+import { ask, collect, deployment, fromJavaScript, useUpstream } from './helpers';
 
 const upstream = useUpstream();
 
@@ -88,10 +88,10 @@ describe('params that cannot become JSON are a 400 naming the param', () => {
   for (const withCache of [false, true]) {
     it(`a circular object and a BigInt, ${withCache ? 'with' : 'without'} a cache`, async () => {
       const router = new Router({ modelList: [deployment(upstream(), 'g', 'json-model')], ...(withCache ? { cache: new Cache() } : {}) });
-      const cycle = await rejection(router.completion({ model: 'g', messages: ask('x'), tool_context: circular }));
+      const cycle = await rejection(router.completion(fromJavaScript({ model: 'g', messages: ask('x'), tool_context: circular })));
       expect(cycle).toBeInstanceOf(BadRequestError);
       expect((cycle as Error).message).toMatch(/tool_context: cannot be sent as JSON/);
-      const big = await rejection(router.completion({ model: 'g', messages: ask('x'), seed: 10n }));
+      const big = await rejection(router.completion(fromJavaScript({ model: 'g', messages: ask('x'), seed: 10n })));
       expect(big).toBeInstanceOf(BadRequestError);
       expect((big as Error).message).toMatch(/seed: cannot be sent as JSON/);
       expect(upstream().callCount()).toBe(0);

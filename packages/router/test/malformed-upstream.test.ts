@@ -118,12 +118,12 @@ describe('a 200 that is not a chat completion', () => {
     expect((err as Error).message).toContain('it reports an error: Overloaded right now');
   });
 
-  it.each([openai('gpt-m'), azure('dep-m')])('$provider: content parts (an array), as some compatible servers send, are still an answer', async (path) => {
+  it.each([openai('gpt-m'), azure('dep-m')])('$provider: content parts (an array), as some compatible servers send, are still an answer: their text is the content', async (path) => {
     const { router } = routerFor(path);
-    const content = [{ type: 'text', text: 'in parts' }];
+    const content = [{ type: 'text', text: 'in ' }, { type: 'text', text: 'parts' }];
     upstream().script(path.upstreamModel, { body: { id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] } });
     const res = await router.completion({ model: 'g', messages: ask('parts') });
-    expect(res.choices[0]!.message.content).toEqual(content);
+    expect(res.choices[0]!.message.content).toBe('in parts');
     expect(upstream().callCount({ model: path.upstreamModel })).toBe(1);
   });
 

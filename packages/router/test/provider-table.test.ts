@@ -1,48 +1,50 @@
 // Every OpenAI-compatible provider prefix, called over real sockets on the local upstream: its endpoint from
 // its base-URL environment variable, its key from its key variable, each call type its row says it has.
 import { assembleChunks, BadRequestError, Router, RouterConfigError } from '@llmcache/router';
+import { COMPATIBLE_PROVIDERS } from '../src/providers';
 import { ask, collect, useUpstream } from './helpers';
 
 const upstream = useUpstream();
 
 type Call = 'chat' | 'text_completion' | 'embedding' | 'transcription';
 
-/** What LiteLLM's docs give for each prefix: the key and base variables it reads, and the calls the API has. */
-const ROWS: Array<{ prefix: string; keyEnv: string; baseEnv: string; calls: Call[]; rootBase?: boolean; chatPath?: string }> = [
-  { prefix: 'openai', keyEnv: 'OPENAI_API_KEY', baseEnv: 'OPENAI_API_BASE', calls: ['chat', 'text_completion', 'embedding', 'transcription'] },
+/**
+ * What LiteLLM's source reads for each prefix (the first key variable it tries, a base variable), and the calls
+ * the API has. `root`: the variable names the server root and the row adds its API path (`apiPath`).
+ */
+const ROWS: Array<{ prefix: string; keyEnv: string; baseEnv: string; calls: Call[]; root?: boolean; apiPath?: string; chatPath?: string }> = [
+  { prefix: 'openai', keyEnv: 'OPENAI_API_KEY', baseEnv: 'OPENAI_BASE_URL', calls: ['chat', 'text_completion', 'embedding', 'transcription'] },
   // Instruct models: chat goes to /completions, as LiteLLM sends it.
   { prefix: 'text-completion-openai', keyEnv: 'OPENAI_API_KEY', baseEnv: 'OPENAI_API_BASE', calls: ['chat', 'text_completion'], chatPath: '/v1/completions' },
   { prefix: 'custom_openai', keyEnv: 'OPENAI_API_KEY', baseEnv: 'OPENAI_API_BASE', calls: ['chat', 'text_completion', 'embedding'] },
   { prefix: 'openrouter', keyEnv: 'OPENROUTER_API_KEY', baseEnv: 'OPENROUTER_API_BASE', calls: ['chat', 'text_completion'] },
   { prefix: 'groq', keyEnv: 'GROQ_API_KEY', baseEnv: 'GROQ_API_BASE', calls: ['chat', 'transcription'] },
-  { prefix: 'mistral', keyEnv: 'MISTRAL_API_KEY', baseEnv: 'MISTRAL_API_BASE', calls: ['chat', 'embedding'] },
-  { prefix: 'together_ai', keyEnv: 'TOGETHERAI_API_KEY', baseEnv: 'TOGETHERAI_API_BASE', calls: ['chat', 'text_completion', 'embedding'] },
+  // LiteLLM adds /v1 to a Mistral endpoint without it.
+  { prefix: 'mistral', keyEnv: 'MISTRAL_AZURE_API_KEY', baseEnv: 'MISTRAL_AZURE_API_BASE', calls: ['chat', 'embedding'], root: true },
+  { prefix: 'together_ai', keyEnv: 'TOGETHER_API_KEY', baseEnv: 'TOGETHER_AI_API_BASE', calls: ['chat', 'text_completion', 'embedding'] },
   { prefix: 'deepseek', keyEnv: 'DEEPSEEK_API_KEY', baseEnv: 'DEEPSEEK_API_BASE', calls: ['chat'] },
-  { prefix: 'fireworks_ai', keyEnv: 'FIREWORKS_AI_API_KEY', baseEnv: 'FIREWORKS_API_BASE', calls: ['chat', 'text_completion', 'embedding'] },
+  { prefix: 'fireworks_ai', keyEnv: 'FIREWORKS_API_KEY', baseEnv: 'FIREWORKS_API_BASE', calls: ['chat', 'text_completion', 'embedding'] },
   { prefix: 'perplexity', keyEnv: 'PERPLEXITYAI_API_KEY', baseEnv: 'PERPLEXITY_API_BASE', calls: ['chat'] },
   { prefix: 'xai', keyEnv: 'XAI_API_KEY', baseEnv: 'XAI_API_BASE', calls: ['chat'] },
   { prefix: 'deepinfra', keyEnv: 'DEEPINFRA_API_KEY', baseEnv: 'DEEPINFRA_API_BASE', calls: ['chat', 'text_completion', 'embedding'] },
   { prefix: 'cerebras', keyEnv: 'CEREBRAS_API_KEY', baseEnv: 'CEREBRAS_API_BASE', calls: ['chat', 'text_completion'] },
   { prefix: 'nvidia_nim', keyEnv: 'NVIDIA_NIM_API_KEY', baseEnv: 'NVIDIA_NIM_API_BASE', calls: ['chat', 'embedding'] },
   { prefix: 'huggingface', keyEnv: 'HF_TOKEN', baseEnv: 'HF_API_BASE', calls: ['chat'] },
-  { prefix: 'gemini', keyEnv: 'GEMINI_API_KEY', baseEnv: 'GEMINI_API_BASE', calls: ['chat', 'embedding'] },
-  // Ollama's documented base is the server root; its OpenAI-compatible API is under /v1.
-  { prefix: 'ollama', keyEnv: 'OLLAMA_API_KEY', baseEnv: 'OLLAMA_API_BASE', calls: ['chat', 'text_completion', 'embedding'], rootBase: true },
-  { prefix: 'ollama_chat', keyEnv: 'OLLAMA_API_KEY', baseEnv: 'OLLAMA_API_BASE', calls: ['chat', 'text_completion', 'embedding'], rootBase: true },
+  // GEMINI_API_BASE is Google AI Studio's root; its OpenAI-compatible API is under /v1beta/openai.
+  { prefix: 'gemini', keyEnv: 'GOOGLE_API_KEY', baseEnv: 'GEMINI_API_BASE', calls: ['chat', 'embedding'], root: true, apiPath: '/v1beta/openai' },
   { prefix: 'hosted_vllm', keyEnv: 'HOSTED_VLLM_API_KEY', baseEnv: 'HOSTED_VLLM_API_BASE', calls: ['chat', 'text_completion', 'embedding', 'transcription'] },
   { prefix: 'lm_studio', keyEnv: 'LM_STUDIO_API_KEY', baseEnv: 'LM_STUDIO_API_BASE', calls: ['chat', 'text_completion', 'embedding'] },
 ];
 
 /** Every variable a row reads, so that one from the machine's environment cannot stand in for the one under test. */
 const ENV_NAMES = [
-  'OPENAI_API_KEY', 'OPENAI_API_BASE', 'OPENROUTER_API_KEY', 'OR_API_KEY', 'OPENROUTER_API_BASE', 'GROQ_API_KEY', 'GROQ_API_BASE',
-  'MISTRAL_API_KEY', 'MISTRAL_API_BASE', 'TOGETHERAI_API_KEY', 'TOGETHER_API_KEY', 'TOGETHER_AI_API_KEY', 'TOGETHER_AI_TOKEN', 'TOGETHERAI_API_BASE',
-  'DEEPSEEK_API_KEY', 'DEEPSEEK_API_BASE', 'FIREWORKS_AI_API_KEY', 'FIREWORKS_API_KEY', 'FIREWORKSAI_API_KEY', 'FIREWORKS_AI_TOKEN',
-  'FIREWORKS_API_BASE', 'FIREWORKS_AI_API_BASE', 'PERPLEXITYAI_API_KEY', 'PERPLEXITY_API_KEY', 'PERPLEXITY_API_BASE', 'XAI_API_KEY', 'XAI_API_BASE',
+  'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'OPENAI_API_BASE', 'OPENROUTER_API_KEY', 'OR_API_KEY', 'OPENROUTER_API_BASE', 'GROQ_API_KEY', 'GROQ_API_BASE',
+  'MISTRAL_AZURE_API_KEY', 'MISTRAL_API_KEY', 'MISTRAL_AZURE_API_BASE', 'TOGETHER_API_KEY', 'TOGETHER_AI_API_KEY', 'TOGETHERAI_API_KEY', 'TOGETHER_AI_TOKEN',
+  'TOGETHER_AI_API_BASE', 'DEEPSEEK_API_KEY', 'DEEPSEEK_API_BASE', 'FIREWORKS_API_KEY', 'FIREWORKS_AI_API_KEY', 'FIREWORKSAI_API_KEY', 'FIREWORKS_AI_TOKEN',
+  'FIREWORKS_API_BASE', 'PERPLEXITYAI_API_KEY', 'PERPLEXITY_API_KEY', 'PERPLEXITY_API_BASE', 'XAI_API_KEY', 'XAI_API_BASE',
   'DEEPINFRA_API_KEY', 'DEEPINFRA_API_BASE', 'CEREBRAS_API_KEY', 'CEREBRAS_API_BASE', 'NVIDIA_NIM_API_KEY', 'NVIDIA_NIM_API_BASE',
-  'HF_TOKEN', 'HUGGINGFACE_API_KEY', 'HF_API_BASE', 'HUGGINGFACE_API_BASE', 'GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GEMINI_API_BASE',
-  'OLLAMA_API_KEY', 'OLLAMA_API_BASE', 'HOSTED_VLLM_API_KEY', 'HOSTED_VLLM_API_BASE', 'LM_STUDIO_API_KEY', 'LM_STUDIO_API_BASE',
-  'ANTHROPIC_API_KEY', 'ANTHROPIC_API_BASE',
+  'HF_TOKEN', 'HUGGINGFACE_API_KEY', 'HF_API_BASE', 'HUGGINGFACE_API_BASE', 'GOOGLE_API_KEY', 'GEMINI_API_KEY', 'GEMINI_API_BASE',
+  'HOSTED_VLLM_API_KEY', 'HOSTED_VLLM_API_BASE', 'LM_STUDIO_API_KEY', 'LM_STUDIO_API_BASE', 'ANTHROPIC_API_KEY', 'ANTHROPIC_API_BASE',
 ];
 
 const saved = new Map(ENV_NAMES.map((name) => [name, process.env[name]]));
@@ -66,7 +68,7 @@ describe.each(ROWS)('$prefix/', (row) => {
   const key = `key-of-${row.prefix}`;
   beforeEach(() => {
     process.env[row.keyEnv] = key;
-    process.env[row.baseEnv] = row.rootBase ? upstream().url : upstream().openaiBase;
+    process.env[row.baseEnv] = row.root ? upstream().url : upstream().openaiBase;
   });
 
   if (row.calls.includes('chat')) {
@@ -76,7 +78,7 @@ describe.each(ROWS)('$prefix/', (row) => {
       expect(res.choices[0]!.message.content).toBe('Reply to "hello table" from some-model');
       const chunks = await collect(await router.completion({ model: 'm', messages: ask('stream table'), stream: true }));
       expect(assembleChunks(chunks).choices[0]!.message.content).toBe('Reply to "stream table" from some-model');
-      const path = row.chatPath ?? '/v1/chat/completions';
+      const path = row.chatPath ?? `${row.apiPath ?? '/v1'}/chat/completions`;
       expect(upstream().calls.map((c) => [c.path, c.body.model, c.body.stream])).toEqual([
         [path, 'some-model', false],
         [path, 'some-model', true],
@@ -96,7 +98,7 @@ describe.each(ROWS)('$prefix/', (row) => {
     it('answers embeddings', async () => {
       const res = await routerFor(`${row.prefix}/embed-model`).embedding({ model: 'm', input: ['one', 'two'] });
       expect(res.data.map((d) => d.index)).toEqual([0, 1]);
-      expect(upstream().calls.map((c) => [c.path, c.body.model])).toEqual([['/v1/embeddings', 'embed-model']]);
+      expect(upstream().calls.map((c) => [c.path, c.body.model])).toEqual([[`${row.apiPath ?? '/v1'}/embeddings`, 'embed-model']]);
       expect(bearer(0)).toBe(`Bearer ${key}`);
     });
   } else {
@@ -145,10 +147,23 @@ describe('provider table', () => {
     expect(upstream().calls[0]!.body.model).toBe('meta-llama/Llama-3.1-8B-Instruct');
   });
 
-  it('ollama without a key sends no authorization header, and takes a base that already ends in /v1', async () => {
-    await routerFor('ollama/llama3', { apiBase: upstream().openaiBase }).completion({ model: 'm', messages: ask('x') });
-    expect(upstream().calls[0]!.path).toBe('/v1/chat/completions');
-    expect(upstream().calls[0]!.headers.authorization).toBeUndefined();
+  it('the key variables are read in LiteLLM\'s order: the first one set wins', async () => {
+    process.env.FIREWORKS_AI_API_KEY = 'second';
+    process.env.FIREWORKS_API_KEY = 'first';
+    process.env.GEMINI_API_KEY = 'gemini-second';
+    process.env.GOOGLE_API_KEY = 'google-first';
+    await routerFor('fireworks_ai/llama', { apiBase: upstream().openaiBase }).completion({ model: 'm', messages: ask('x') });
+    await routerFor('gemini/gemini-2.0-flash', { apiBase: upstream().url }).completion({ model: 'm', messages: ask('x') });
+    expect([bearer(0), bearer(1)]).toEqual(['Bearer first', 'Bearer google-first']);
+    // An api_base that already names Gemini's OpenAI path is taken as it is.
+    await routerFor('gemini/gemini-2.0-flash', { apiBase: `${upstream().url}/v1beta/openai/` }).completion({ model: 'm', messages: ask('x') });
+    expect(upstream().calls[2]!.path).toBe('/v1beta/openai/chat/completions');
+  });
+
+  it('lm_studio/ has no default endpoint, as in LiteLLM: it needs apiBase or LM_STUDIO_API_BASE', async () => {
+    const err = await routerFor('lm_studio/qwen').completion({ model: 'm', messages: ask('x') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RouterConfigError);
+    expect((err as Error).message).toContain('LM_STUDIO_API_BASE');
   });
 
   it('a row without a default endpoint needs apiBase or its variable, and says so', async () => {
@@ -158,13 +173,47 @@ describe('provider table', () => {
   });
 });
 
+describe('the rows as LiteLLM has them', () => {
+  it('default endpoints are the ones LiteLLM\'s source falls back to (none where it has none)', () => {
+    const defaults = Object.fromEntries(COMPATIBLE_PROVIDERS.map((row) => [row.prefix, row.defaultBase]));
+    expect(defaults).toStrictEqual({
+      openai: 'https://api.openai.com/v1',
+      'text-completion-openai': 'https://api.openai.com/v1',
+      custom_openai: undefined,
+      openrouter: 'https://openrouter.ai/api/v1',
+      groq: 'https://api.groq.com/openai/v1',
+      mistral: 'https://api.mistral.ai/v1',
+      together_ai: 'https://api.together.xyz/v1',
+      deepseek: 'https://api.deepseek.com/beta',
+      fireworks_ai: 'https://api.fireworks.ai/inference/v1',
+      perplexity: 'https://api.perplexity.ai',
+      xai: 'https://api.x.ai/v1',
+      deepinfra: 'https://api.deepinfra.com/v1/openai',
+      cerebras: 'https://api.cerebras.ai/v1',
+      nvidia_nim: 'https://integrate.api.nvidia.com/v1',
+      huggingface: 'https://router.huggingface.co/v1',
+      gemini: 'https://generativelanguage.googleapis.com',
+      hosted_vllm: undefined,
+      lm_studio: undefined,
+    });
+  });
+
+  it('mistral/ gets seed as random_seed and max_completion_tokens as max_tokens, as LiteLLM sends them', async () => {
+    await routerFor('mistral/mistral-small', { apiBase: upstream().openaiBase }).completion({ model: 'm', messages: ask('x'), seed: 7, max_completion_tokens: 20 });
+    const body = upstream().calls[0]!.body;
+    expect(body).toMatchObject({ random_seed: 7, max_tokens: 20 });
+    expect(body).not.toHaveProperty('seed');
+    expect(body).not.toHaveProperty('max_completion_tokens');
+  });
+});
+
 describe('text-completion-openai/ chat', () => {
   it('sends the messages as one prompt, one message per line, with no chat-only params', async () => {
     const router = routerFor('text-completion-openai/gpt-3.5-turbo-instruct', { apiBase: upstream().openaiBase, apiKey: 'k' });
     const messages = [{ role: 'system' as const, content: 'Be brief.' }, { role: 'user' as const, content: 'Say hi' }];
     const res = await router.completion({ model: 'm', messages, temperature: 0, tools: [{ type: 'function', function: { name: 'f' } }] });
     expect(res.object).toBe('chat.completion');
-    expect(res.choices[0]!.message).toEqual({ role: 'assistant', content: 'Reply to "Be brief.\nSay hi" from gpt-3.5-turbo-instruct' });
+    expect(res.choices[0]!.message).toEqual({ role: 'assistant', content: 'Reply to "Be brief.\nSay hi" from gpt-3.5-turbo-instruct', refusal: null });
     expect(res.usage!.total_tokens).toBeGreaterThan(0);
     const body = upstream().calls[0]!.body;
     expect(body).toMatchObject({ prompt: 'Be brief.\nSay hi', temperature: 0, model: 'gpt-3.5-turbo-instruct' });
@@ -210,7 +259,7 @@ describe('model names without a prefix', () => {
     expect(err).toMatchObject({ option: 'modelList[0].params.model' });
     const message = (err as Error).message;
     expect(message).toContain('"acme" is not a provider prefix');
-    for (const prefix of [...ROWS.map((r) => r.prefix), 'azure', 'anthropic']) expect(message).toContain(prefix);
+    for (const prefix of [...ROWS.map((r) => r.prefix), 'azure', 'anthropic', 'ollama', 'ollama_chat', 'bedrock', 'vertex_ai']) expect(message).toContain(prefix);
     expect(message).toContain('write openai/super-model with apiBase (api_base)');
   });
 

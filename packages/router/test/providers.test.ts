@@ -6,11 +6,12 @@ import {
   NotFoundError,
   Router,
   type ChatCompletionChunk,
+  type FunctionTool,
 } from '@llmcache/router';
-import { ask, collect, useUpstream } from './helpers';
+import { ask, collect, functionCall, useUpstream } from './helpers';
 
 const upstream = useUpstream();
-const tools = [{ type: 'function', function: { name: 'search', description: 'Search the web', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
+const tools: FunctionTool[] = [{ type: 'function', function: { name: 'search', description: 'Search the web', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
 
 describe('azure/', () => {
   it('calls the deployment URL with api-version and the api-key header', async () => {
@@ -58,7 +59,7 @@ describe('anthropic/', () => {
   it('translates tools and tool calls both ways, including tool results', async () => {
     const r = router();
     const res = await r.completion({ model: 'claude', messages: ask('please use a tool'), tools, tool_choice: 'required' });
-    const call = res.choices[0]!.message.tool_calls![0]!;
+    const call = functionCall(res.choices[0]!.message.tool_calls![0]);
     expect(res.choices[0]!.finish_reason).toBe('tool_calls');
     expect(call.function.name).toBe('search');
     expect(JSON.parse(call.function.arguments)).toEqual({ query: 'please use a tool' });

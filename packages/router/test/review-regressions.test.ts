@@ -10,7 +10,7 @@ import {
   TimeoutError,
   assembleChunks,
 } from '@llmcache/router';
-import { ask, collect, deployment, useUpstream } from './helpers';
+import { ask, collect, deployment, fromJavaScript, useUpstream } from './helpers';
 
 const upstream = useUpstream();
 
@@ -121,7 +121,8 @@ describe('streams hold their deployment only while they live', () => {
 describe('what is sent and what is shared', () => {
   it('transport and control params never reach the body; headers and organization go as headers', async () => {
     const router = new Router({ modelList: [deployment(upstream(), 'g', 'plain', { organization: 'org-dep' })] });
-    await router.completion({
+    // max_retries is the openai client's option, which a JavaScript caller may send along.
+    await router.completion(fromJavaScript({
       model: 'g',
       messages: ask('clean body'),
       extra_headers: { 'X-Trace': 'abc' },
@@ -131,7 +132,7 @@ describe('what is sent and what is shared', () => {
       metadata: { run: 1 },
       stream_options: { include_usage: true },
       temperature: 0.3,
-    });
+    }));
     const call = upstream().calls[0]!;
     expect(Object.keys(call.body).sort()).toEqual(['messages', 'model', 'stream', 'temperature']);
     expect(call.headers['x-trace']).toBe('abc');

@@ -16,12 +16,14 @@ import {
   RouterConfigError,
   type ChatCompletionChunk,
   type DeploymentParams,
+  type FunctionTool,
 } from '@llmcache/router';
-import { ask, collect, useUpstream } from './helpers';
+import { SAFETY_BLOCK_PHRASE } from '@llmcache/test-upstream';
+import { ask, collect, functionCall, useUpstream } from './helpers';
 
 const upstream = useUpstream();
 const MODEL = 'gemini-2.0-flash';
-const tools = [{ type: 'function', function: { name: 'search', description: 'Search the web', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
+const tools: FunctionTool[] = [{ type: 'function', function: { name: 'search', description: 'Search the web', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
 const generatePath = (project = 'my-project', location = 'europe-west4') => `/v1/projects/${project}/locations/${location}/publishers/google/models/${MODEL}:generateContent`;
 
 let dir: string;
@@ -140,7 +142,7 @@ describe('vertex_ai/ (Gemini generateContent)', () => {
 
   it('translates tools, function calls and function responses both ways, streamed too', async () => {
     const res = await routerOf().completion({ model: 'gemini', messages: ask('please use a tool'), tools, tool_choice: { type: 'function', function: { name: 'search' } } });
-    const call = res.choices[0]!.message.tool_calls![0]!;
+    const call = functionCall(res.choices[0]!.message.tool_calls![0]);
     expect(res.choices[0]!.finish_reason).toBe('tool_calls');
     expect(call).toMatchObject({ type: 'function', function: { name: 'search' } });
     expect(JSON.parse(call.function.arguments)).toEqual({ query: 'please use a tool' });
@@ -218,10 +220,29 @@ describe('vertex_ai/ (Gemini generateContent)', () => {
     expect(vertexCalls()).toHaveLength(1);
   });
 
-  it('a 200 without candidates is an InternalServerError, never an answer', async () => {
-    upstream().script(MODEL, { body: { promptFeedback: { blockReason: 'SAFETY' } } });
+  it('a 200 without candidates (and no block reason) is an InternalServerError, never an answer', async () => {
+    upstream().script(MODEL, { body: { usageMetadata: { promptTokenCount: 3 } } });
     const err = await routerOf().completion({ model: 'gemini', messages: ask('x') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InternalServerError);
-    expect((err as Error).message).toMatch(/blocked \(SAFETY\)/);
+    expect((err as Error).message).toMatch(/candidates: expected a non-empty array/);
+  });
+
+  it('a prompt Gemini blocks is a content_filter answer with no content, as LiteLLM makes it: not retried, not stored', async () => {
+    const router = new Router({ modelList: [{ modelName: 'gemini', params: vertex() }], cache: new Cache() });
+    const res = await router.completion({ model: 'gemini', messages: ask(`please ${SAFETY_BLOCK_PHRASE}`) });
+    expect(res.choices).toEqual([{ index: 0, message: { role: 'assistant', content: null, refusal: null }, logprobs: null, finish_reason: 'content_filter' }]);
+    expect(res.usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 0 });
+    const chunks = await collect(await router.completion({ model: 'gemini', messages: ask(`stream ${SAFETY_BLOCK_PHRASE}`), stream: true }));
+    expect(assembleChunks(chunks).choices[0]).toMatchObject({ message: { content: '' }, finish_reason: 'content_filter' });
+    // One request each (the default two retries were not spent), and the next identical call goes upstream again.
+    expect(vertexCalls()).toHaveLength(2);
+    expect((await router.completion({ model: 'gemini', messages: ask(`please ${SAFETY_BLOCK_PHRASE}`) }))._hiddenParams.cacheHit).toBe(false);
+    await router.close();
+  });
+
+  it('a candidate stopped for SAFETY without text is a content_filter choice with no content', async () => {
+    upstream().script(MODEL, { body: { candidates: [{ finishReason: 'SAFETY', index: 0, safetyRatings: [{ category: 'HARM_CATEGORY_HARASSMENT', probability: 'HIGH', blocked: true }] }], usageMetadata: { promptTokenCount: 4, totalTokenCount: 4 } } });
+    const res = await routerOf().completion({ model: 'gemini', messages: ask('x') });
+    expect(res.choices[0]).toEqual({ index: 0, message: { role: 'assistant', content: null, refusal: null }, logprobs: null, finish_reason: 'content_filter' });
   });
 });

@@ -114,3 +114,73 @@ describe('model_name "provider/*"', () => {
     expect(models()).toEqual(['llama-v2', 'catch-all']);
   });
 });
+
+describe('fallbacks to a wildcard group', () => {
+  /** A group whose only deployment (an Azure one) answers 500, and wildcard groups to fall back to. */
+  const withFallbacks = (fallbacks: Array<Record<string, string[]>>, cache?: Cache) =>
+    make({
+      modelList: [
+        { modelName: 'claude-3-5-haiku', params: { model: 'azure/broken-deployment', apiBase: upstream().url, apiKey: 'azure-key' } },
+        { modelName: '*', params: { model: 'openai/*', apiBase: upstream().openaiBase, apiKey: 'openai-key' } },
+        { modelName: 'anthropic/*', params: { model: 'anthropic/*', apiBase: upstream().url, apiKey: 'anthropic-key' } },
+      ],
+      fallbacks,
+      numRetries: 0,
+      ...(cache ? { cache } : {}),
+    });
+
+  it.each([
+    [['*'], '/v1/chat/completions'],
+    [['anthropic/*'], '/v1/messages'],
+  ])('to %j: its deployment takes the requested model, as LiteLLM substitutes it', async (targets, path) => {
+    upstream().script('broken-deployment', { status: 500 });
+    const events: unknown[] = [];
+    const router = withFallbacks([{ 'claude-3-5-haiku': targets }]);
+    router.on('fallback', (e) => events.push([e.from, e.to]));
+    const res = await router.completion({ model: 'claude-3-5-haiku', messages: ask('fall back') });
+    expect(res.choices[0]!.message.content).toBe('Reply to "fall back" from claude-3-5-haiku');
+    expect(res._hiddenParams.modelGroup).toBe(targets[0]);
+    expect(upstream().calls.map((c) => [c.path, c.model])).toEqual([
+      ['/openai/deployments/broken-deployment/chat/completions', 'broken-deployment'],
+      [path, 'claude-3-5-haiku'],
+    ]);
+    expect(events).toEqual([['claude-3-5-haiku', targets[0]]]);
+  });
+
+  it('to a model a wildcard group routes (azure/gpt-4o through azure/*), streaming included; a name nothing routes is refused at construction', async () => {
+    const router = make({
+      modelList: [
+        { modelName: 'gpt-4o', params: { model: 'openai/gpt-4o', apiBase: upstream().openaiBase, apiKey: 'k' } },
+        { modelName: 'azure/*', params: { model: 'azure/*', apiBase: upstream().url, apiKey: 'azure-key' } },
+      ],
+      fallbacks: [{ 'gpt-4o': ['azure/gpt-4o-backup'] }],
+      numRetries: 0,
+    });
+    upstream().script('gpt-4o', { status: 503 }, { status: 503 });
+    await router.completion({ model: 'gpt-4o', messages: ask('x') });
+    const chunks = await collect(await router.completion({ model: 'gpt-4o', messages: ask('stream'), stream: true }));
+    expect(assembleChunks(chunks).choices[0]!.message.content).toBe('Reply to "stream" from gpt-4o-backup');
+    expect(upstream().calls.map((c) => c.path)).toEqual([
+      '/v1/chat/completions', '/openai/deployments/gpt-4o-backup/chat/completions',
+      '/v1/chat/completions', '/openai/deployments/gpt-4o-backup/chat/completions',
+    ]);
+    expect(() => make({
+      modelList: [{ modelName: 'gpt-4o', params: { model: 'openai/gpt-4o', apiBase: upstream().openaiBase } }],
+      fallbacks: [{ 'gpt-4o': ['azure/gpt-4o-backup'] }],
+    })).toThrow(/fallbacks\[0\]\.gpt-4o: must list model groups of this router/);
+  });
+
+  it("an answer a wildcard fallback gave is not stored: its model was made for that request alone", async () => {
+    upstream().script('broken-deployment', { status: 500 });
+    const router = withFallbacks([{ 'claude-3-5-haiku': ['*'] }], new Cache());
+    const first = await router.completion({ model: 'claude-3-5-haiku', messages: ask('once') });
+    expect(first.choices[0]!.message.content).toBe('Reply to "once" from claude-3-5-haiku');
+    // Neither the group that failed nor the wildcard group serves it: the next calls go upstream.
+    const again = await router.completion({ model: 'claude-3-5-haiku', messages: ask('once') });
+    expect(again._hiddenParams.cacheHit).toBe(false);
+    expect(again.choices[0]!.message.content).toBe('Reply to "once" from broken-deployment');
+    const literal = await router.completion({ model: '*', messages: ask('once') });
+    expect(literal._hiddenParams.cacheHit).toBe(false);
+    expect((await router.completion({ model: 'claude-3-5-haiku', messages: ask('once') }))._hiddenParams.cacheHit).toBe(true);
+  });
+});

@@ -216,6 +216,7 @@ export function runDualEntryCheck(t: TestApi, packageName: string): void {
     }, 30_000);
   });
 }
+export { withEnv } from './env';
 export { exitOf, exitWithin, nodeProcess, printed } from './processes';
 export type { Exit } from './processes';
 

@@ -91,6 +91,9 @@ export const ANTHROPIC_CONTEXT_LENGTH_MESSAGE = 'prompt is too long: 9000 tokens
 /** Phrase that, anywhere in a request's text, makes the request fail as too long for the context window. */
 export const CONTEXT_OVERFLOW_PHRASE = 'exceed the context window';
 
+/** Phrase that, anywhere in a Vertex AI request's text, makes Gemini block the prompt (`promptFeedback.blockReason: 'SAFETY'`). */
+export const SAFETY_BLOCK_PHRASE = 'trip the safety filter';
+
 /** Phrase that, in the last user message, makes the model call a tool when tools are offered. */
 export const TOOL_TRIGGER_PHRASE = 'use a tool';
 
@@ -146,3 +149,22 @@ export function googleError(status: number, details: ErrorDetails = {}): GoogleE
 
 /** The message Bedrock sends when the prompt is longer than the model's context window. */
 export const BEDROCK_CONTEXT_LENGTH_MESSAGE = 'Input is too long for requested model.';
+
+/** Ollama's error body: `{ error: "<message>" }`, a bare string, on every status. */
+export interface OllamaErrorBody {
+  error: string;
+}
+
+const OLLAMA_MESSAGES: Record<number, string> = {
+  400: 'invalid request',
+  401: 'unauthorized',
+  404: 'model not found, try pulling it first',
+  429: 'server busy, please try again.  maximum pending requests exceeded',
+  500: 'an error was encountered while running the model',
+  503: 'server busy, please try again.  maximum pending requests exceeded',
+};
+
+/** The Ollama-shaped error body for an HTTP status. */
+export function ollamaError(status: number, details: ErrorDetails = {}): OllamaErrorBody {
+  return { error: details.message ?? OLLAMA_MESSAGES[status] ?? `request failed with status ${status}` };
+}

@@ -55,7 +55,8 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /**
  * A server-sent-events answer, one `res.write` per event. With `cutAfter` set, the connection is destroyed
- * once that many events have been written (and the terminating event is never sent).
+ * once that many events have been written (and the terminating event is never sent). With another content
+ * type (Ollama's `application/x-ndjson`), `sendRaw` writes its lines the same way.
  */
 export class SseStream {
   private written = 0;
@@ -63,13 +64,14 @@ export class SseStream {
   constructor(
     private readonly res: ServerResponse,
     private readonly cutAfter: number | undefined,
+    private readonly contentType = 'text/event-stream',
   ) {}
 
   /** Sends the status line and headers. Returns false when the stream is over (client gone, or cut at 0 events). */
   start(): boolean {
     if (isClosed(this.res)) return false;
     this.res.writeHead(200, {
-      'content-type': 'text/event-stream',
+      'content-type': this.contentType,
       'cache-control': 'no-cache',
     });
     this.res.flushHeaders();

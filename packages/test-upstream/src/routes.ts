@@ -2,17 +2,27 @@
 
 export type Endpoint =
   | 'chat' | 'completions' | 'embeddings' | 'transcriptions' | 'messages'
-  | 'converse' | 'converse-stream' | 'generate-content' | 'stream-generate-content';
+  | 'converse' | 'converse-stream' | 'generate-content' | 'stream-generate-content'
+  | 'ollama-generate' | 'ollama-chat' | 'ollama-embed';
 
 export interface Route {
   endpoint: Endpoint;
-  /** Error body shape and authentication headers: OpenAI/Azure, Anthropic, Bedrock or Vertex AI. */
-  flavor: 'openai' | 'anthropic' | 'bedrock' | 'vertex';
+  /** Error body shape and authentication headers: OpenAI/Azure, Anthropic, Bedrock, Vertex AI or Ollama. */
+  flavor: 'openai' | 'anthropic' | 'bedrock' | 'vertex' | 'ollama';
   /** The model named by the path (Azure deployment, Bedrock model id, Vertex model); undefined when the body names it. */
   deployment: string | undefined;
   /** Whether the endpoint always streams (Bedrock ConverseStream, Vertex streamGenerateContent); else the body's `stream` says. */
   streams?: boolean;
+  /** Whether it streams unless the body says `stream: false` (Ollama's generate and chat). */
+  streamsByDefault?: boolean;
 }
+
+/** Ollama's native API, under the server root. */
+const OLLAMA_PATHS: Record<string, Route> = {
+  '/api/generate': { endpoint: 'ollama-generate', flavor: 'ollama', deployment: undefined, streamsByDefault: true },
+  '/api/chat': { endpoint: 'ollama-chat', flavor: 'ollama', deployment: undefined, streamsByDefault: true },
+  '/api/embed': { endpoint: 'ollama-embed', flavor: 'ollama', deployment: undefined },
+};
 
 /** Bedrock Runtime: `/model/{modelId}/converse` and `/model/{modelId}/converse-stream`. */
 const BEDROCK_PATH = /^\/model\/([^/]+)\/(converse|converse-stream)$/;
@@ -36,6 +46,9 @@ const OPENAI_PATHS: Record<string, Endpoint> = {
   '/v1/completions': 'completions',
   '/v1/embeddings': 'embeddings',
   '/v1/audio/transcriptions': 'transcriptions',
+  // Google AI Studio's OpenAI-compatible API for Gemini models.
+  '/v1beta/openai/chat/completions': 'chat',
+  '/v1beta/openai/embeddings': 'embeddings',
 };
 
 const AZURE_SUFFIXES: Record<string, Endpoint> = {
@@ -51,6 +64,8 @@ const AZURE_PATH = /^\/openai\/deployments\/([^/]+)\/(.+)$/;
 export function matchRoute(method: string, path: string): Route | undefined {
   if (method !== 'POST') return undefined;
   if (path === '/v1/messages') return { endpoint: 'messages', flavor: 'anthropic', deployment: undefined };
+  const ollama = Object.hasOwn(OLLAMA_PATHS, path) ? OLLAMA_PATHS[path] : undefined;
+  if (ollama) return { ...ollama };
   const bedrock = BEDROCK_PATH.exec(path);
   if (bedrock) {
     const modelId = decoded(bedrock[1]!);
@@ -63,7 +78,7 @@ export function matchRoute(method: string, path: string): Route | undefined {
     const streams = vertex[2] === 'streamGenerateContent';
     return model === undefined ? undefined : { endpoint: streams ? 'stream-generate-content' : 'generate-content', flavor: 'vertex', deployment: model, streams };
   }
-  const openai = OPENAI_PATHS[path];
+  const openai = Object.hasOwn(OPENAI_PATHS, path) ? OPENAI_PATHS[path] : undefined;
   if (openai !== undefined) return { endpoint: openai, flavor: 'openai', deployment: undefined };
   const azure = AZURE_PATH.exec(path);
   const endpoint = azure?.[2] === undefined ? undefined : AZURE_SUFFIXES[azure[2]];

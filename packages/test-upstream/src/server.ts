@@ -4,10 +4,11 @@ import { type IncomingMessage, type ServerResponse, createServer } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { handleMessages } from './anthropic-messages';
 import { handleConverse } from './bedrock-converse';
-import { anthropicError, bedrockError, googleError, openAIError } from './errors';
+import { anthropicError, bedrockError, googleError, ollamaError, openAIError } from './errors';
 import { handleToken, parseTokenForm } from './google-token';
 import type { Exchange } from './exchange';
 import { dropConnection, isClosed, readBody, sendJson, sleep } from './http';
+import { handleOllamaChat, handleOllamaEmbed, handleOllamaGenerate } from './ollama';
 import { handleChatCompletion } from './openai-chat';
 import { handleTextCompletion } from './openai-completions';
 import { handleEmbeddings } from './embeddings';
@@ -31,10 +32,13 @@ const HANDLERS: Record<Endpoint, (exchange: Exchange) => Promise<void>> = {
   'converse-stream': (exchange) => handleConverse(exchange, true),
   'generate-content': (exchange) => handleGenerateContent(exchange, false),
   'stream-generate-content': (exchange) => handleGenerateContent(exchange, true),
+  'ollama-generate': handleOllamaGenerate,
+  'ollama-chat': handleOllamaChat,
+  'ollama-embed': handleOllamaEmbed,
 };
 
 /**
- * Starts a local OpenAI-, Azure OpenAI-, Anthropic-, Bedrock- and Vertex AI-compatible server on a real socket.
+ * Starts a local OpenAI-, Azure OpenAI-, Anthropic-, Bedrock-, Vertex AI- and Ollama-compatible server on a real socket.
  *
  * @example
  * const upstream = await startUpstream();
@@ -58,6 +62,11 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
     });
   });
   server.on('clientError', (_error, socket) => socket.destroy());
+  let openConnections = 0;
+  server.on('connection', (socket) => {
+    openConnections++;
+    socket.once('close', () => openConnections--);
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -78,6 +87,7 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
     calls: state.calls,
     callCount: (filter) => state.callCount(filter),
     peakConcurrency: (model) => state.peakConcurrency(model),
+    openConnections: () => openConnections,
     script: (model, ...steps) => state.script(model, steps),
     setLatency: (model, ms) => state.setLatency(model, ms),
     setReply: (model, text) => state.setReply(model, text),
@@ -144,7 +154,8 @@ async function handle(state: UpstreamState, req: IncomingMessage, res: ServerRes
     await sendRawStream(res, step);
     return;
   }
-  const streaming = route.streams ?? (body.stream === true && route.endpoint !== 'transcriptions' && route.endpoint !== 'embeddings');
+  const streaming = route.streams
+    ?? (route.streamsByDefault ? body.stream !== false : body.stream === true && route.endpoint !== 'transcriptions' && route.endpoint !== 'embeddings');
   if (step !== undefined && ('drop' in step || ('cutStreamAfter' in step && !streaming))) {
     dropConnection(res);
     return;
@@ -165,7 +176,7 @@ async function handle(state: UpstreamState, req: IncomingMessage, res: ServerRes
   }
   if (model === '') {
     sendError(res, route, 400, {
-      message: route.flavor === 'anthropic' ? 'model: Field required' : 'you must provide a model parameter',
+      message: route.flavor === 'anthropic' ? 'model: Field required' : route.flavor === 'ollama' ? 'model is required' : 'you must provide a model parameter',
     });
     return;
   }
@@ -256,7 +267,10 @@ function sendError(
     sendJson(res, error.status, error.body, { ...headers, ...error.headers });
     return;
   }
-  const body = route.flavor === 'anthropic' ? anthropicError(status, details) : route.flavor === 'vertex' ? googleError(status, details) : openAIError(status, details);
+  const body = route.flavor === 'anthropic' ? anthropicError(status, details)
+    : route.flavor === 'vertex' ? googleError(status, details)
+    : route.flavor === 'ollama' ? ollamaError(status, details)
+    : openAIError(status, details);
   sendJson(res, status, body, headers);
 }
 

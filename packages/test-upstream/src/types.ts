@@ -136,6 +136,8 @@ export interface Upstream {
   callCount(filter?: CallFilter): number;
   /** The most requests that were in flight at once, for that model or (without one) in total, since start or `reset()`. */
   peakConcurrency(model?: string): number;
+  /** TCP connections open to the server now (kept-alive ones included): whether a client let go of its sockets. */
+  openConnections(): number;
   /** Queue steps for a model, FIFO; each request for that model consumes one; with the queue empty it answers normally. */
   script(model: string, ...steps: Step[]): void;
   /** Default delay before every answer of that model, in milliseconds (0 until set). */

@@ -1,7 +1,7 @@
 // POST /v1/projects/{p}/locations/{l}/publishers/google/models/{model}:generateContent and
 // :streamGenerateContent?alt=sse (Vertex AI Gemini).
 import { type Exchange, replyText } from './exchange';
-import { CONTEXT_OVERFLOW_PHRASE, TOOL_TRIGGER_PHRASE, googleError } from './errors';
+import { CONTEXT_OVERFLOW_PHRASE, SAFETY_BLOCK_PHRASE, TOOL_TRIGGER_PHRASE, googleError } from './errors';
 import { SseStream, sendJson } from './http';
 import { countWords, mentions, truncateWords, wordPieces } from './text';
 
@@ -33,6 +33,16 @@ function chosenFunction(body: any, userText: string): string | undefined {
   return undefined;
 }
 
+/** One whole answer: as JSON, or streamed as a single SSE event of the same shape. */
+async function sendWhole(exchange: Exchange, answer: unknown, stream: boolean): Promise<void> {
+  if (!stream) {
+    sendJson(exchange.res, 200, answer);
+    return;
+  }
+  const out = new SseStream(exchange.res, exchange.cutAfter);
+  if (out.start() && (await out.send(answer))) out.finish();
+}
+
 export async function handleGenerateContent(exchange: Exchange, stream: boolean): Promise<void> {
   const { body, model, res, state } = exchange;
   if (!Array.isArray(body.contents) || body.contents.length === 0) {
@@ -46,6 +56,17 @@ export async function handleGenerateContent(exchange: Exchange, stream: boolean)
   }
   const userText = lastUserText(body.contents);
   const promptTokenCount = Math.max(1, countWords(allText));
+  if (mentions(allText, SAFETY_BLOCK_PHRASE)) {
+    // A blocked prompt is a 200 without candidates, saying why (streamed: one event of that shape).
+    const blocked = {
+      promptFeedback: { blockReason: 'SAFETY', safetyRatings: [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH', blocked: true }] },
+      usageMetadata: { promptTokenCount, totalTokenCount: promptTokenCount },
+      modelVersion: model,
+      responseId: state.nextId('resp_'),
+    };
+    await sendWhole(exchange, blocked, stream);
+    return;
+  }
   const functionName = chosenFunction(body, userText);
   const responseId = state.nextId('resp_');
   const usage = (candidatesTokenCount: number) => ({ promptTokenCount, candidatesTokenCount, totalTokenCount: promptTokenCount + candidatesTokenCount });
@@ -58,13 +79,7 @@ export async function handleGenerateContent(exchange: Exchange, stream: boolean)
 
   if (functionName !== undefined) {
     const call = { functionCall: { name: functionName, args: { query: userText } } };
-    const final = answer([call], 'STOP', usage(Math.max(1, countWords(JSON.stringify(call.functionCall.args)))));
-    if (!stream) {
-      sendJson(res, 200, final);
-      return;
-    }
-    const out = new SseStream(res, exchange.cutAfter);
-    if (out.start() && (await out.send(final))) out.finish();
+    await sendWhole(exchange, answer([call], 'STOP', usage(Math.max(1, countWords(JSON.stringify(call.functionCall.args))))), stream);
     return;
   }
 

@@ -1,6 +1,6 @@
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
-import { BEDROCK_CONTEXT_LENGTH_MESSAGE, TOKEN_LIFETIME_SECONDS, type Upstream, startUpstream } from '@llmcache/test-upstream';
+import { BEDROCK_CONTEXT_LENGTH_MESSAGE, SAFETY_BLOCK_PHRASE, TOKEN_LIFETIME_SECONDS, type Upstream, startUpstream } from '@llmcache/test-upstream';
 
 let upstream: Upstream;
 beforeAll(async () => {
@@ -183,6 +183,15 @@ describe('Vertex AI generateContent', () => {
     expect(events.map((e) => e.candidates[0].content.parts[0].text).join('')).toBe(`Reply to "stream it" from ${VERTEX_MODEL}`);
     expect(events.slice(0, -1).every((e) => e.candidates[0].finishReason === undefined && e.usageMetadata === undefined)).toBe(true);
     expect(events.at(-1)).toMatchObject({ candidates: [{ finishReason: 'STOP' }], usageMetadata: { candidatesTokenCount: 6 } });
+  });
+
+  it('blocks a prompt that says so: a 200 with promptFeedback.blockReason and no candidates, streamed as one event', async () => {
+    const blocked = await (await generate(contents(`please ${SAFETY_BLOCK_PHRASE}`))).json() as any;
+    expect(blocked).toMatchObject({ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 5, totalTokenCount: 5 } });
+    expect(blocked).not.toHaveProperty('candidates');
+    const events = (await (await generate(contents(`please ${SAFETY_BLOCK_PHRASE}`), { stream: true })).text()).split('\n\n').filter(Boolean);
+    expect(events).toHaveLength(1);
+    expect(JSON.parse(events[0]!.replace(/^data: /, ''))).toMatchObject({ promptFeedback: { blockReason: 'SAFETY' } });
   });
 });
 

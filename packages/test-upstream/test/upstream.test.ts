@@ -225,6 +225,35 @@ describe('chat completions', () => {
       model: 'my-gpt',
     });
   });
+
+  it('counts the connections open to it, kept-alive ones included, until the client lets go', async () => {
+    const own = await startUpstream();
+    try {
+      const { Agent, request } = await import('node:http');
+      const agent = new Agent({ keepAlive: true });
+      await new Promise<void>((resolve, reject) => {
+        const req = request(`${own.openaiBase}/chat/completions`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify({ model: 'm', messages: user('x') }));
+      });
+      expect(own.openConnections()).toBe(1);
+      agent.destroy();
+      for (let i = 0; i < 50 && own.openConnections() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(own.openConnections()).toBe(0);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("answers on Google AI Studio's OpenAI-compatible paths (/v1beta/openai/…)", async () => {
+    const json = await bodyOf(await post('/v1beta/openai/chat/completions', { model: 'gemini-2.0-flash', messages: user('Hi') }));
+    expect(json.choices[0].message.content).toBe('Reply to "Hi" from gemini-2.0-flash');
+    const embedded = await bodyOf(await post('/v1beta/openai/embeddings', { model: 'text-embedding-004', input: 'Hi' }));
+    expect(embedded.data[0].embedding).toEqual(fakeEmbedding('Hi'));
+  });
 });
 
 describe('errors and scripts', () => {

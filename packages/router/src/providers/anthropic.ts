@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { APIConnectionError, BadRequestError, errorForStreamEvent } from '../errors';
-import type { ChatCompletionChunk, ChatMessage, ToolCall } from '../types';
+import { fromEnv } from './env';
 import { readJson, readSse, send, type RequestContext } from './http';
 import { trimSlash } from './openai';
-import type { PlainChatCompletion, Provider, ProviderParams, ProviderTarget } from './provider';
+import type { PlainChatCompletion, PlainChunk, PlainMessage, PlainToolCall, Provider, ProviderParams, ProviderTarget } from './provider';
 import { expectAnthropicEvent, expectAnthropicMessage, parseStreamEvent } from './validate';
 
 const ANTHROPIC_VERSION = '2023-06-01';
@@ -24,6 +24,8 @@ interface AnthropicMessage {
   usage?: { input_tokens?: number; output_tokens?: number };
 }
 
+const ENV = { apiKey: ['ANTHROPIC_API_KEY'], apiBase: ['ANTHROPIC_API_BASE'] } as const;
+
 const STOP_REASONS: Record<string, string> = { end_turn: 'stop', stop_sequence: 'stop', max_tokens: 'length', tool_use: 'tool_calls' };
 
 /** Anthropic's Messages API, spoken in OpenAI shapes: messages, tools and tool calls, and streaming. */
@@ -33,6 +35,7 @@ export class AnthropicProvider implements Provider {
   readonly unsupportedParams: ReadonlySet<string> = new Set([
     'seed', 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'n', 'response_format', 'parallel_tool_calls',
   ]);
+  readonly envParams = ENV;
 
   async chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion> {
     const ctx = this.context(target);
@@ -40,7 +43,7 @@ export class AnthropicProvider implements Provider {
     return fromAnthropicMessage(expectAnthropicMessage<AnthropicMessage>(await readJson(response, ctx), ctx));
   }
 
-  async *chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<ChatCompletionChunk> {
+  async *chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<PlainChunk> {
     const ctx = this.context(target);
     const response = await this.post(toAnthropicRequest(params, target.model, true), target, ctx);
     const includeUsage = (params.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
@@ -50,7 +53,7 @@ export class AnthropicProvider implements Provider {
     let inputTokens = 0;
     let toolIndex = -1;
     let stopped = false;
-    const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], finish: string | null = null): ChatCompletionChunk => ({
+    const chunk = (delta: PlainChunk['choices'][0]['delta'], finish: string | null = null): PlainChunk => ({
       id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }],
     });
     for await (const event of readSse(response, ctx)) {
@@ -106,9 +109,9 @@ export class AnthropicProvider implements Provider {
   }
 
   private post(body: Record<string, unknown>, target: ProviderTarget, ctx: RequestContext): Promise<Response> {
-    const base = trimSlash(target.apiBase ?? process.env.ANTHROPIC_API_BASE ?? 'https://api.anthropic.com');
+    const base = trimSlash(target.apiBase ?? fromEnv(ENV.apiBase) ?? 'https://api.anthropic.com');
     const url = base.endsWith('/v1/messages') ? base : base.endsWith('/v1') ? `${base}/messages` : `${base}/v1/messages`;
-    const key = target.apiKey ?? process.env.ANTHROPIC_API_KEY;
+    const key = target.apiKey ?? fromEnv(ENV.apiKey);
     const headers: Record<string, string> = { 'content-type': 'application/json', 'anthropic-version': ANTHROPIC_VERSION };
     if (key) headers['x-api-key'] = key;
     return send(url, { method: 'POST', headers: { ...headers, ...target.headers }, body: JSON.stringify(body) }, ctx);
@@ -134,7 +137,7 @@ export function toAnthropicRequest(params: ProviderParams, model: string, stream
     if (last && last.role === role) last.content.push(...blocks);
     else out.push({ role, content: blocks });
   };
-  for (const message of (messages ?? []) as ChatMessage[]) {
+  for (const message of (messages ?? []) as PlainMessage[]) {
     if (message.role === 'system' || message.role === 'developer') {
       system.push(textOf(message.content));
     } else if (message.role === 'tool') {
@@ -179,13 +182,13 @@ function toolChoice(choice: unknown): unknown {
   return choice;
 }
 
-function textOf(content: ChatMessage['content']): string {
+function textOf(content: PlainMessage['content']): string {
   if (typeof content === 'string') return content;
   if (!content) return '';
   return content.map((part) => (part.type === 'text' ? (part.text ?? '') : '')).join('');
 }
 
-function contentBlocks(content: ChatMessage['content']): Block[] {
+function contentBlocks(content: PlainMessage['content']): Block[] {
   if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
   if (!content) return [];
   return content.flatMap((part): Block[] => {
@@ -214,7 +217,7 @@ function usage(input: number, output: number) {
 /** An Anthropic message → an OpenAI chat completion. */
 export function fromAnthropicMessage(message: AnthropicMessage): PlainChatCompletion {
   const text = message.content.filter((b): b is Extract<Block, { type: 'text' }> => b.type === 'text').map((b) => b.text).join('');
-  const toolCalls: ToolCall[] = message.content
+  const toolCalls: PlainToolCall[] = message.content
     .filter((b): b is Extract<Block, { type: 'tool_use' }> => b.type === 'tool_use')
     .map((b) => ({ id: b.id, type: 'function', function: { name: b.name, arguments: JSON.stringify(b.input) } }));
   return {

@@ -4,12 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import type * as BedrockSdk from '@aws-sdk/client-bedrock-runtime';
 import { APIConnectionError, BadRequestError, errorForStatus, ProviderError, RouterConfigError } from '../errors';
-import type { ChatCompletionChunk, ChatMessage, ToolCall } from '../types';
+import { fromEnv } from './env';
 import { connectionError, type RequestContext } from './http';
 import { dataUrl, imageUrlOf, parseArguments, stopList, textOf, usageOf } from './message-parts';
 import { takeSettings } from './native-params';
 import { requireOptional } from './optional-package';
-import type { PlainChatCompletion, Provider, ProviderParams, ProviderTarget } from './provider';
+import type { PlainChatCompletion, PlainChunk, PlainMessage, PlainToolCall, Provider, ProviderParams, ProviderTarget } from './provider';
 import { expectBedrockEvent, expectBedrockOutput } from './validate-native';
 
 const PACKAGE = '@aws-sdk/client-bedrock-runtime';
@@ -17,6 +17,20 @@ const PACKAGE = '@aws-sdk/client-bedrock-runtime';
 /** Deployment params that say where and as whom to call Bedrock (LiteLLM's `aws_*` names are accepted too). */
 const SETTINGS = ['awsRegionName', 'awsAccessKeyId', 'awsSecretAccessKey', 'awsSessionToken', 'awsProfileName', 'awsBedrockRuntimeEndpoint'] as const;
 type Settings = Partial<Record<(typeof SETTINGS)[number], unknown>>;
+
+/**
+ * The variables LiteLLM reads for each setting. From `process.env`, AWS's SDK reads its own (credentials,
+ * `AWS_REGION`, `AWS_PROFILE`) through its chain; this provider adds LiteLLM's `AWS_REGION_NAME` and
+ * `AWS_BEDROCK_RUNTIME_ENDPOINT`. A config's `environment_variables` set them all as deployment params.
+ */
+const ENV = {
+  awsAccessKeyId: ['AWS_ACCESS_KEY_ID'],
+  awsSecretAccessKey: ['AWS_SECRET_ACCESS_KEY'],
+  awsSessionToken: ['AWS_SESSION_TOKEN'],
+  awsRegionName: ['AWS_REGION_NAME', 'AWS_REGION'],
+  awsProfileName: ['AWS_PROFILE'],
+  awsBedrockRuntimeEndpoint: ['AWS_BEDROCK_RUNTIME_ENDPOINT'],
+} as const satisfies Partial<Record<(typeof SETTINGS)[number], readonly string[]>>;
 
 const STOP_REASONS: Record<string, string> = {
   end_turn: 'stop',
@@ -64,8 +78,7 @@ export class BedrockProvider implements Provider {
   readonly unsupportedParams: ReadonlySet<string> = new Set([
     'seed', 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'n', 'response_format', 'parallel_tool_calls', 'user',
   ]);
-  /** One client per distinct region, credentials and endpoint: it keeps its connections and resolved credentials. */
-  private readonly clients = new Map<string, BedrockSdk.BedrockRuntimeClient>();
+  readonly envParams = ENV;
 
   async chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion> {
     const ctx = this.context(target);
@@ -79,7 +92,7 @@ export class BedrockProvider implements Provider {
     return fromConverseOutput(expectBedrockOutput<BedrockSdk.ConverseCommandOutput>(output, ctx), target.model);
   }
 
-  async *chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<ChatCompletionChunk> {
+  async *chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<PlainChunk> {
     const ctx = this.context(target);
     const { sdk, client, input } = this.prepare(params, target);
     const includeUsage = (params.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
@@ -92,7 +105,7 @@ export class BedrockProvider implements Provider {
     if (!response.stream) throw new APIConnectionError('stream has no body', { status: 500, provider: this.name, model: target.model });
     const id = `chatcmpl-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
-    const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], finish: string | null = null): ChatCompletionChunk => ({
+    const chunk = (delta: PlainChunk['choices'][0]['delta'], finish: string | null = null): PlainChunk => ({
       id, object: 'chat.completion.chunk', created, model: target.model, choices: [{ index: 0, delta, finish_reason: finish }],
     });
     // Bedrock numbers content blocks; OpenAI numbers tool calls.
@@ -161,20 +174,18 @@ export class BedrockProvider implements Provider {
   private client(sdk: typeof BedrockSdk, settings: Settings, target: ProviderTarget): BedrockSdk.BedrockRuntimeClient {
     const text = (value: unknown) => (value === undefined ? undefined : String(value));
     const config = {
-      region: text(settings.awsRegionName),
-      endpoint: target.apiBase ?? text(settings.awsBedrockRuntimeEndpoint),
+      region: text(settings.awsRegionName) ?? fromEnv(['AWS_REGION_NAME']),
+      endpoint: target.apiBase ?? text(settings.awsBedrockRuntimeEndpoint) ?? fromEnv(ENV.awsBedrockRuntimeEndpoint),
       accessKeyId: text(settings.awsAccessKeyId),
       secretAccessKey: text(settings.awsSecretAccessKey),
       sessionToken: text(settings.awsSessionToken),
       profile: text(settings.awsProfileName),
     };
-    const key = JSON.stringify(config);
-    let client = this.clients.get(key);
-    if (client) return client;
     if ((config.accessKeyId === undefined) !== (config.secretAccessKey === undefined)) {
       throw new BadRequestError('awsAccessKeyId and awsSecretAccessKey (aws_access_key_id, aws_secret_access_key) go together: set both, or neither for the default credential chain', { status: 400, provider: this.name, model: target.model });
     }
-    client = new sdk.BedrockRuntimeClient({
+    // One client per distinct region, credentials and endpoint: it keeps its connections and resolved credentials.
+    return target.clients.get(`bedrock:${JSON.stringify(config)}`, () => new sdk.BedrockRuntimeClient({
       ...(config.region ? { region: config.region } : {}),
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
       ...(config.profile ? { profile: config.profile } : {}),
@@ -184,9 +195,7 @@ export class BedrockProvider implements Provider {
       // The router retries, cools down and falls back itself; the SDK's own retries would hide failures from it.
       maxAttempts: 1,
       requestHandler: http1Handler(),
-    });
-    this.clients.set(key, client);
-    return client;
+    }), (client) => client.destroy());
   }
 
   /** The SDK's errors as the router's typed errors: by Bedrock's error name, else by HTTP status. */
@@ -242,7 +251,7 @@ export function toConverseInput(params: ProviderParams, modelId: string): Bedroc
     if (last && last.role === role) last.content!.push(...blocks);
     else out.push({ role, content: blocks });
   };
-  for (const message of (messages ?? []) as ChatMessage[]) {
+  for (const message of (messages ?? []) as PlainMessage[]) {
     if (message.role === 'system' || message.role === 'developer') {
       system.push({ text: textOf(message.content) });
     } else if (message.role === 'tool') {
@@ -295,7 +304,7 @@ function toolChoiceOf(choice: unknown): BedrockSdk.ToolChoice {
 
 const IMAGE_FORMATS = new Set(['png', 'jpeg', 'gif', 'webp']);
 
-function contentBlocks(content: ChatMessage['content'], model: string): ContentBlock[] {
+function contentBlocks(content: PlainMessage['content'], model: string): ContentBlock[] {
   if (typeof content === 'string') return content === '' ? [] : [{ text: content }];
   if (!content) return [];
   return content.flatMap((part): ContentBlock[] => {
@@ -317,7 +326,7 @@ function contentBlocks(content: ChatMessage['content'], model: string): ContentB
 export function fromConverseOutput(output: BedrockSdk.ConverseCommandOutput, model: string): PlainChatCompletion {
   const blocks = output.output?.message?.content ?? [];
   const text = blocks.map((block) => block.text ?? '').join('');
-  const toolCalls: ToolCall[] = blocks
+  const toolCalls: PlainToolCall[] = blocks
     .filter((block) => block.toolUse)
     .map((block) => ({ id: block.toolUse!.toolUseId ?? `call_${randomUUID()}`, type: 'function', function: { name: block.toolUse!.name ?? '', arguments: JSON.stringify(block.toolUse!.input ?? {}) } }));
   const usage = output.usage;

@@ -1,12 +1,11 @@
 // Chat on a text-completion API, as LiteLLM's `text-completion-openai/` does for instruct models: the
 // messages become one prompt for /completions, and the answer (or each streamed chunk) becomes chat-shaped.
-import type { ChatCompletionChunk, ChatMessage } from '../types';
 import type { OpenAiProvider } from './openai';
-import type { PlainChatCompletion, PlainEmbeddingResponse, PlainTextCompletion, PlainTranscription, Provider, ProviderParams, ProviderTarget, TranscriptionUpload } from './provider';
+import type { PlainChatCompletion, PlainChunk, PlainEmbeddingResponse, PlainMessage, PlainTextCompletion, PlainTranscription, Provider, ProviderParams, ProviderTarget, TranscriptionUpload } from './provider';
 
 /** The messages' text, one message per line; a lone message is its text as it is. */
 export function promptOf(messages: unknown): string {
-  const list = Array.isArray(messages) ? (messages as ChatMessage[]) : [];
+  const list = Array.isArray(messages) ? (messages as PlainMessage[]) : [];
   return list
     .map(({ content }) => (typeof content === 'string' ? content : Array.isArray(content) ? content.map((part) => (part.type === 'text' ? (part.text ?? '') : '')).join('') : ''))
     .join('\n');
@@ -21,9 +20,11 @@ function toTextParams(params: ProviderParams): ProviderParams {
 export class ChatOverCompletions implements Provider {
   readonly name: string;
   readonly unsupportedParams: ReadonlySet<string>;
+  readonly envParams: OpenAiProvider['envParams'];
   constructor(private readonly inner: OpenAiProvider) {
     this.name = inner.name;
     this.unsupportedParams = inner.unsupportedParams;
+    this.envParams = inner.envParams;
   }
 
   async chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion> {
@@ -38,7 +39,7 @@ export class ChatOverCompletions implements Provider {
     } as PlainChatCompletion;
   }
 
-  async *chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<ChatCompletionChunk> {
+  async *chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<PlainChunk> {
     const started = new Set<number>();
     for await (const chunk of this.inner.textCompletionStream(toTextParams(params), target)) {
       yield {

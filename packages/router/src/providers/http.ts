@@ -81,21 +81,24 @@ export function parseRetryAfter(header: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
 }
 
-export interface SseEvent {
-  event: string | undefined;
-  data: string;
+/**
+ * Parses a newline-delimited JSON body (Ollama's streams) incrementally, yielding each line's text as soon
+ * as it is whole; blank lines are skipped. A body that breaks off throws a connection error.
+ */
+export async function* readNdjson(response: Response, ctx: RequestContext): AsyncGenerator<string> {
+  for await (const lines of readLines(response, ctx, true)) {
+    for (const line of lines) if (line.trim() !== '') yield line;
+  }
 }
 
 /**
- * Parses a server-sent-event body incrementally, yielding each event as soon as its blank line arrives.
- * A body that breaks off throws a connection error.
+ * The body's lines (`\n` or `\r\n`), those each network read completed together (one await per read, not
+ * per line); with `unterminatedLast`, also a last one without a line break.
  */
-export async function* readSse(response: Response, ctx: RequestContext): AsyncGenerator<SseEvent> {
+async function* readLines(response: Response, ctx: RequestContext, unterminatedLast: boolean): AsyncGenerator<string[]> {
   if (!response.body) throw new APIConnectionError('stream has no body', { status: 500, provider: ctx.provider, model: ctx.model });
   const decoder = new TextDecoder();
   let buffer = '';
-  let event: string | undefined;
-  let data: string[] = [];
   const reader = response.body.getReader();
   try {
     for (;;) {
@@ -109,25 +112,43 @@ export async function* readSse(response: Response, ctx: RequestContext): AsyncGe
       }
       if (chunk.done) break;
       buffer += decoder.decode(chunk.value, { stream: true });
-      let newline: number;
-      while ((newline = buffer.search(/\r?\n/)) !== -1) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(buffer[newline] === '\r' ? newline + 2 : newline + 1);
-        if (line === '') {
-          if (data.length > 0) yield { event, data: data.join('\n') };
-          event = undefined;
-          data = [];
-        } else if (line.startsWith('data:')) {
-          data.push(line.slice(line[5] === ' ' ? 6 : 5));
-        } else if (line.startsWith('event:')) {
-          event = line.slice(6).trim();
-        } // comments (":") and other fields are ignored, as the SSE spec says
-      }
+      const lines = buffer.split('\n');
+      buffer = lines.pop()!;
+      if (lines.length > 0) yield lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
     }
-    if (data.length > 0) yield { event, data: data.join('\n') };
+    if (unterminatedLast && buffer !== '') yield [buffer];
   } finally {
     reader.releaseLock();
     // Stop the download when the consumer leaves early.
     void response.body.cancel().catch(() => {});
   }
+}
+
+export interface SseEvent {
+  event: string | undefined;
+  data: string;
+}
+
+/**
+ * Parses a server-sent-event body incrementally, yielding each event as soon as its blank line arrives.
+ * A body that breaks off throws a connection error.
+ */
+export async function* readSse(response: Response, ctx: RequestContext): AsyncGenerator<SseEvent> {
+  let event: string | undefined;
+  let data: string[] = [];
+  // An event is complete only once its blank line has arrived, so a line cut off at the end is dropped.
+  for await (const lines of readLines(response, ctx, false)) {
+    for (const line of lines) {
+      if (line === '') {
+        if (data.length > 0) yield { event, data: data.join('\n') };
+        event = undefined;
+        data = [];
+      } else if (line.startsWith('data:')) {
+        data.push(line.slice(line[5] === ' ' ? 6 : 5));
+      } else if (line.startsWith('event:')) {
+        event = line.slice(6).trim();
+      } // comments (":") and other fields are ignored, as the SSE spec says
+    }
+  }
+  if (data.length > 0) yield { event, data: data.join('\n') };
 }

@@ -2,17 +2,22 @@ import { anthropicProvider } from './anthropic';
 import { azureProvider } from './azure';
 import { bedrockProvider } from './bedrock';
 import { COMPATIBLE_PROVIDERS, compatibleProvider } from './openai-compatible';
+import { ollamaChatProvider, ollamaProvider } from './ollama';
 import type { Provider } from './provider';
 import { vertexProvider } from './vertex';
 
 export type { Provider, ProviderParams, ProviderTarget, TranscriptionUpload } from './provider';
-export type { PlainChatCompletion, PlainEmbeddingResponse, PlainTextCompletion, PlainTranscription } from './provider';
+export { ClientPool } from './client-pool';
+export type { PlainChatCompletion, PlainChunk, PlainEmbeddingResponse, PlainMessage, PlainTextCompletion, PlainToolCall, PlainTranscription } from './provider';
 export { COMPATIBLE_PROVIDERS, type CompatibleCall, type CompatibleProviderRow } from './openai-compatible';
 
 const BY_PREFIX: Readonly<Record<string, Provider>> = {
   ...Object.fromEntries(COMPATIBLE_PROVIDERS.map((row) => [row.prefix, compatibleProvider(row)])),
   azure: azureProvider,
   anthropic: anthropicProvider,
+  // Ollama's own API (/api/generate, /api/chat, /api/embed), as LiteLLM calls it.
+  ollama: ollamaProvider,
+  ollama_chat: ollamaChatProvider,
   // Native APIs whose SDKs are optional peers, loaded on the first call.
   bedrock: bedrockProvider,
   vertex_ai: vertexProvider,

@@ -1,8 +1,8 @@
 // Pieces of OpenAI chat messages that every native provider reads the same way.
-import type { ChatMessage } from '../types';
+import type { PlainMessage } from './provider';
 
 /** The text of a message's content: a string as is, text parts joined. */
-export function textOf(content: ChatMessage['content']): string {
+export function textOf(content: PlainMessage['content']): string {
   if (typeof content === 'string') return content;
   if (!content) return '';
   return content.map((part) => (part.type === 'text' ? (part.text ?? '') : '')).join('');

@@ -4,7 +4,7 @@
 import type { ProviderParams } from './provider';
 
 /** `awsRegionName` → `aws_region_name`: LiteLLM's spelling, accepted too. */
-function snakeCase(name: string): string {
+export function snakeCase(name: string): string {
   return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 }
 

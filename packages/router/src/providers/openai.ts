@@ -1,8 +1,8 @@
 import { APIConnectionError, BadRequestError } from '../errors';
-import type { ChatCompletionChunk } from '../types';
 import { readJson, readSse, send, type RequestContext } from './http';
 import type {
   PlainChatCompletion,
+  PlainChunk,
   PlainEmbeddingResponse,
   PlainTextCompletion,
   PlainTranscription,
@@ -26,6 +26,22 @@ export interface OpenAiDialect {
   serves?: ReadonlySet<OpenAiOperation>;
   /** OpenAI params the API refuses (see `Provider.unsupportedParams`). @default none */
   unsupportedParams?: ReadonlySet<string>;
+  /** Params the API takes under another name: sent renamed, unless the caller also gave the new name. @default none */
+  renames?: Readonly<Record<string, string>> | undefined;
+  /** See `Provider.envParams`. */
+  envParams?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** `body` with each param of `renames` under its new name (a param the caller gave under the new name wins). */
+function renamed(body: ProviderParams, renames: Readonly<Record<string, string>> | undefined): ProviderParams {
+  if (!renames) return body;
+  const out: ProviderParams = { ...body };
+  for (const [from, to] of Object.entries(renames)) {
+    if (out[from] === undefined) continue;
+    out[to] ??= out[from];
+    delete out[from];
+  }
+  return out;
 }
 
 export function trimSlash(url: string): string {
@@ -36,9 +52,11 @@ export function trimSlash(url: string): string {
 export class OpenAiProvider implements Provider {
   readonly name: string;
   readonly unsupportedParams: ReadonlySet<string>;
+  readonly envParams: Readonly<Record<string, readonly string[]>> | undefined;
   constructor(private readonly dialect: OpenAiDialect) {
     this.name = dialect.name;
     this.unsupportedParams = dialect.unsupportedParams ?? new Set();
+    this.envParams = dialect.envParams;
   }
 
   async chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion> {
@@ -47,7 +65,7 @@ export class OpenAiProvider implements Provider {
     return expectChatCompletion(await readJson(response, ctx), ctx);
   }
 
-  chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<ChatCompletionChunk> {
+  chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<PlainChunk> {
     return this.stream(target, 'chat/completions', params, expectChatChunk);
   }
 
@@ -116,7 +134,7 @@ export class OpenAiProvider implements Provider {
   private post(target: ProviderTarget, operation: OpenAiOperation, body: ProviderParams, ctx: RequestContext): Promise<Response> {
     this.assertServes(operation, target);
     if (!target.model) throw new BadRequestError('model is empty', { status: 400, provider: this.name });
-    const payload = this.dialect.sendsModel ? { model: target.model, ...body } : body;
+    const payload = this.dialect.sendsModel ? { model: target.model, ...renamed(body, this.dialect.renames) } : renamed(body, this.dialect.renames);
     return send(
       this.dialect.url(target, operation),
       { method: 'POST', headers: { 'content-type': 'application/json', ...this.dialect.headers(target), ...target.headers }, body: JSON.stringify(payload) },

@@ -64,15 +64,75 @@ function geminiCandidate(candidate: Json, path: string): Problem {
 }
 
 function geminiResponse(value: Json): Problem {
-  if (value.candidates === undefined) {
-    // A prompt Gemini refuses comes back without candidates, saying why.
-    const feedback = isObject(value.promptFeedback) ? value.promptFeedback.blockReason : undefined;
-    return typeof feedback === 'string' ? `the prompt was blocked (${feedback})` : expected('candidates', 'a non-empty array', undefined);
-  }
+  // A prompt Gemini refuses comes back without candidates, saying why: an answer of its own (content_filter).
+  if (value.candidates === undefined && typeof blockReasonOf(value) === 'string') return undefined;
   return arrayOf('candidates', value.candidates, true, geminiCandidate);
 }
 
-/** A Gemini answer or stream event: a non-empty `candidates` array whose parts are text or named function calls. */
+/** Why Gemini blocked the prompt (`promptFeedback.blockReason`: `SAFETY`, `PROHIBITED_CONTENT`, …), if it did. */
+function blockReasonOf(value: Json): unknown {
+  return isObject(value.promptFeedback) ? value.promptFeedback.blockReason : undefined;
+}
+
+/** A Gemini answer or stream event: a non-empty `candidates` array whose parts are text or named function calls, or a blocked prompt. */
 export function expectGeminiResponse(value: unknown, ctx: RequestContext): GeminiResponse {
   return expectShape(value, 'answer is not a Gemini response', geminiResponse, ctx);
+}
+
+/** What Ollama answers (and streams, one of these per line). */
+export interface OllamaAnswer {
+  model?: string;
+  created_at?: string;
+  /** /api/generate's text. */
+  response?: string;
+  /** /api/chat's message. */
+  message?: { role?: string; content?: string; tool_calls?: Array<{ function: { name: string; arguments?: unknown } }> };
+  done?: boolean;
+  done_reason?: string;
+  prompt_eval_count?: number;
+  eval_count?: number;
+}
+
+function counts(value: Json): Problem {
+  for (const name of ['prompt_eval_count', 'eval_count'] as const) {
+    if (value[name] !== undefined && typeof value[name] !== 'number') return expected(name, 'a number', value[name]);
+  }
+  return typeof value.done === 'boolean' ? undefined : expected('done', 'true or false', value.done);
+}
+
+function ollamaGenerate(value: Json): Problem {
+  return typeof value.response === 'string' ? counts(value) : expected('response', 'a string', value.response);
+}
+
+function ollamaChat(value: Json): Problem {
+  const message = value.message;
+  if (!isObject(message)) return expected('message', 'an object', message);
+  if (message.content !== undefined && typeof message.content !== 'string') return expected('message.content', 'a string', message.content);
+  if (message.tool_calls !== undefined && message.tool_calls !== null) {
+    const problem = arrayOf('message.tool_calls', message.tool_calls, false, (call, at) =>
+      isObject(call.function) && typeof call.function.name === 'string' ? undefined : expected(`${at}.function`, 'an object with a string name', call.function));
+    if (problem) return problem;
+  }
+  return counts(value);
+}
+
+/** An /api/generate answer or stream line: a string `response`, a boolean `done`, numeric counts. */
+export function expectOllamaGenerate(value: unknown, ctx: RequestContext): OllamaAnswer {
+  return expectShape(value, 'answer is not an Ollama generate response', ollamaGenerate, ctx);
+}
+
+/** An /api/chat answer or stream line: a `message` with string content and named tool calls, a boolean `done`. */
+export function expectOllamaChat(value: unknown, ctx: RequestContext): OllamaAnswer {
+  return expectShape(value, 'answer is not an Ollama chat response', ollamaChat, ctx);
+}
+
+/** An /api/embed answer: one array of numbers per input. */
+export function expectOllamaEmbed(value: unknown, inputs: number, ctx: RequestContext): OllamaAnswer & { embeddings: number[][] } {
+  return expectShape(value, 'answer is not an Ollama embed response', (v) => {
+    const list = v.embeddings;
+    if (!Array.isArray(list) || !list.every((vector) => Array.isArray(vector) && vector.every((n) => typeof n === 'number'))) {
+      return expected('embeddings', 'an array of number arrays', list);
+    }
+    return list.length === inputs ? undefined : `embeddings: expected ${inputs} vectors, got ${list.length}`;
+  }, ctx);
 }

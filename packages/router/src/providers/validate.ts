@@ -3,9 +3,8 @@
 // retried like one), never a completion. A body or chunk that is not JSON at all stays an
 // APIConnectionError, as `readJson` has it: nothing usable arrived.
 import { APIConnectionError, errorForStreamEvent, InternalServerError } from '../errors';
-import type { ChatCompletionChunk } from '../types';
 import type { RequestContext, SseEvent } from './http';
-import type { PlainChatCompletion, PlainEmbeddingResponse, PlainTextCompletion, PlainTranscription } from './provider';
+import type { PlainChatCompletion, PlainChunk, PlainEmbeddingResponse, PlainTextCompletion, PlainTranscription } from './provider';
 
 export type Json = Record<string, unknown>;
 /** What is wrong with a value, or undefined when nothing is. */
@@ -144,7 +143,7 @@ export function parseStreamEvent(event: SseEvent, ctx: RequestContext): unknown 
 }
 
 /** An OpenAI chunk: an object whose `choices`, when present, is an array of objects (a usage-only chunk has `[]`). */
-export function expectChatChunk(value: unknown, ctx: RequestContext): ChatCompletionChunk {
+export function expectChatChunk(value: unknown, ctx: RequestContext): PlainChunk {
   return expectShape(
     value,
     'stream sent a chunk that is not a chat completion chunk',

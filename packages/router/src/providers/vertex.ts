@@ -3,13 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import type * as GoogleAuthSdk from 'google-auth-library';
 import { APIConnectionError, BadRequestError, ProviderError, RouterConfigError } from '../errors';
-import type { ChatCompletionChunk, ChatMessage, ToolCall } from '../types';
+import { fromEnv } from './env';
 import { connectionError, readJson, readSse, send, type RequestContext } from './http';
 import { dataUrl, imageUrlOf, parseArguments, stopList, textOf, usageOf } from './message-parts';
 import { takeSettings } from './native-params';
 import { trimSlash } from './openai';
 import { requireOptional } from './optional-package';
-import type { PlainChatCompletion, Provider, ProviderParams, ProviderTarget } from './provider';
+import type { PlainChatCompletion, PlainChunk, PlainMessage, PlainToolCall, Provider, ProviderParams, ProviderTarget } from './provider';
 import { parseStreamEvent } from './validate';
 import { expectGeminiResponse } from './validate-native';
 
@@ -20,6 +20,18 @@ const DEFAULT_LOCATION = 'us-central1';
 
 /** Deployment params that say where and as whom to call Vertex AI (LiteLLM's `vertex_*` names are accepted too). */
 const SETTINGS = ['vertexProject', 'vertexLocation', 'vertexCredentials'] as const;
+
+/**
+ * The variables LiteLLM reads for each setting when a deployment does not give it; without credentials,
+ * google-auth-library's Application Default Credentials (`GOOGLE_APPLICATION_CREDENTIALS`, gcloud's, the
+ * metadata server). A config's `environment_variables` set them as deployment params.
+ */
+const ENV = {
+  vertexProject: ['VERTEXAI_PROJECT', 'VERTEX_PROJECT', 'GOOGLE_CLOUD_PROJECT'],
+  vertexLocation: ['VERTEXAI_LOCATION', 'VERTEX_LOCATION'],
+  vertexCredentials: ['VERTEXAI_CREDENTIALS', 'VERTEX_CREDENTIALS', 'GOOGLE_APPLICATION_CREDENTIALS'],
+  apiBase: ['VERTEXAI_API_BASE', 'VERTEX_API_BASE'],
+} as const;
 
 type Part =
   | { text: string }
@@ -36,6 +48,8 @@ interface Content {
 /** What Vertex AI answers (and streams, one of these per event). */
 export interface GeminiResponse {
   candidates?: Array<{ content?: { parts?: Array<Partial<Record<string, any>>> }; finishReason?: string; index?: number }>;
+  /** Set, without candidates, when the prompt itself was blocked. */
+  promptFeedback?: { blockReason?: string };
   usageMetadata?: { promptTokenCount?: number; candidatesTokenCount?: number; totalTokenCount?: number };
   modelVersion?: string;
   responseId?: string;
@@ -55,8 +69,7 @@ const FINISH_REASONS: Record<string, string> = {
 export class VertexProvider implements Provider {
   readonly name = 'vertex_ai';
   readonly unsupportedParams: ReadonlySet<string> = new Set(['logit_bias', 'logprobs', 'top_logprobs', 'parallel_tool_calls', 'user']);
-  /** One GoogleAuth per distinct credentials: it caches the token and refreshes it before it expires. */
-  private readonly auths = new Map<string, GoogleAuthSdk.GoogleAuth>();
+  readonly envParams = ENV;
 
   async chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion> {
     const ctx = this.context(target);
@@ -64,13 +77,13 @@ export class VertexProvider implements Provider {
     return fromGeminiResponse(expectGeminiResponse(await readJson(response, ctx), ctx), target.model);
   }
 
-  async *chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<ChatCompletionChunk> {
+  async *chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<PlainChunk> {
     const ctx = this.context(target);
     const response = await this.post(params, target, ctx, true);
     const includeUsage = (params.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     let id = `chatcmpl-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
-    const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], finish: string | null = null): ChatCompletionChunk => ({
+    const chunk = (delta: PlainChunk['choices'][0]['delta'], finish: string | null = null): PlainChunk => ({
       id, object: 'chat.completion.chunk', created, model: target.model, choices: [{ index: 0, delta, finish_reason: finish }],
     });
     let started = false;
@@ -84,6 +97,13 @@ export class VertexProvider implements Provider {
         if (data.responseId) id = `chatcmpl-${data.responseId}`;
         yield chunk({ role: 'assistant', content: '' });
       }
+      usage = data.usageMetadata ?? usage;
+      if (data.candidates === undefined && data.promptFeedback?.blockReason) {
+        // A blocked prompt: no text, as LiteLLM answers it.
+        finished = true;
+        yield chunk({}, 'content_filter');
+        break;
+      }
       const candidate = data.candidates?.[0];
       for (const part of candidate?.content?.parts ?? []) {
         if (typeof part.text === 'string' && part.thought !== true) {
@@ -93,7 +113,6 @@ export class VertexProvider implements Provider {
           yield chunk({ tool_calls: [{ index: toolIndex++, id: `call_${randomUUID()}`, type: 'function', function: { name: part.functionCall.name, arguments: JSON.stringify(part.functionCall.args ?? {}) } }] });
         }
       }
-      usage = data.usageMetadata ?? usage;
       if (candidate?.finishReason) {
         finished = true;
         yield chunk({}, finishReasonOf(candidate.finishReason, toolIndex > 0));
@@ -120,31 +139,31 @@ export class VertexProvider implements Provider {
   private async post(params: ProviderParams, target: ProviderTarget, ctx: RequestContext, stream: boolean): Promise<Response> {
     const { settings, rest } = takeSettings(params, SETTINGS);
     const body = toGeminiRequest(rest, target.model);
-    const auth = this.auth(settings.vertexCredentials);
-    const project = stringSetting(settings.vertexProject, 'vertexProject') ?? process.env.VERTEXAI_PROJECT ?? process.env.GOOGLE_CLOUD_PROJECT ?? (await this.projectOf(auth, ctx));
-    const location = stringSetting(settings.vertexLocation, 'vertexLocation') ?? process.env.VERTEXAI_LOCATION ?? DEFAULT_LOCATION;
+    // GOOGLE_APPLICATION_CREDENTIALS in process.env is google-auth-library's own to read.
+    const auth = this.auth(settings.vertexCredentials ?? fromEnv(ENV.vertexCredentials.slice(0, 2)), target);
+    const project = stringSetting(settings.vertexProject, 'vertexProject') ?? fromEnv(ENV.vertexProject) ?? (await this.projectOf(auth, ctx));
+    const location = stringSetting(settings.vertexLocation, 'vertexLocation') ?? fromEnv(ENV.vertexLocation) ?? DEFAULT_LOCATION;
     // The `global` location has no regional host.
     const host = location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com`;
-    const base = trimSlash(target.apiBase ?? host);
+    const base = trimSlash(target.apiBase ?? fromEnv(ENV.apiBase) ?? host);
     const path = `/v1/projects/${encodeURIComponent(project)}/locations/${encodeURIComponent(location)}/publishers/google/models/${encodeURIComponent(target.model)}`;
     const url = `${base}${path}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`;
     const headers = await this.authHeaders(auth, url, ctx);
     return send(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers, ...target.headers }, body: JSON.stringify(body) }, ctx);
   }
 
-  private auth(credentials: unknown): GoogleAuthSdk.GoogleAuth {
+  /** One GoogleAuth per distinct credentials (in the router's pool): it caches the token and refreshes it before it expires. */
+  private auth(credentials: unknown, target: ProviderTarget): GoogleAuthSdk.GoogleAuth {
     const key = typeof credentials === 'string' ? credentials : JSON.stringify(credentials ?? null);
-    let auth = this.auths.get(key);
-    if (auth) return auth;
-    const sdk = requireOptional<typeof GoogleAuthSdk>(PACKAGE, 'vertex_ai');
-    auth = new sdk.GoogleAuth({
-      scopes: [SCOPE],
-      ...credentialsOption(credentials),
-      // Node's own fetch: gaxios would otherwise import node-fetch dynamically, which not every runtime allows (jest's VM).
-      clientOptions: { transporterOptions: { fetchImplementation: fetch } },
+    return target.clients.get(`vertex_ai:${key}`, () => {
+      const sdk = requireOptional<typeof GoogleAuthSdk>(PACKAGE, 'vertex_ai');
+      return new sdk.GoogleAuth({
+        scopes: [SCOPE],
+        ...credentialsOption(credentials),
+        // Node's own fetch: gaxios would otherwise import node-fetch dynamically, which not every runtime allows (jest's VM).
+        clientOptions: { transporterOptions: { fetchImplementation: fetch } },
+      });
     });
-    this.auths.set(key, auth);
-    return auth;
   }
 
   /** The request's auth headers (a bearer token, and `x-goog-user-project` when the credentials name a quota project). */
@@ -163,7 +182,7 @@ export class VertexProvider implements Provider {
     try {
       return await untilAborted(auth.getProjectId(), ctx.signal);
     } catch (err) {
-      throw new RouterConfigError('params.vertexProject', 'is not set, nor VERTEXAI_PROJECT or GOOGLE_CLOUD_PROJECT, and the credentials name no project: set vertexProject (vertex_project)', { cause: this.authError(err, ctx) });
+      throw new RouterConfigError('params.vertexProject', 'is not set, nor VERTEXAI_PROJECT, VERTEX_PROJECT or GOOGLE_CLOUD_PROJECT, and the credentials name no project: set vertexProject (vertex_project)', { cause: this.authError(err, ctx) });
     }
   }
 
@@ -235,7 +254,7 @@ export function toGeminiRequest(params: ProviderParams, model: string): Record<s
     if (last && last.role === role) last.parts.push(...parts);
     else contents.push({ role, parts });
   };
-  for (const message of (messages ?? []) as ChatMessage[]) {
+  for (const message of (messages ?? []) as PlainMessage[]) {
     if (message.role === 'system' || message.role === 'developer') {
       system.push(textOf(message.content));
     } else if (message.role === 'tool') {
@@ -292,7 +311,7 @@ function functionCallingConfig(choice: unknown): Record<string, unknown> {
   return { mode: 'AUTO' };
 }
 
-function geminiParts(content: ChatMessage['content'], model: string): Part[] {
+function geminiParts(content: PlainMessage['content'], model: string): Part[] {
   if (typeof content === 'string') return content === '' ? [] : [{ text: content }];
   if (!content) return [];
   return content.flatMap((part): Part[] => {
@@ -319,18 +338,24 @@ function geminiUsage(usage: NonNullable<GeminiResponse['usageMetadata']>) {
   return usageOf(usage.promptTokenCount ?? 0, usage.candidatesTokenCount ?? 0, usage.totalTokenCount);
 }
 
-/** A Gemini answer → an OpenAI chat completion (one choice per candidate). */
+/**
+ * A Gemini answer → an OpenAI chat completion (one choice per candidate). A blocked prompt, or a candidate
+ * stopped for safety without text, is a `content_filter` choice with no content, as LiteLLM makes it.
+ */
 export function fromGeminiResponse(response: GeminiResponse, model: string): PlainChatCompletion {
-  const choices = (response.candidates ?? []).map((candidate, i) => {
+  const candidates = response.candidates ?? (response.promptFeedback?.blockReason ? [{ finishReason: 'SAFETY' }] : []);
+  const choices = candidates.map((candidate, i) => {
     const parts = candidate.content?.parts ?? [];
     const text = parts.filter((part) => typeof part.text === 'string' && part.thought !== true).map((part) => part.text as string).join('');
-    const toolCalls: ToolCall[] = parts
+    const toolCalls: PlainToolCall[] = parts
       .filter((part) => part.functionCall)
       .map((part) => ({ id: `call_${randomUUID()}`, type: 'function', function: { name: String(part.functionCall.name), arguments: JSON.stringify(part.functionCall.args ?? {}) } }));
+    const finishReason = finishReasonOf(candidate.finishReason, toolCalls.length > 0);
+    const empty = text === '' && (toolCalls.length > 0 || finishReason === 'content_filter');
     return {
       index: candidate.index ?? i,
-      message: { role: 'assistant' as const, content: text === '' && toolCalls.length > 0 ? null : text, ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}) },
-      finish_reason: finishReasonOf(candidate.finishReason, toolCalls.length > 0),
+      message: { role: 'assistant' as const, content: empty ? null : text, ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}) },
+      finish_reason: finishReason,
     };
   });
   return {
