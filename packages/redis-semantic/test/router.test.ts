@@ -1,5 +1,6 @@
 import { Cache } from '@llmcache/core';
 import { Router, type ChatCompletion } from '@llmcache/router';
+import { withEnv } from '@llmcache/test-suite';
 import { startUpstream, type Upstream } from '@llmcache/test-upstream';
 import { describeRedis, startStandalone, type RedisServer } from '../../redis/test/servers';
 import { CAPITAL, CAPITAL_PARAPHRASE, EVEREST, VECTORS } from './phrasings';
@@ -126,21 +127,13 @@ describeRedis('a semantic cache under router.completion(), embedding through the
   });
 
   it('embeds with a provider/model through the top-level path when the router has no such group', async () => {
-    const saved = { base: process.env.OPENAI_API_BASE, key: process.env.OPENAI_API_KEY };
-    process.env.OPENAI_API_BASE = upstream.openaiBase;
-    process.env.OPENAI_API_KEY = 'sk-env';
-    try {
+    await withEnv({ OPENAI_API_BASE: upstream.openaiBase, OPENAI_API_KEY: 'sk-env' }, async () => {
       const r = router(semanticCache({ redisSemanticCacheEmbeddingModel: 'openai/text-embedding-3-small' }));
       await ask(r, CAPITAL);
       expect((await ask(r, CAPITAL_PARAPHRASE))._hiddenParams.cacheHit).toBe(true);
       expect(calls()).toEqual({ chat: 1, embedding: 2 });
       expect(upstream.calls.filter((c) => c.path === EMBEDDING).every((c) => c.headers.authorization === 'Bearer sk-env')).toBe(true);
-    } finally {
-      process.env.OPENAI_API_BASE = saved.base;
-      process.env.OPENAI_API_KEY = saved.key;
-      if (saved.base === undefined) delete process.env.OPENAI_API_BASE;
-      if (saved.key === undefined) delete process.env.OPENAI_API_KEY;
-    }
+    });
   });
 
   it('leaves an embedder of the cache’s own alone (a plain function)', async () => {
