@@ -1,5 +1,5 @@
 import { Cache } from '@llmcache/core';
-import { Router, type ChatCompletion } from '@llmcache/router';
+import { completion, disableCache, Router, setCache, type ChatCompletion } from '@llmcache/router';
 import { withEnv } from '@llmcache/test-suite';
 import { startUpstream, type Upstream } from '@llmcache/test-upstream';
 import { describeRedis, startStandalone, type RedisServer } from '../../redis/test/servers';
@@ -134,6 +134,24 @@ describeRedis('a semantic cache under router.completion(), embedding through the
       expect(calls()).toEqual({ chat: 1, embedding: 2 });
       expect(upstream.calls.filter((c) => c.path === EMBEDDING).every((c) => c.headers.authorization === 'Bearer sk-env')).toBe(true);
     });
+  });
+
+  it('serves top-level completion() from a global semantic cache (setCache), embedding through top-level embedding()', async () => {
+    const cache = semanticCache({ redisSemanticCacheEmbeddingModel: 'openai/text-embedding-3-small' });
+    setCache(cache);
+    try {
+      await withEnv({ OPENAI_API_BASE: upstream.openaiBase, OPENAI_API_KEY: 'sk-env' }, async () => {
+        const call = (content: string) => completion({ model: 'openai/gpt-4o', messages: user(content), apiBase: upstream.openaiBase }) as Promise<ChatCompletion>;
+        await call(CAPITAL);
+        const hit = await call(CAPITAL_PARAPHRASE);
+        expect(hit._hiddenParams.cacheHit).toBe(true);
+        expect(hit._hiddenParams.semanticSimilarity).toBeCloseTo(0.9, 6);
+        expect(calls()).toEqual({ chat: 1, embedding: 2 });
+      });
+    } finally {
+      disableCache();
+      await cache.close();
+    }
   });
 
   it('leaves an embedder of the cache’s own alone (a plain function)', async () => {
