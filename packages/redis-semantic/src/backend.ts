@@ -34,7 +34,7 @@ export interface RedisSemanticBackendOptions extends RedisBackendOptions {
   /**
    * How the index hashes and searches (advanced). `tables` and `bits` are fixed by the process that
    * creates the index; `probes` and `warmUp` are this process's own.
-   * @default { tables: 12, bits: 14, probes: 3, warmUp: 128 }
+   * @default { tables: 20, bits: 16, probes: 3, warmUp: 128 }
    */
   index?: Partial<IndexShape>;
 }

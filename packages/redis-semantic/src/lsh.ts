@@ -98,13 +98,6 @@ export function quantize(vector: ArrayLike<number>): { q: Int8Array; scale: numb
   return { q, scale };
 }
 
-/** Dot product of two int8 vectors of one length. */
-export function dotInt8(a: Int8Array, b: Int8Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
-  return sum;
-}
-
 /**
  * Standard normal values from a 32-bit seed (mulberry32, then Box-Muller): the same sequence in every
  * process, which is what lets processes share planes by sharing a seed (and tests and benchmarks make

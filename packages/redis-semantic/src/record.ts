@@ -37,22 +37,18 @@ export function encodeRecord(vector: Float64Array, scopeId: string, codes: reado
   return out;
 }
 
-/** What a search reads of a candidate. */
-export interface RecordHead {
-  expiresAt: number;
-  scale: number;
-  scopeId: string;
-  q: Int8Array;
-}
-
-export function decodeHead(head: Buffer, dim: number): RecordHead | undefined {
-  if (head.length !== HEAD_FIXED + dim) return undefined;
-  return {
-    expiresAt: head.readDoubleLE(0),
-    scale: head.readFloatLE(8),
-    scopeId: head.toString('latin1', 12, HEAD_FIXED),
-    q: new Int8Array(head.buffer, head.byteOffset + HEAD_FIXED, dim),
-  };
+/**
+ * A head's int8 score against a quantized query (the dot product times the head's scale), or NaN for a
+ * head of another scope, an expired or a malformed one. Reads the bytes in place: a search scores hundreds.
+ */
+export function scoreHead(head: Buffer, query: Int8Array, scope: Buffer, now: number): number {
+  const dim = query.length;
+  if (head.length !== HEAD_FIXED + dim) return Number.NaN;
+  const expiresAt = head.readDoubleLE(0);
+  if ((expiresAt !== 0 && expiresAt <= now) || head.compare(scope, 0, 16, 12, HEAD_FIXED) !== 0) return Number.NaN;
+  let sum = 0;
+  for (let j = 0; j < dim; j++) sum += ((head[HEAD_FIXED + j]! << 24) >> 24) * query[j]!;
+  return head.readFloatLE(8) * sum;
 }
 
 /** The record's float32 vector, scope and key. */

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { RedisClient } from '@llmcache/redis';
 import type { Cluster, Redis } from 'ioredis';
-import { codesOf, dotInt8, Hyperplanes, medianThresholds, probesOf, quantize, type LshShape } from './lsh';
-import { decodeHead, decodeRecord, encodeHead, encodeRecord, tailOffset } from './record';
+import { codesOf, Hyperplanes, medianThresholds, probesOf, quantize, type LshShape } from './lsh';
+import { decodeRecord, encodeHead, encodeRecord, scoreHead, tailOffset } from './record';
 import { ADD, FREEZE, INIT, REMOVE } from './scripts';
 
 /** How the index hashes and searches; the hashing (`tables`, `bits`) is fixed by whoever creates the index. */
@@ -13,7 +13,7 @@ export interface IndexShape extends LshShape {
   warmUp: number;
 }
 
-export const DEFAULT_SHAPE: IndexShape = { tables: 12, bits: 14, probes: 3, warmUp: 128 };
+export const DEFAULT_SHAPE: IndexShape = { tables: 20, bits: 16, probes: 3, warmUp: 128 };
 
 /** A match: the entry's key and its exact cosine similarity to the query. */
 export interface IndexMatch {
@@ -185,15 +185,15 @@ export class RedisVectorIndex {
   private async rank(ids: string[], heads: (Buffer | null)[], meta: Meta, vector: Float64Array, scopeId: string, threshold: number): Promise<IndexMatch[]> {
     const now = Date.now();
     const query = quantize(vector);
+    const scope = Buffer.from(scopeId, 'latin1');
     const best: { id: string; score: number }[] = [];
     for (let i = 0; i < ids.length; i++) {
       const raw = heads[i];
       if (!raw) continue;
       const id = ids[i]!;
-      const head = decodeHead(raw, meta.dim);
-      if (!head || head.scopeId !== scopeId || (head.expiresAt !== 0 && head.expiresAt <= now)) continue;
-      const score = query.scale * head.scale * dotInt8(query.q, head.q);
-      if (score < threshold - QUANTIZATION_SLACK) continue;
+      const score = query.scale * scoreHead(raw, query.q, scope, now);
+      // NaN (another scope, expired) fails this test too.
+      if (!(score >= threshold - QUANTIZATION_SLACK)) continue;
       if (best.length === RERANKED && score <= best[RERANKED - 1]!.score) continue;
       best.push({ id, score });
       best.sort((a, b) => b.score - a.score);
