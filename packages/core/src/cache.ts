@@ -184,7 +184,6 @@ export class Cache extends EventEmitter<CacheEvents> {
     return keys.map((key, i) => this.accept<T>(key, raws[i], options));
   }
 
-  /** Stores `value` (JSON-serialisable) for `ttlMs` (default: the cache's ttl). Resolves false when the write failed. */
   /**
    * Stores `value` (JSON-serialisable) for `ttlMs` (default: the cache's ttl). With `semantic`, a semantic
    * backend also indexes it by the meaning of its prompt. Resolves false when the write failed.
@@ -273,8 +272,12 @@ export class Cache extends EventEmitter<CacheEvents> {
     const miss = { key, compute, control, read, isStorable, semantic, missed };
     const flight = this.flights.run(flightKey, (shared) => this.computeMiss(miss, shared), signal);
     const result = await flight.promise;
-    // Callers that joined a flight served by a semantic match were served from the cache too.
-    return flight.leader || result.source === 'cache' ? result : { value: result.value, source: 'shared' };
+    if (flight.leader) return result;
+    // A caller that joined the flight counts its own lookup: a hit when the leader's semantic match served
+    // it (the leader reported the match), else the exact miss it had.
+    if (missed !== undefined && result.source === 'cache') this.counters.hits++;
+    else if (missed !== undefined) this.miss(key, missed);
+    return result.source === 'cache' ? result : { value: result.value, source: 'shared' };
   }
 
   /** On a miss: the closest entry by meaning (a semantic cache), else the computation, stored when storable. */

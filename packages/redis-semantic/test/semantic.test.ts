@@ -79,6 +79,16 @@ describeRedis('redis-semantic on a standalone Redis', () => {
     expect(cache.stats()).toMatchObject({ hits: 2, misses: 2 });
   });
 
+  it('serves concurrent paraphrases with one lookup, and counts each call once', async () => {
+    const { cache, embedder } = open();
+    await ask(cache, CAPITAL);
+    const answers = await Promise.all(Array.from({ length: 5 }, () => ask(cache, CAPITAL_PARAPHRASE)));
+    expect(answers.map((a) => a.source)).toEqual(Array(5).fill('cache'));
+    expect(answers.every((a) => a.similarity !== undefined && Math.abs(a.similarity - 0.9) < 1e-6)).toBe(true);
+    expect(embedder.calls).toEqual([`user: ${CAPITAL}`, `user: ${CAPITAL_PARAPHRASE}`]);
+    expect(cache.stats()).toMatchObject({ hits: 5, misses: 1 });
+  });
+
   it('draws the line at the threshold itself (cosine 0.8: a hit at 0.8, a miss at 0.8001)', async () => {
     const at = open({ similarityThreshold: 0.8 });
     await ask(at.cache, CAPITAL);
