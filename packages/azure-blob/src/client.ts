@@ -35,8 +35,9 @@ function serviceClientOf(options: AzureBlobBackendOptions): BlobServiceClient {
     try {
       return BlobServiceClient.fromConnectionString(connectionString, PIPELINE);
     } catch (err) {
-      // The SDK's message may quote the string, key included: name the problem, keep the details in `cause`.
-      throw new CacheConfigError(PKG, 'azureConnectionString', 'is not a valid Azure Storage connection string', { cause: err });
+      // Never the string itself in the message: it holds the key.
+      const reason = String((err as Error).message).split(connectionString).join('<connection string>');
+      throw new CacheConfigError(PKG, 'azureConnectionString', `is not a valid Azure Storage connection string (${reason})`, { cause: err });
     }
   }
   const accountUrl = requireOption(PKG, 'azureAccountUrl', options.azureAccountUrl, 'or azureConnectionString, or AZURE_STORAGE_CONNECTION_STRING in the environment');

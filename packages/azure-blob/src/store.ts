@@ -1,4 +1,4 @@
-import { addAbortSignal, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import type { ObjectStore, StoredObject } from '@llmcache/core';
@@ -28,8 +28,8 @@ export class AzureBlobStore implements ObjectStore {
   async read(name: string, signal: AbortSignal): Promise<StoredObject | undefined> {
     try {
       const response = await this.blob(name).download(0, undefined, { abortSignal: signal });
-      // The signal also bounds reading the body: a server that stalls mid-body is abandoned in time.
-      const body = await buffer(addAbortSignal(signal, response.readableStreamBody as Readable));
+      // The SDK ties the body to the signal too: a server that stalls mid-body is abandoned in time.
+      const body = await buffer(response.readableStreamBody as Readable);
       return { body: body.toString('utf8'), metadata: response.metadata ?? {} };
     } catch (err) {
       if (isNotFound(err)) return undefined; // no blob, or no container yet
