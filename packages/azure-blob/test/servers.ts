@@ -13,6 +13,10 @@ export const ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2U
 
 const AZURITE_BLOB = require.resolve('azurite/dist/src/blob/main.js');
 
+/** A self-signed certificate for 127.0.0.1 (valid until 2126), for azurite over HTTPS. */
+export const TLS_CERT = join(__dirname, 'fixtures', 'tls', 'cert.pem');
+const TLS_KEY = join(__dirname, 'fixtures', 'tls', 'key.pem');
+
 const children = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
@@ -34,14 +38,18 @@ export class Azurite {
   private child: ChildProcess | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'llmcache-azurite-'));
 
-  constructor(readonly port: number) {}
+  /** With `oauth`, azurite serves HTTPS and also accepts Microsoft Entra ID bearer tokens. */
+  constructor(
+    readonly port: number,
+    private readonly oauth = false,
+  ) {}
 
   get accountUrl(): string {
-    return `http://127.0.0.1:${this.port}/${ACCOUNT}`;
+    return `${this.oauth ? 'https' : 'http'}://127.0.0.1:${this.port}/${ACCOUNT}`;
   }
 
   get connectionString(): string {
-    return `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${ACCOUNT_KEY};BlobEndpoint=${this.accountUrl};`;
+    return `DefaultEndpointsProtocol=${this.oauth ? 'https' : 'http'};AccountName=${ACCOUNT};AccountKey=${ACCOUNT_KEY};BlobEndpoint=${this.accountUrl};`;
   }
 
   /** A client of our own, to look at or damage blobs behind the backend's back. */
@@ -54,6 +62,7 @@ export class Azurite {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) return;
     const args = ['--blobHost', '127.0.0.1', '--blobPort', String(this.port), '--inMemoryPersistence'];
     args.push('--skipApiVersionCheck', '--loose', '--disableTelemetry', '--silent');
+    if (this.oauth) args.push('--cert', TLS_CERT, '--key', TLS_KEY, '--oauth', 'basic');
     // In its own folder: whatever it may write beside the in-memory store stays out of the repository.
     const child = spawn(process.execPath, [AZURITE_BLOB, ...args], { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -95,8 +104,8 @@ export class Azurite {
   }
 }
 
-export async function startAzurite(): Promise<Azurite> {
-  const azurite = new Azurite(await freePort());
+export async function startAzurite(options: { oauth?: boolean } = {}): Promise<Azurite> {
+  const azurite = new Azurite(await freePort(), options.oauth);
   await azurite.start();
   return azurite;
 }
