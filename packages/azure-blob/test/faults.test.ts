@@ -2,24 +2,14 @@ import { createServer, type Server } from 'node:http';
 import { Cache, CacheBackendError, LENGTH_METADATA, TieredBackend } from '@llmcache/core';
 import { AzureBlobBackend } from '@llmcache/azure-blob';
 import { Router } from '@llmcache/router';
-import { startUpstream, type Upstream } from '@llmcache/test-upstream';
-import { ACCOUNT, ACCOUNT_KEY, startAzurite, startHangingServer, type Azurite } from './servers';
+import { ACCOUNT, ACCOUNT_KEY, startAzurite, startHangingServer, useAzuriteAndUpstream } from './servers';
 
-let azurite: Azurite;
-let upstream: Upstream;
-
-beforeAll(async () => {
-  [azurite, upstream] = await Promise.all([startAzurite(), startUpstream()]);
-});
-afterEach(() => upstream.reset());
-afterAll(async () => {
-  await Promise.all([azurite?.close(), upstream?.close()]);
-});
+const servers = useAzuriteAndUpstream();
 
 const ask = (content: string) => ({ model: 'gpt', messages: [{ role: 'user' as const, content }] });
 
 function routerWith(cache: Cache): Router {
-  return new Router({ modelList: [{ modelName: 'gpt', params: { model: 'openai/gpt-4o', apiBase: upstream.openaiBase, apiKey: 'sk-test' } }], cache });
+  return new Router({ modelList: [{ modelName: 'gpt', params: { model: 'openai/gpt-4o', apiBase: servers.upstream.openaiBase, apiKey: 'sk-test' } }], cache });
 }
 
 function errorsOf(cache: Cache): CacheBackendError[] {
@@ -44,7 +34,7 @@ describe('a slow or failing Azure is a miss, never a failed call', () => {
         // One lookup and one write, each bounded by 300 ms, plus the upstream call.
         expect(Date.now() - started).toBeLessThan(1_500);
       }
-      expect(upstream.callCount({ model: 'gpt-4o' })).toBe(2);
+      expect(servers.upstream.callCount({ model: 'gpt-4o' })).toBe(2);
       expect(hanging.connections()).toBeGreaterThan(0);
       expect(errors.map((e) => e.operation)).toEqual(expect.arrayContaining(['get', 'set']));
       // The memory tier has no ping of its own: ask the store behind it.
@@ -77,14 +67,18 @@ describe('a slow or failing Azure is a miss, never a failed call', () => {
 
   it('a stopped azurite: calls go upstream and report errors; once it is back, the cache works again', async () => {
     const own = await startAzurite();
-    const cache = new Cache({ type: 'azure-blob', azureConnectionString: own.connectionString, azureBlobContainer: 'stops', memoryTier: false, operationTimeoutMs: 1000 });
+    // A long timeout, so that only the retry policy can make a refused connection a quick miss.
+    const cache = new Cache({ type: 'azure-blob', azureConnectionString: own.connectionString, azureBlobContainer: 'stops', memoryTier: false, operationTimeoutMs: 10_000 });
     const errors = errorsOf(cache);
     const router = routerWith(cache);
     try {
       expect((await router.completion(ask('before')))._hiddenParams.cacheHit).toBe(false);
       expect((await router.completion(ask('before')))._hiddenParams.cacheHit).toBe(true);
       await own.stop();
+      const started = Date.now();
       const down = await router.completion(ask('while down'));
+      // One quick retry of each refused request, not the SDK's default of four tries seconds apart.
+      expect(Date.now() - started).toBeLessThan(2_000);
       expect(down._hiddenParams.cacheHit).toBe(false);
       expect(down.choices[0]!.message.content).toContain('while down');
       expect(errors.map((e) => e.operation)).toEqual(['get', 'set']);
@@ -92,7 +86,7 @@ describe('a slow or failing Azure is a miss, never a failed call', () => {
       await own.start(); // empty again: the emulator kept its blobs in memory
       expect((await router.completion(ask('after')))._hiddenParams.cacheHit).toBe(false);
       expect((await router.completion(ask('after')))._hiddenParams.cacheHit).toBe(true);
-      expect(upstream.callCount({ model: 'gpt-4o' })).toBe(3);
+      expect(servers.upstream.callCount({ model: 'gpt-4o' })).toBe(3);
     } finally {
       await router.close();
       await own.close();
@@ -102,11 +96,11 @@ describe('a slow or failing Azure is a miss, never a failed call', () => {
 
 describe('blobs as Azure holds them', () => {
   const backendFor = (azurePath: string, memoryTier = false) =>
-    new Cache({ type: 'azure-blob', azureConnectionString: azurite.connectionString, azureBlobContainer: 'blobs', azurePath, memoryTier });
+    new Cache({ type: 'azure-blob', azureConnectionString: servers.azurite.connectionString, azureBlobContainer: 'blobs', azurePath, memoryTier });
 
   async function blobNames(prefix: string): Promise<string[]> {
     const names: string[] = [];
-    for await (const blob of azurite.container('blobs').listBlobsFlat({ prefix })) names.push(blob.name);
+    for await (const blob of servers.azurite.container('blobs').listBlobsFlat({ prefix })) names.push(blob.name);
     return names.sort();
   }
 
@@ -115,7 +109,7 @@ describe('blobs as Azure holds them', () => {
     const errors = errorsOf(cache);
     const backend = cache.backend as AzureBlobBackend;
     await cache.set('k', { answer: 'a long enough answer' });
-    const blob = azurite.container('blobs').getBlockBlobClient(backend.objectName('k'));
+    const blob = servers.azurite.container('blobs').getBlockBlobClient(backend.objectName('k'));
     const { metadata } = await blob.getProperties();
     const whole = (await blob.downloadToBuffer()).toString();
     expect(metadata![LENGTH_METADATA]).toBe(String(whole.length));
@@ -134,7 +128,7 @@ describe('blobs as Azure holds them', () => {
     const cache = backendFor('team/llm');
     await cache.set('tenant-a:0123abcd', { n: 1 }, { ttlMs: 60_000 });
     expect(await blobNames('team/')).toEqual(['team/llm/tenant-a/0123abcd']);
-    const blob = azurite.container('blobs').getBlockBlobClient('team/llm/tenant-a/0123abcd');
+    const blob = servers.azurite.container('blobs').getBlockBlobClient('team/llm/tenant-a/0123abcd');
     const properties = await blob.getProperties();
     expect(properties.blobType).toBe('BlockBlob');
     expect(properties.contentType).toBe('application/json; charset=utf-8');

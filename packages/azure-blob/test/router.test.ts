@@ -3,30 +3,20 @@ import { Cache, TieredBackend } from '@llmcache/core';
 import { AzureBlobBackend } from '@llmcache/azure-blob';
 import { Router, readLiteLLMConfig } from '@llmcache/router';
 import { exitWithin, nodeProcess } from '@llmcache/test-suite';
-import { startUpstream, type Upstream } from '@llmcache/test-upstream';
-import { ACCOUNT_KEY, startAzurite, type Azurite } from './servers';
+import { ACCOUNT_KEY, useAzuriteAndUpstream } from './servers';
 
 const CONFIG = join(__dirname, 'fixtures', 'litellm-config.yaml');
-let azurite: Azurite;
-let upstream: Upstream;
-
-beforeAll(async () => {
-  [azurite, upstream] = await Promise.all([startAzurite(), startUpstream()]);
-});
-afterEach(() => upstream.reset());
-afterAll(async () => {
-  await Promise.all([azurite?.close(), upstream?.close()]);
-});
+const servers = useAzuriteAndUpstream();
 
 /** The environment a LiteLLM deployment of that config would have: the account key comes from it. */
-const env = () => ({ UPSTREAM_BASE: upstream.openaiBase, AZURE_ACCOUNT_URL: azurite.accountUrl, AZURE_STORAGE_ACCOUNT_KEY: ACCOUNT_KEY });
+const env = () => ({ UPSTREAM_BASE: servers.upstream.openaiBase, AZURE_ACCOUNT_URL: servers.azurite.accountUrl, AZURE_STORAGE_ACCOUNT_KEY: ACCOUNT_KEY });
 
 describe("LiteLLM's azure-blob cache_params", () => {
   it('load unchanged; the keys llmcache lacks are reported as ignored, with why', () => {
     const { cacheOptions, ignored } = readLiteLLMConfig(CONFIG, env());
     expect(cacheOptions).toEqual({
       type: 'azure-blob',
-      azureAccountUrl: azurite.accountUrl,
+      azureAccountUrl: servers.azurite.accountUrl,
       azureBlobContainer: 'litellm-cache',
       ttl: 600,
       supportedCallTypes: ['acompletion', 'completion'],
@@ -43,8 +33,8 @@ describe("LiteLLM's azure-blob cache_params", () => {
 describe('a router with Azure Blob as its cache', () => {
   it('in one process: a hit after a miss, served without a second upstream call', async () => {
     const router = new Router({
-      modelList: [{ modelName: 'gpt', params: { model: 'openai/gpt-4o', apiBase: upstream.openaiBase, apiKey: 'sk-test' } }],
-      cache: new Cache({ type: 'azure-blob', azureConnectionString: azurite.connectionString, azureBlobContainer: 'in-process' }),
+      modelList: [{ modelName: 'gpt', params: { model: 'openai/gpt-4o', apiBase: servers.upstream.openaiBase, apiKey: 'sk-test' } }],
+      cache: new Cache({ type: 'azure-blob', azureConnectionString: servers.azurite.connectionString, azureBlobContainer: 'in-process' }),
     });
     try {
       expect(router.cache!.backend).toBeInstanceOf(TieredBackend);
@@ -53,7 +43,7 @@ describe('a router with Azure Blob as its cache', () => {
       const second = await router.completion(request);
       expect([first._hiddenParams.cacheHit, second._hiddenParams.cacheHit]).toEqual([false, true]);
       expect(second.choices[0]!.message.content).toBe(first.choices[0]!.message.content);
-      expect(upstream.callCount({ model: 'gpt-4o' })).toBe(1);
+      expect(servers.upstream.callCount({ model: 'gpt-4o' })).toBe(1);
       // The entry is in Azure, not only in this process's memory.
       const remote = (router.cache!.backend as TieredBackend).remote as AzureBlobBackend;
       expect(await remote.get(router.cacheKey(request))).toContain('in one process');
@@ -80,6 +70,6 @@ describe('a router with Azure Blob as its cache', () => {
     const [a, b] = [JSON.parse(first.stdout), JSON.parse(second.stdout)];
     expect(a.cacheHit).toBe(false);
     expect(b).toEqual({ content: a.content, cacheHit: true });
-    expect(upstream.callCount({ model: 'gpt-4o' })).toBe(1);
+    expect(servers.upstream.callCount({ model: 'gpt-4o' })).toBe(1);
   }, 60_000);
 });

@@ -6,6 +6,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerClient } from '@azure/storage-blob';
+import { exitOf } from '@llmcache/test-suite';
+import { startUpstream, type Upstream } from '@llmcache/test-upstream';
 
 /** Azurite's well-known development account (public, the same in every emulator). */
 export const ACCOUNT = 'devstoreaccount1';
@@ -91,10 +93,9 @@ export class Azurite {
 
   /** Kills the emulator at once, as a crash would; its in-memory blobs are gone with it. */
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = exitOf(this.child);
+    this.child.kill('SIGKILL');
     await exited;
   }
 
@@ -108,6 +109,19 @@ export async function startAzurite(options: { oauth?: boolean } = {}): Promise<A
   const azurite = new Azurite(await freePort(), options.oauth);
   await azurite.start();
   return azurite;
+}
+
+/** An azurite and a test upstream for the whole file; the upstream's record is emptied after each test. */
+export function useAzuriteAndUpstream(): { azurite: Azurite; upstream: Upstream } {
+  const env = {} as { azurite: Azurite; upstream: Upstream };
+  beforeAll(async () => {
+    [env.azurite, env.upstream] = await Promise.all([startAzurite(), startUpstream()]);
+  });
+  afterEach(() => env.upstream.reset());
+  afterAll(async () => {
+    await Promise.all([env.azurite?.close(), env.upstream?.close()]);
+  });
+  return env;
 }
 
 /** A server that accepts connections and never answers: the slowest Azure there is. */
