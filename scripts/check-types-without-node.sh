@@ -3,12 +3,12 @@
 # edge or Deno project, or a Node project that never added it): packs the public packages as npm
 # would publish them, installs the tarballs with only `typescript` into a project outside this
 # repository (so no @types/node can be found by walking up), and type-checks a consumer that uses
-# core, router, disk, redis and azure-blob types, as ES module and as CommonJS, with skipLibCheck off.
+# core, router, disk, redis, s3 and azure-blob types, as ES module and as CommonJS, with skipLibCheck off.
 # Needs `npm run build` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-packages=(core router disk redis azure-blob)
+packages=(core router disk redis s3 azure-blob)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/llmcache-types-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -29,6 +29,7 @@ cat >package.json <<JSON
     "@llmcache/router": "file:./$(ls llmcache-router-*.tgz)",
     "@llmcache/disk": "file:./$(ls llmcache-disk-*.tgz)",
     "@llmcache/redis": "file:./$(ls llmcache-redis-*.tgz)",
+    "@llmcache/s3": "file:./$(ls llmcache-s3-*.tgz)",
     "@llmcache/azure-blob": "file:./$(ls llmcache-azure-blob-*.tgz)",
     "typescript": "$ts_version"
   }
@@ -75,6 +76,7 @@ import {
 } from '@llmcache/router';
 import { DiskBackend } from '@llmcache/disk';
 import { RedisBackend, RedisRouterState, type RedisConnectionOptions } from '@llmcache/redis';
+import { S3Backend, type S3BackendOptions } from '@llmcache/s3';
 import { AzureBlobBackend, type AzureBlobBackendOptions } from '@llmcache/azure-blob';
 
 // What a config loader gets from a non-Node runtime: a plain record, not NodeJS.ProcessEnv.
@@ -85,6 +87,8 @@ const redis: CacheBackend = new RedisBackend(connection);
 const options: CacheOptions = { backend: redis, ttl: 60 };
 const cache = new Cache(options);
 const disk: CacheBackend = new DiskBackend({ dir: './.llmcache' });
+const s3Options: S3BackendOptions = { s3BucketName: 'llm-cache', s3Path: 'prod', requestTimeoutMs: 1000 };
+const s3: CacheBackend = new S3Backend(s3Options);
 const azureOptions: AzureBlobBackendOptions = { azureAccountUrl: 'https://account.blob.core.windows.net', azureBlobContainer: 'llm-cache' };
 const azure: CacheBackend = new AzureBlobBackend(azureOptions);
 const routerOptions: RouterOptions = {
@@ -110,6 +114,7 @@ export async function ask(request: CompletionRequest): Promise<string | null | u
   await router.transcription(audio);
   await fromConfig.close();
   await disk.close?.();
+  await s3.close?.();
   await azure.close?.();
   return answer.choices[0]?.message.content;
 }
@@ -119,12 +124,14 @@ cat >consumer-cjs.cts <<'TS'
 import core = require('@llmcache/core');
 import router = require('@llmcache/router');
 import redis = require('@llmcache/redis');
+import s3 = require('@llmcache/s3');
 import azure = require('@llmcache/azure-blob');
 
 export const cache = new core.Cache({ backend: new redis.RedisBackend({ url: 'redis://127.0.0.1:6379' }) });
 export const made: router.Router = new router.Router({ modelList: [], cache });
+export const bucket = new s3.S3Backend({ s3BucketName: 'llm-cache' }).bucket;
 export const blob = new azure.AzureBlobBackend({ azureConnectionString: 'UseDevelopmentStorage=true', azureBlobContainer: 'llm-cache' });
 TS
 
 "$tmp/node_modules/.bin/tsc" -p tsconfig.json
-echo "types without @types/node: ok (core, router, disk, redis, azure-blob; ESM and CJS; TypeScript $ts_version)"
+echo "types without @types/node: ok (core, router, disk, redis, s3, azure-blob; ESM and CJS; TypeScript $ts_version)"

@@ -13,6 +13,7 @@ if ! command -v redis-server >/dev/null 2>&1; then
   # Debian starts a system-wide server on 6379; the tests use their own ports and do not need it.
 fi
 
+# The S3 tests run s3rver, an npm devDependency: `npm ci` installs it.
 npm ci
 npm run build
 npm run typecheck

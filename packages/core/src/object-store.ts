@@ -105,6 +105,8 @@ export class ObjectStoreBackend implements CacheBackend {
   private readonly timeoutMs: number;
   private readonly batchConcurrency: number;
   private readonly closing = new AbortController();
+  /** Per object name, the removals made and not yet settled; a write made after them waits for them (see `set`). */
+  private readonly removals = new Map<string, Promise<void>>();
 
   constructor(options: ObjectStoreBackendOptions) {
     this.store = options.store;
@@ -126,26 +128,50 @@ export class ObjectStoreBackend implements CacheBackend {
     const expiresAt = found.metadata[EXPIRES_AT_METADATA];
     if (expiresAt !== undefined && Number(expiresAt) <= Date.now()) {
       // Met expired: remove it so the bucket does not keep it forever; a failure here changes nothing for the caller.
-      this.store.remove(name, this.signal()).catch(() => undefined);
+      this.remove(name).catch(() => undefined);
       return undefined;
     }
     const length = found.metadata[LENGTH_METADATA];
     if (length !== undefined && Number(length) !== found.body.length) {
-      this.store.remove(name, this.signal()).catch(() => undefined);
+      this.remove(name).catch(() => undefined);
       // `Cache` turns a throw into a reported miss: a partial object is never served.
       throw new Error(`object "${name}" holds ${found.body.length} of the ${length} characters written: it is partial`);
     }
     return found.body;
   }
 
+  /**
+   * Waits first for a removal of the same object made before it: requests on different sockets can land
+   * in any order, and a removal nobody waits for (an expired or damaged object met by a read, or `Cache`
+   * dropping a corrupt entry) must not land after this write and delete the fresh object. The wait
+   * counts against the request's timeout.
+   */
   async set(key: string, value: string, ttlMs: number | null): Promise<void> {
     const metadata: Record<string, string> = { [LENGTH_METADATA]: String(value.length) };
     if (ttlMs !== null) metadata[EXPIRES_AT_METADATA] = String(Date.now() + ttlMs);
-    await this.store.write(this.objectName(key), value, metadata, this.signal());
+    const name = this.objectName(key);
+    const signal = this.signal();
+    const removal = this.removals.get(name);
+    if (removal) {
+      await removal;
+      signal.throwIfAborted();
+    }
+    await this.store.write(name, value, metadata, signal);
   }
 
   async delete(key: string): Promise<void> {
-    await this.store.remove(this.objectName(key), this.signal());
+    await this.remove(this.objectName(key));
+  }
+
+  private remove(name: string): Promise<void> {
+    const removal = this.store.remove(name, this.signal());
+    const earlier = this.removals.get(name);
+    const settled = Promise.all([earlier, removal.catch(() => undefined)]).then(() => undefined);
+    this.removals.set(name, settled);
+    void settled.then(() => {
+      if (this.removals.get(name) === settled) this.removals.delete(name);
+    });
+    return removal;
   }
 
   /** Reads in parallel, at most `batchConcurrency` at once; an object store has no multi-get. */

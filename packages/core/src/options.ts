@@ -102,16 +102,20 @@ export interface CacheOptions {
   qdrantSemanticCacheEmbeddingModel?: string;
   /** S3 bucket. Required for `s3`. */
   s3BucketName?: string;
-  /** S3 region. @default process.env.AWS_REGION */
+  /** S3 region. @default process.env.AWS_REGION, else AWS_DEFAULT_REGION, else the AWS profile's region */
   s3RegionName?: string;
-  /** S3 access key id. @default the AWS SDK's credential chain */
+  /** S3 access key id (with `s3AwsSecretAccessKey`). @default the AWS SDK's credential chain */
   s3AwsAccessKeyId?: string;
-  /** S3 secret key. @default the AWS SDK's credential chain */
+  /** S3 secret key (with `s3AwsAccessKeyId`). @default the AWS SDK's credential chain */
   s3AwsSecretAccessKey?: string;
+  /** S3 session token of temporary keys (with the two above). @default the AWS SDK's credential chain */
+  s3AwsSessionToken?: string;
   /** Key prefix inside the bucket. @default '' */
   s3Path?: string;
-  /** S3-compatible endpoint (MinIO, R2, s3rver). @default AWS */
+  /** S3-compatible endpoint (MinIO, R2, s3rver). @default process.env.AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else AWS */
   s3EndpointUrl?: string;
+  /** Address the bucket in the path (`endpoint/bucket/key`) rather than the host name. @default true when an endpoint is set, else false */
+  s3ForcePathStyle?: boolean;
   /** GCS bucket. Required for `gcs`. */
   gcsBucketName?: string;
   /** Service-account key file. @default Application Default Credentials */
@@ -219,8 +223,10 @@ const CHECKS: Record<keyof CacheOptions, Check> = {
   s3RegionName: nonEmpty,
   s3AwsAccessKeyId: nonEmpty,
   s3AwsSecretAccessKey: nonEmpty,
+  s3AwsSessionToken: nonEmpty,
   s3Path: prefix,
   s3EndpointUrl: nonEmpty,
+  s3ForcePathStyle: boolean,
   gcsBucketName: nonEmpty,
   gcsPathServiceAccount: nonEmpty,
   gcsPath: prefix,

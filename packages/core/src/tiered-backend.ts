@@ -66,6 +66,11 @@ export class TieredBackend implements CacheBackend {
     return near.map((value) => value ?? far[next++]);
   }
 
+  /** The remote tier's health: the memory tier always answers. */
+  ping(): MaybePromise<boolean> {
+    return this.remote.ping ? this.remote.ping() : true;
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.memory.close?.(), this.remote.close?.()]);
   }

@@ -3,6 +3,7 @@ import {
   CacheBackendError,
   CacheConfigError,
   MemoryBackend,
+  validateCacheOptions,
   type CacheBackend,
   type DistributedLock,
 } from '@llmcache/core';
@@ -59,6 +60,12 @@ describe('Cache options', () => {
     expect((caught as CacheConfigError).name).toBe('CacheConfigError');
     expect((caught as CacheConfigError).option).toBe(option);
     expect((caught as Error).message).toMatch(/^\[llmcache\]\[core\] /);
+  });
+
+  it('takes the S3 session token and path-style switch, checked by type', () => {
+    expect(validateCacheOptions({ type: 's3', s3AwsSessionToken: 'token', s3ForcePathStyle: false })).toMatchObject({ s3ForcePathStyle: false });
+    expect(() => validateCacheOptions({ s3AwsSessionToken: '' })).toThrow(/s3AwsSessionToken: must be a non-empty string/);
+    expect(() => validateCacheOptions({ s3ForcePathStyle: 'yes' })).toThrow(/s3ForcePathStyle: must be true or false/);
   });
 
   it("suggests the camelCase name for LiteLLM's snake_case options", () => {

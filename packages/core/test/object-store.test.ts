@@ -150,6 +150,30 @@ describe('ObjectStoreBackend', () => {
     expect(store.objects.has('k')).toBe(false);
   });
 
+  it('applies writes and removals of one object in the order they were made, however long each takes', async () => {
+    const store = new MapStore();
+    const remove = store.remove.bind(store);
+    // A removal slower than the write after it, as two requests on two sockets can be.
+    store.remove = async (name, signal) => {
+      await new Promise((r) => setTimeout(r, 40));
+      return remove(name, signal);
+    };
+    const cache = new Cache({ backend: new ObjectStoreBackend({ store, pkg: 'test' }) });
+    cache.on('error', () => undefined);
+    await cache.set('damaged', 'first');
+    store.objects.set('damaged', { body: '{"v":1,', metadata: {} });
+    // The failed decode starts a removal that Cache does not wait for; the next write must land after it.
+    expect(await cache.get('damaged')).toBeUndefined();
+    await cache.set('damaged', 'second');
+    await cache.set('expiring', 'old', { ttlMs: 10 });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await cache.get('expiring')).toBeUndefined(); // met expired: its removal starts
+    await cache.set('expiring', 'new');
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await cache.get('damaged'))?.value).toBe('second');
+    expect((await cache.get('expiring'))?.value).toBe('new');
+  });
+
   it('aborts a request that outlives requestTimeoutMs, and every request on close()', async () => {
     const store = new MapStore();
     const backend = new ObjectStoreBackend({ store, pkg: 'test', requestTimeoutMs: 30 });

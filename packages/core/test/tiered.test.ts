@@ -40,6 +40,16 @@ describe('TieredBackend', () => {
     expect(await tiered.get('k')).toBeUndefined();
   });
 
+  it("answers ping with the remote tier's health (memory always answers)", async () => {
+    let healthy = true;
+    const far = { ...remoteFacade(new MemoryBackend()), ping: () => Promise.resolve(healthy) };
+    const cache = new Cache({ backend: new TieredBackend({ memory: new MemoryBackend(), remote: far }) });
+    expect(await cache.ping()).toBe(true);
+    healthy = false;
+    expect(await cache.ping()).toBe(false);
+    expect(await new TieredBackend({ memory: new MemoryBackend(), remote: remoteFacade(new MemoryBackend()) }).ping()).toBe(true);
+  });
+
   it('does not copy a corrupt remote entry into memory', async () => {
     const far = new MemoryBackend();
     const near = new MemoryBackend();

@@ -128,10 +128,6 @@ export class CoherentTieredBackend extends TieredBackend {
     await this.bus.publish([key]);
   }
 
-  ping(): Promise<boolean> {
-    return this.remote.ping();
-  }
-
   override async close(): Promise<void> {
     await this.bus.close();
     await super.close();

@@ -493,6 +493,14 @@ const IGNORED_REASONS: Readonly<Record<string, string>> = {
   alerting: 'proxy feature',
 };
 
+/** Why a LiteLLM `cache_params` key has no effect here; any other unknown one is not a Cache option at all. */
+const IGNORED_CACHE_PARAM_REASONS: Readonly<Record<string, string>> = {
+  s3_api_version: 'the AWS SDK for JavaScript v3 has no API version setting',
+  s3_use_ssl: 'the scheme of s3_endpoint_url decides; AWS itself is always HTTPS',
+  s3_verify: 'TLS is always verified; trust a private CA with NODE_EXTRA_CA_CERTS, or pass your own S3Client to S3Backend',
+  s3_config: 'a botocore Config has no JavaScript equivalent; pass your own S3Client to S3Backend',
+};
+
 /** `litellm_settings` keys handled by `translateCache`. */
 const CACHE_KEYS = new Set(['cache', 'cache_params']);
 
@@ -548,7 +556,7 @@ function translateCache(ctx: Context, settings: unknown): CacheOptions | undefin
     const name = snakeToCamel(key);
     // LiteLLM grows cache params (max_connections, socket_timeout, …): skip and report the ones we lack.
     if (!CACHE_OPTION_NAMES.has(name)) {
-      ignore(ctx, `litellm_settings.cache_params.${key}`, value, 'not a Cache option of @llmcache/core');
+      ignore(ctx, `litellm_settings.cache_params.${key}`, value, own(IGNORED_CACHE_PARAM_REASONS, key) ?? 'not a Cache option of @llmcache/core');
       continue;
     }
     if (name === 'supportedCallTypes' && Array.isArray(value)) {

@@ -405,6 +405,42 @@ model_list:
       });
     });
 
+    it("takes every one of LiteLLM's s3 cache_params, and says why the four boto3-only ones are ignored", () => {
+      const yaml = minimal(`litellm_settings:
+  cache: true
+  cache_params:
+    type: s3
+    s3_bucket_name: cache-bucket
+    s3_region_name: us-west-2
+    s3_api_version: "2006-03-01"
+    s3_use_ssl: true
+    s3_verify: false
+    s3_endpoint_url: https://minio.internal:9000
+    s3_aws_access_key_id: AKIA
+    s3_aws_secret_access_key: secret
+    s3_aws_session_token: token
+    s3_config: { retries: { max_attempts: 2 } }
+    s3_path: llm/prod
+`);
+      const result = translateLiteLLMConfig(yaml, {});
+      expect(result.cacheOptions).toStrictEqual({
+        type: 's3',
+        s3BucketName: 'cache-bucket',
+        s3RegionName: 'us-west-2',
+        s3EndpointUrl: 'https://minio.internal:9000',
+        s3AwsAccessKeyId: 'AKIA',
+        s3AwsSecretAccessKey: 'secret',
+        s3AwsSessionToken: 'token',
+        s3Path: 'llm/prod',
+      });
+      expect(result.ignored).toStrictEqual([
+        { path: 'litellm_settings.cache_params.s3_api_version', reason: 'the AWS SDK for JavaScript v3 has no API version setting' },
+        { path: 'litellm_settings.cache_params.s3_use_ssl', reason: 'the scheme of s3_endpoint_url decides; AWS itself is always HTTPS' },
+        { path: 'litellm_settings.cache_params.s3_verify', reason: expect.stringMatching(/NODE_EXTRA_CA_CERTS/) },
+        { path: 'litellm_settings.cache_params.s3_config', reason: expect.stringMatching(/botocore Config/) },
+      ]);
+    });
+
     it('translates redis cluster nodes and semantic options', () => {
       const yaml = minimal(`litellm_settings:
   cache: true
