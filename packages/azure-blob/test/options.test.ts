@@ -105,6 +105,9 @@ describe('connecting', () => {
   it('ping creates a missing container, or answers false when createContainer is off', async () => {
     const off = new AzureBlobBackend({ azureConnectionString: azurite.connectionString, azureBlobContainer: 'never-created', createContainer: false });
     expect(await off.ping()).toBe(false);
+    // Reading or deleting in a container that does not exist is a miss and a no-op, not an error.
+    expect(await off.get('k')).toBeUndefined();
+    await expect(off.delete('k')).resolves.toBeUndefined();
     const cache = new Cache({ backend: off });
     const errors: Error[] = [];
     cache.on('error', (err) => errors.push(err));
