@@ -11,16 +11,16 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 bin=$root/node_modules/.bin
-packages=(core router disk redis s3 gcs redis-semantic)
+packages=(core router disk redis s3 gcs azure-blob redis-semantic)
 failed=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
 verdict() { # tool package status
   if [ "$3" -eq 0 ]; then
-    printf '  %-8s %-18s ok\n' "$1" "@llmcache/$2"
+    printf '  %-8s %-22s ok\n' "$1" "@llmcache/$2"
   else
-    printf '  %-8s %-18s FAILED\n' "$1" "@llmcache/$2"
+    printf '  %-8s %-22s FAILED\n' "$1" "@llmcache/$2"
     grep -v 'Unknown user config' "$out" | sed 's/^/    /'
     failed=1
   fi

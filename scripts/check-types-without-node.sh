@@ -3,12 +3,12 @@
 # edge or Deno project, or a Node project that never added it): packs the public packages as npm
 # would publish them, installs the tarballs with only `typescript` into a project outside this
 # repository (so no @types/node can be found by walking up), and type-checks a consumer that uses
-# core, router, disk, redis, redis-semantic, s3 and gcs types, as ES module and as CommonJS, with skipLibCheck off.
+# core, router, disk, redis, redis-semantic, s3, gcs and azure-blob types, as ES module and as CommonJS, with skipLibCheck off.
 # Needs `npm run build` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-packages=(core router disk redis redis-semantic s3 gcs)
+packages=(core router disk redis redis-semantic s3 gcs azure-blob)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/llmcache-types-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -32,6 +32,7 @@ cat >package.json <<JSON
     "@llmcache/redis-semantic": "file:./$(ls llmcache-redis-semantic-*.tgz)",
     "@llmcache/s3": "file:./$(ls llmcache-s3-*.tgz)",
     "@llmcache/gcs": "file:./$(ls llmcache-gcs-*.tgz)",
+    "@llmcache/azure-blob": "file:./$(ls llmcache-azure-blob-*.tgz)",
     "typescript": "$ts_version"
   }
 }
@@ -80,6 +81,7 @@ import { RedisBackend, RedisRouterState, type RedisConnectionOptions } from '@ll
 import { RedisSemanticBackend, type RedisSemanticBackendOptions } from '@llmcache/redis-semantic';
 import { S3Backend, type S3BackendOptions } from '@llmcache/s3';
 import { GcsBackend, type GcsBackendOptions } from '@llmcache/gcs';
+import { AzureBlobBackend, type AzureBlobBackendOptions } from '@llmcache/azure-blob';
 
 // What a config loader gets from a non-Node runtime: a plain record, not NodeJS.ProcessEnv.
 const env: Record<string, string | undefined> = { OPENAI_API_KEY: 'sk-test' };
@@ -93,6 +95,8 @@ const s3Options: S3BackendOptions = { s3BucketName: 'llm-cache', s3Path: 'prod',
 const s3: CacheBackend = new S3Backend(s3Options);
 const gcsOptions: GcsBackendOptions = { gcsBucketName: 'my-bucket', gcsPath: 'llmcache' };
 const gcs: CacheBackend = new GcsBackend(gcsOptions);
+const azureOptions: AzureBlobBackendOptions = { azureAccountUrl: 'https://account.blob.core.windows.net', azureBlobContainer: 'llm-cache' };
+const azure: CacheBackend = new AzureBlobBackend(azureOptions);
 const routerOptions: RouterOptions = {
   modelList: [{ modelName: 'gpt', params: { model: 'openai/gpt-4o-mini', mockResponse: 'hi' } }],
   cache,
@@ -121,6 +125,7 @@ export async function ask(request: CompletionRequest): Promise<string | null | u
   await disk.close?.();
   await s3.close?.();
   await gcs.close?.();
+  await azure.close?.();
   return answer.choices[0]?.message.content;
 }
 TS
@@ -131,12 +136,14 @@ import router = require('@llmcache/router');
 import redis = require('@llmcache/redis');
 import s3 = require('@llmcache/s3');
 import gcs = require('@llmcache/gcs');
+import azure = require('@llmcache/azure-blob');
 
 export const cache = new core.Cache({ backend: new redis.RedisBackend({ url: 'redis://127.0.0.1:6379' }) });
 export const made: router.Router = new router.Router({ modelList: [], cache });
 export const bucket = new s3.S3Backend({ s3BucketName: 'llm-cache' }).bucket;
 export const gcsBackend = new gcs.GcsBackend({ gcsBucketName: 'my-bucket' });
+export const blob = new azure.AzureBlobBackend({ azureConnectionString: 'UseDevelopmentStorage=true', azureBlobContainer: 'llm-cache' });
 TS
 
 "$tmp/node_modules/.bin/tsc" -p tsconfig.json
-echo "types without @types/node: ok (core, router, disk, redis, redis-semantic, s3, gcs; ESM and CJS; TypeScript $ts_version)"
+echo "types without @types/node: ok (core, router, disk, redis, redis-semantic, s3, gcs, azure-blob; ESM and CJS; TypeScript $ts_version)"

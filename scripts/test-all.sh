@@ -14,6 +14,7 @@ if ! command -v redis-server >/dev/null 2>&1; then
 fi
 
 # The S3 tests run s3rver, an npm devDependency: `npm ci` installs it.
+# The Azure Blob tests run azurite (blob service, in memory), an npm devDependency too.
 npm ci
 npm run build
 npm run typecheck
