@@ -1,7 +1,7 @@
 // `npm run bench`: every case as a ratio against a floor measured in the same run, and against
-// LangChain.js doing the same cache hit in the same process; then Redis (bench/redis.mjs), the disk
-// backend's write cost as its table grows (bench/disk.mjs), and the object stores against their raw SDK
-// calls (bench/object-stores.mjs).
+// LangChain.js doing the same cache hit in the same process; then Redis (bench/redis.mjs), the Redis
+// semantic index over 100k prompts (bench/semantic.mjs), the disk backend's write cost as its table grows
+// (bench/disk.mjs), and the object stores against their raw SDK calls (bench/object-stores.mjs).
 import { InMemoryCache } from '@langchain/core/caches';
 import { FakeListChatModel } from '@langchain/core/utils/testing';
 import { Cache, cacheKey } from '@llmcache/core';
@@ -11,6 +11,7 @@ import { chatRequest, chatResponse } from './fixtures.mjs';
 import { compare, memoryHitFloor, ratioOf, report, us } from './harness.mjs';
 import { objectStoresBench } from './object-stores.mjs';
 import { redisBench } from './redis.mjs';
+import { semanticBench } from './semantic.mjs';
 
 const { model, ...params } = chatRequest;
 const keyInput = { callType: 'completion', model, params };
@@ -76,8 +77,8 @@ const rows = [
   },
   { case: 'router pick among 50 deployments', 'µs/op': us(pick.medianNs), 'ratio to floor': ratioOf(pick, floor), target: '≤ 10 µs', result: pick.medianNs <= 10_000 ? 'ok' : 'MISSED' },
 ];
-rows.push(...(await redisBench()), ...(await diskBench()), ...(await objectStoresBench()));
+rows.push(...(await redisBench()), ...(await semanticBench()), ...(await diskBench()), ...(await objectStoresBench()));
 report(
-  `llmcache bench: hits of a ${JSON.stringify(chatRequest).length}-byte chat request (median of 21 interleaved rounds), Redis, disk write cost over 100k entries, and object stores against their SDK`,
+  `llmcache bench: hits of a ${JSON.stringify(chatRequest).length}-byte chat request (median of 21 interleaved rounds), Redis, the semantic index over 100k prompts, disk write cost over 100k entries, and object stores against their SDK`,
   rows,
 );

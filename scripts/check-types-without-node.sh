@@ -3,12 +3,12 @@
 # edge or Deno project, or a Node project that never added it): packs the public packages as npm
 # would publish them, installs the tarballs with only `typescript` into a project outside this
 # repository (so no @types/node can be found by walking up), and type-checks a consumer that uses
-# core, router, disk, redis, s3, gcs and azure-blob types, as ES module and as CommonJS, with skipLibCheck off.
+# core, router, disk, redis, redis-semantic, s3, gcs and azure-blob types, as ES module and as CommonJS, with skipLibCheck off.
 # Needs `npm run build` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-packages=(core router disk redis s3 gcs azure-blob)
+packages=(core router disk redis redis-semantic s3 gcs azure-blob)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/llmcache-types-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -28,7 +28,8 @@ cat >package.json <<JSON
     "@llmcache/core": "file:./$(cd "$tmp" && ls llmcache-core-*.tgz)",
     "@llmcache/router": "file:./$(ls llmcache-router-*.tgz)",
     "@llmcache/disk": "file:./$(ls llmcache-disk-*.tgz)",
-    "@llmcache/redis": "file:./$(ls llmcache-redis-*.tgz)",
+    "@llmcache/redis": "file:./$(ls llmcache-redis-[0-9]*.tgz)",
+    "@llmcache/redis-semantic": "file:./$(ls llmcache-redis-semantic-*.tgz)",
     "@llmcache/s3": "file:./$(ls llmcache-s3-*.tgz)",
     "@llmcache/gcs": "file:./$(ls llmcache-gcs-*.tgz)",
     "@llmcache/azure-blob": "file:./$(ls llmcache-azure-blob-*.tgz)",
@@ -77,6 +78,7 @@ import {
 } from '@llmcache/router';
 import { DiskBackend } from '@llmcache/disk';
 import { RedisBackend, RedisRouterState, type RedisConnectionOptions } from '@llmcache/redis';
+import { RedisSemanticBackend, type RedisSemanticBackendOptions } from '@llmcache/redis-semantic';
 import { S3Backend, type S3BackendOptions } from '@llmcache/s3';
 import { GcsBackend, type GcsBackendOptions } from '@llmcache/gcs';
 import { AzureBlobBackend, type AzureBlobBackendOptions } from '@llmcache/azure-blob';
@@ -102,6 +104,8 @@ const routerOptions: RouterOptions = {
 };
 const router = new Router(routerOptions);
 const fromConfig: Router = Router.fromConfig({ model_list: [] }, env);
+const semanticOptions: RedisSemanticBackendOptions = { ...connection, indexName: 'answers', embedder: async (texts) => texts.map(() => [1, 0]) };
+const semantic = new Cache({ backend: new RedisSemanticBackend(semanticOptions), similarityThreshold: 0.9 });
 translateLiteLLMConfig({ model_list: [] }, env);
 readLiteLLMConfig('./config.yaml', env);
 const audio: TranscriptionRequest = { model: 'whisper', file: new Uint8Array([1, 2, 3]) };
@@ -117,6 +121,7 @@ export async function ask(request: CompletionRequest): Promise<string | null | u
   void (await completion({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }));
   await router.transcription(audio);
   await fromConfig.close();
+  await semantic.close();
   await disk.close?.();
   await s3.close?.();
   await gcs.close?.();
@@ -141,4 +146,4 @@ export const blob = new azure.AzureBlobBackend({ azureConnectionString: 'UseDeve
 TS
 
 "$tmp/node_modules/.bin/tsc" -p tsconfig.json
-echo "types without @types/node: ok (core, router, disk, redis, s3, gcs, azure-blob; ESM and CJS; TypeScript $ts_version)"
+echo "types without @types/node: ok (core, router, disk, redis, redis-semantic, s3, gcs, azure-blob; ESM and CJS; TypeScript $ts_version)"

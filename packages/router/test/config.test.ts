@@ -464,6 +464,52 @@ model_list:
       });
     });
 
+    it("translates every semantic cache param LiteLLM documents, for Redis (valkey-semantic) and Qdrant", () => {
+      const redis = minimal(`litellm_settings:
+  cache: true
+  cache_params:
+    type: valkey-semantic
+    host: 127.0.0.1
+    port: "6379"
+    password: pw
+    similarity_threshold: "0.85"
+    redis_semantic_cache_embedding_model: embed
+    redis_semantic_cache_index_name: my_index
+`);
+      expect(translateLiteLLMConfig(redis, {}).cacheOptions).toStrictEqual({
+        type: 'valkey-semantic',
+        host: '127.0.0.1',
+        port: '6379',
+        password: 'pw',
+        similarityThreshold: 0.85,
+        redisSemanticCacheEmbeddingModel: 'embed',
+        redisSemanticCacheIndexName: 'my_index',
+      });
+      const qdrant = minimal(`litellm_settings:
+  cache: true
+  cache_params:
+    type: qdrant-semantic
+    qdrant_api_base: os.environ/QDRANT_BASE
+    qdrant_api_key: qk
+    qdrant_collection_name: answers
+    qdrant_semantic_cache_embedding_model: embed
+    qdrant_quantization_config: scalar
+    similarity_threshold: 0.9
+`);
+      const translation = translateLiteLLMConfig(qdrant, { QDRANT_BASE: 'http://127.0.0.1:6333' });
+      expect(translation.cacheOptions).toStrictEqual({
+        type: 'qdrant-semantic',
+        qdrantApiBase: 'http://127.0.0.1:6333',
+        qdrantApiKey: 'qk',
+        qdrantCollectionName: 'answers',
+        qdrantSemanticCacheEmbeddingModel: 'embed',
+        qdrantQuantizationConfig: 'scalar',
+        similarityThreshold: 0.9,
+      });
+      expect(translation.ignored).toEqual([]);
+      expect(() => translateLiteLLMConfig(minimal('litellm_settings:\n  cache: true\n  cache_params:\n    type: redis-semantic\n'), {})).toThrow(/similarityThreshold: is required/);
+    });
+
     it('takes cache: true without a type to mean Redis, as LiteLLM\'s proxy does', () => {
       expect(translateLiteLLMConfig(minimal('litellm_settings:\n  cache: true\n'), {}).cacheOptions).toStrictEqual({ type: 'redis' });
       const params = 'litellm_settings:\n  cache: true\n  cache_params:\n    host: r.internal\n    port: 6380\n    password: pw\n    namespace: ns\n    ttl: 60\n';
