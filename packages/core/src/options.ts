@@ -92,7 +92,7 @@ export interface CacheOptions {
   redisSemanticCacheEmbeddingModel?: string;
   /** Redis semantic cache: index name. @default 'litellm_semantic_cache_index' */
   redisSemanticCacheIndexName?: string;
-  /** Qdrant URL. @default process.env.QDRANT_API_BASE */
+  /** Qdrant URL. @default process.env.QDRANT_URL, else process.env.QDRANT_API_BASE */
   qdrantApiBase?: string;
   /** Qdrant API key. @default process.env.QDRANT_API_KEY */
   qdrantApiKey?: string;
@@ -100,6 +100,8 @@ export interface CacheOptions {
   qdrantCollectionName?: string;
   /** Qdrant semantic cache: embedding model. @default 'text-embedding-ada-002' */
   qdrantSemanticCacheEmbeddingModel?: string;
+  /** Qdrant semantic cache: quantization of the collection it creates (LiteLLM's `qdrant_quantization_config`). @default 'binary' */
+  qdrantQuantizationConfig?: 'binary' | 'scalar' | 'product';
   /** S3 bucket. Required for `s3`. */
   s3BucketName?: string;
   /** S3 region. @default process.env.AWS_REGION */
@@ -215,6 +217,11 @@ const CHECKS: Record<keyof CacheOptions, Check> = {
   qdrantApiKey: nonEmpty,
   qdrantCollectionName: nonEmpty,
   qdrantSemanticCacheEmbeddingModel: nonEmpty,
+  qdrantQuantizationConfig: (option, value) => {
+    if (value !== 'binary' && value !== 'scalar' && value !== 'product') {
+      throw new CacheConfigError('core', option, `must be 'binary', 'scalar' or 'product', got ${describe(value)}`);
+    }
+  },
   s3BucketName: nonEmpty,
   s3RegionName: nonEmpty,
   s3AwsAccessKeyId: nonEmpty,
