@@ -70,6 +70,7 @@ export class QdrantTestServer {
   delayMs = 0;
   private server: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly held = new Map<ReturnType<typeof setTimeout>, () => void>();
   private operationId = 0;
   port = 0;
 
@@ -91,6 +92,10 @@ export class QdrantTestServer {
 
   /** Stops listening and drops every connection: a Qdrant that is down. The data stays for `start()`. */
   async stop(): Promise<void> {
+    for (const [timer, release] of this.held) {
+      clearTimeout(timer);
+      release();
+    }
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -98,6 +103,17 @@ export class QdrantTestServer {
   /** The requests whose `METHOD path` matches. */
   calls(pattern: RegExp): LoggedRequest[] {
     return this.requests.filter((r) => pattern.test(`${r.method} ${r.path}`));
+  }
+
+  /** Waits `ms` before an answer; `stop()` ends the wait (the answer then goes nowhere). */
+  private hold(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.held.delete(timer);
+        resolve();
+      }, ms);
+      this.held.set(timer, resolve);
+    });
   }
 
   private createHttpServer(): Server {
@@ -126,7 +142,7 @@ export class QdrantTestServer {
       status = err instanceof QdrantHttpError ? err.status : 500;
       body = { status: { error: err instanceof Error ? err.message : String(err) }, time: time() };
     }
-    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    if (this.delayMs > 0) await this.hold(this.delayMs);
     if (res.destroyed) return;
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
