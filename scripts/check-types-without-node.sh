@@ -3,7 +3,7 @@
 # edge or Deno project, or a Node project that never added it): packs the public packages as npm
 # would publish them, installs the tarballs with only `typescript` into a project outside this
 # repository (so no @types/node can be found by walking up), and type-checks a consumer that uses
-# core, router, disk and redis types, as ES module and as CommonJS, with skipLibCheck off.
+# core, router, disk, redis and qdrant types, as ES module and as CommonJS, with skipLibCheck off.
 # Needs `npm run build` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +29,7 @@ cat >package.json <<JSON
     "@llmcache/router": "file:./$(ls llmcache-router-*.tgz)",
     "@llmcache/disk": "file:./$(ls llmcache-disk-*.tgz)",
     "@llmcache/redis": "file:./$(ls llmcache-redis-*.tgz)",
+    "@llmcache/qdrant": "file:./$(ls llmcache-qdrant-*.tgz)",
     "typescript": "$ts_version"
   }
 }
@@ -74,6 +75,7 @@ import {
 } from '@llmcache/router';
 import { DiskBackend } from '@llmcache/disk';
 import { RedisBackend, RedisRouterState, type RedisConnectionOptions } from '@llmcache/redis';
+import { QdrantSemanticBackend, QdrantVectorSizeError, type QdrantSemanticBackendOptions } from '@llmcache/qdrant';
 
 // What a config loader gets from a non-Node runtime: a plain record, not NodeJS.ProcessEnv.
 const env: Record<string, string | undefined> = { OPENAI_API_KEY: 'sk-test' };
@@ -93,6 +95,14 @@ const fromConfig: Router = Router.fromConfig({ model_list: [] }, env);
 translateLiteLLMConfig({ model_list: [] }, env);
 readLiteLLMConfig('./config.yaml', env);
 const audio: TranscriptionRequest = { model: 'whisper', file: new Uint8Array([1, 2, 3]) };
+const qdrantOptions: QdrantSemanticBackendOptions = {
+  qdrantApiBase: 'http://127.0.0.1:6333',
+  qdrantCollectionName: 'llm-cache',
+  embedder: async (texts) => texts.map(() => [0, 1]),
+};
+const semantic = new QdrantSemanticBackend(qdrantOptions);
+const semanticCache = new Cache({ backend: semantic, similarityThreshold: 0.9 });
+export const sizeError: QdrantVectorSizeError | undefined = undefined;
 
 export async function ask(request: CompletionRequest): Promise<string | null | undefined> {
   const answer: ChatCompletion = await router.completion({ ...request, stream: false });
@@ -106,6 +116,8 @@ export async function ask(request: CompletionRequest): Promise<string | null | u
   await router.transcription(audio);
   await fromConfig.close();
   await disk.close?.();
+  void (await semantic.findSimilar('hello', { scope: 'digest', threshold: 0.9 }))?.similarity;
+  await semanticCache.close();
   return answer.choices[0]?.message.content;
 }
 TS
@@ -120,4 +132,4 @@ export const made: router.Router = new router.Router({ modelList: [], cache });
 TS
 
 "$tmp/node_modules/.bin/tsc" -p tsconfig.json
-echo "types without @types/node: ok (core, router, disk, redis; ESM and CJS; TypeScript $ts_version)"
+echo "types without @types/node: ok (core, router, disk, redis, qdrant; ESM and CJS; TypeScript $ts_version)"
