@@ -200,6 +200,9 @@ describe('the collection', () => {
     expect(await b.findSimilar(PHRASES.capital, { scope, threshold: 0.5 })).toBeUndefined();
     await b.setWithPrompt('k', PHRASES.capital, 'Paris again', null, { scope });
     expect(await b.findSimilar(PHRASES.capitalReworded, { scope, threshold: 0.9 })).toMatchObject({ value: 'Paris again' });
+    server.collections.delete(collection); // and now a write is the first to find out
+    await b.setWithPrompt('k', PHRASES.capital, 'Paris once more', null, { scope });
+    expect(await b.get('k')).toBe('Paris once more');
   });
 
   it('of another vector size is a QdrantVectorSizeError naming it and both sizes, on writes and lookups', async () => {
