@@ -81,12 +81,12 @@ export class QdrantSemanticBackend implements SemanticBackend {
 
   /** Stores an entry that only `get` finds: it has no prompt, so no vector. */
   async set(key: string, value: string, ttlMs: number | null): Promise<void> {
-    await this.upsert([{ id: pointId(key), vector: {}, payload: { ...payloadOf(key, value, ttlMs) } }], undefined);
+    await this.upsert([{ id: pointId(key), vector: {}, payload: payloadOf(key, value, ttlMs) }], undefined);
   }
 
   async setMany(entries: readonly BackendEntry[]): Promise<void> {
     const now = Date.now();
-    await this.upsert(entries.map((e) => ({ id: pointId(e.key), vector: {}, payload: { ...payloadOf(e.key, e.value, e.ttlMs, now) } })), undefined);
+    await this.upsert(entries.map((e) => ({ id: pointId(e.key), vector: {}, payload: payloadOf(e.key, e.value, e.ttlMs, now) })), undefined);
   }
 
   async delete(key: string): Promise<void> {

@@ -55,8 +55,19 @@ export function toRequestError(operation: string, err: unknown): QdrantRequestEr
   const { status, data } = err as { status?: unknown; data?: unknown };
   const answered = typeof status === 'number' ? status : undefined;
   const said = (data as { status?: { error?: unknown } } | null | undefined)?.status?.error;
-  const detail = typeof said === 'string' ? said : err instanceof Error ? err.message : String(err);
-  return new QdrantRequestError(operation, answered, detail, err);
+  return new QdrantRequestError(operation, answered, typeof said === 'string' ? said : describeFailure(err), err);
+}
+
+/**
+ * What went wrong when Qdrant did not answer: fetch's own message says nothing, its cause does. Read by
+ * shape, not `instanceof`: fetch's errors may come from another realm (a test sandbox, a bundler's copy).
+ */
+function describeFailure(err: unknown): string {
+  const { name, message, cause } = (err ?? {}) as { name?: unknown; message?: unknown; cause?: { message?: unknown } };
+  if (typeof message !== 'string') return String(err);
+  // The client aborts a request at its timeout: in Node it rethrows that as its QdrantClientTimeoutError.
+  if (name === 'QdrantClientTimeoutError' || name === 'AbortError') return 'no answer within timeoutMs';
+  return typeof cause?.message === 'string' && cause.message !== '' ? `${message} (${cause.message})` : message;
 }
 
 /** Whether Qdrant said the collection does not exist (it was deleted, or never made). */

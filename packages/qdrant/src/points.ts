@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
+import { LlmcacheError } from '@llmcache/core';
 import type { Schemas } from '@qdrant/js-client-rest';
 
 /** The named vector that holds the prompt embedding; entries written without a prompt have none. */
 export const VECTOR_NAME = 'prompt';
 
 /** What each point carries besides its vector. */
-export interface EntryPayload {
+export type EntryPayload = {
   /** The cache key, so a match can say which entry it is. */
   key: string;
   /** The stored string (an encoded entry). */
@@ -16,7 +17,7 @@ export interface EntryPayload {
   scope?: string;
   /** Expiry in ms since the epoch; absent for entries that never expire. */
   expires_at?: number;
-}
+};
 
 /** Payload fields that are filtered on, with the index type each gets when the collection is created. */
 export const INDEXED_FIELDS = { namespace: 'keyword', scope: 'keyword', expires_at: 'integer' } as const satisfies Record<string, Schemas['PayloadSchemaType']>;
@@ -56,6 +57,6 @@ export function liveValue(key: string, payload: Record<string, unknown> | null |
   if (!payload || payload.key !== key) return undefined; // a point of another key (or not ours) is a miss
   const expiresAt = payload.expires_at;
   if (typeof expiresAt === 'number' && expiresAt <= now) return undefined;
-  if (typeof payload.value !== 'string') throw new Error(`the point of "${key}" holds no stored value`);
+  if (typeof payload.value !== 'string') throw new LlmcacheError('qdrant', `the point of "${key}" holds no stored value`);
   return payload.value;
 }

@@ -101,14 +101,17 @@ describe('QdrantSemanticBackend options', () => {
 
 describe('the environment, as LiteLLM reads it', () => {
   it('takes the URL from QDRANT_URL, else QDRANT_API_BASE, and the option over both', async () => {
-    process.env.QDRANT_API_BASE = 'http://127.0.0.1:1'; // nothing listens there
+    const stopped = await startQdrant();
+    const closedUrl = stopped.url;
+    await stopped.stop();
+    process.env.QDRANT_API_BASE = closedUrl; // nothing listens there
     process.env.QDRANT_URL = server.url;
     const fromUrl = new QdrantSemanticBackend({ qdrantCollectionName: 'env' });
     expect(await fromUrl.ping()).toBe(true);
     delete process.env.QDRANT_URL;
     process.env.QDRANT_API_BASE = server.url;
     expect(await new QdrantSemanticBackend({ qdrantCollectionName: 'env' }).ping()).toBe(true);
-    process.env.QDRANT_API_BASE = 'http://127.0.0.1:1';
+    process.env.QDRANT_API_BASE = closedUrl;
     expect(await new QdrantSemanticBackend({ qdrantCollectionName: 'env', qdrantApiBase: server.url }).ping()).toBe(true);
     await expect(new QdrantSemanticBackend({ qdrantCollectionName: 'env' }).ping()).rejects.toThrow(/ping failed/);
   });
