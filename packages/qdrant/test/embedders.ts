@@ -7,38 +7,38 @@ export interface RecordingEmbedder extends Embedder {
   readonly texts: string[];
 }
 
-/**
- * Fixed vectors for known phrasings, so that the similarity of each pair is known in advance. Any other
- * text is an error: a test never embeds something it did not plan for.
- */
-export function tableEmbedder(table: Readonly<Record<string, readonly number[]>>): RecordingEmbedder {
+/** An embedder giving `vectorOf(text)` for each text, recording the texts. */
+function recording(vectorOf: (text: string) => number[]): RecordingEmbedder {
   const texts: string[] = [];
   return {
     texts,
     async embed(inputs) {
       return inputs.map((text) => {
         texts.push(text);
-        const vector = table[text];
-        if (!vector) throw new Error(`the test embedder has no vector for ${JSON.stringify(text)}`);
-        return [...vector];
+        return vectorOf(text);
       });
     },
   };
 }
 
+/**
+ * Fixed vectors for known phrasings, so that the similarity of each pair is known in advance. Any other
+ * text is an error: a test never embeds something it did not plan for.
+ */
+export function tableEmbedder(table: Readonly<Record<string, readonly number[]>>): RecordingEmbedder {
+  return recording((text) => {
+    const vector = table[text];
+    if (!vector) throw new Error(`the test embedder has no vector for ${JSON.stringify(text)}`);
+    return [...vector];
+  });
+}
+
 /** A vector of `size` for any text, from its sha256: unrelated texts are far apart, the same text is the same vector. */
 export function hashEmbedder(size = 8): RecordingEmbedder {
-  const texts: string[] = [];
-  return {
-    texts,
-    async embed(inputs) {
-      return inputs.map((text) => {
-        texts.push(text);
-        const digest = createHash('sha256').update(text).digest();
-        return Array.from({ length: size }, (_, i) => digest[i]! / 255 - 0.5);
-      });
-    },
-  };
+  return recording((text) => {
+    const digest = createHash('sha256').update(text).digest();
+    return Array.from({ length: size }, (_, i) => digest[i]! / 255 - 0.5);
+  });
 }
 
 /** Vectors of four dimensions with known cosine similarities (the phrasings the semantic tests use). */
