@@ -1,12 +1,13 @@
 import { EventEmitter } from 'eventemitter3';
-import { isThenable, type BackendEntry, type CacheBackend, type MaybePromise } from './backend';
+import { isSemanticBackend, isThenable, type BackendEntry, type CacheBackend, type MaybePromise, type SemanticBackend } from './backend';
 import { normalizeCallType, DEFAULT_SUPPORTED_CALL_TYPES, type CallType } from './call-types';
 import { validateCacheControl, type CacheControl, type ResolvedControl } from './cache-control';
 import { encodeEntry } from './entry';
 import { EntryDecoder } from './entry-decoder';
-import { CacheBackendError } from './errors';
+import { CacheBackendError, CacheConfigError, requiredOptionError } from './errors';
 import { createBackendForType } from './load-backend';
 import { CacheMode, validateCacheOptions, type CacheOptions } from './options';
+import { toEmbedder, type SemanticQuery } from './semantic';
 import { SingleFlight, type DistributedLock } from './single-flight';
 import { sleep } from './sleep';
 
@@ -25,6 +26,8 @@ export type ValueSource = 'cache' | 'computed' | 'shared';
 export interface WrapResult<T> {
   value: T;
   source: ValueSource;
+  /** Set when a semantic cache served another prompt's entry: the cosine similarity of the two prompts. */
+  similarity?: number;
 }
 
 export interface WrapOptions<T> {
@@ -46,6 +49,11 @@ export interface WrapOptions<T> {
    * aborted (through the signal `compute` receives) only once every caller waiting on it has left.
    */
   signal?: AbortSignal | undefined;
+  /**
+   * What the call is looked up by in a semantic cache once its exact key misses, and stored with. Called
+   * only after an exact miss, so that a hit never pays for it; ignored by other backends.
+   */
+  semantic?: (() => SemanticQuery | undefined) | undefined;
 }
 
 /** How a read judges what it finds. */
@@ -62,7 +70,8 @@ export interface ReadOptions {
 export type MissReason = 'absent' | 'expired' | 'too-old' | 'error';
 
 export interface CacheEvents {
-  hit: (event: { key: string; ageMs: number }) => void;
+  /** `similarity`: set for a semantic hit, whose `key` is the matched entry's. */
+  hit: (event: { key: string; ageMs: number; similarity?: number }) => void;
   miss: (event: { key: string; reason: MissReason }) => void;
   /** `bytes`: UTF-8 size of the stored entry. */
   set: (event: { key: string; bytes: number; ttlMs: number | null }) => void;
@@ -76,6 +85,19 @@ export interface CacheStats {
   errors: number;
   /** hits / (hits + misses), 0 before any lookup. */
   hitRate: number;
+}
+
+/** A miss on its way to be computed. */
+interface PendingMiss<T> {
+  key: string;
+  compute: (signal: AbortSignal) => Promise<T>;
+  control: ResolvedControl;
+  read: ReadOptions;
+  isStorable: (value: T) => boolean;
+  /** Set when the backend is semantic and the call has a meaning to look up. */
+  semantic: (() => SemanticQuery | undefined) | undefined;
+  /** Why the exact key missed, counted once the semantic lookup has missed too. */
+  missed: MissReason | undefined;
 }
 
 /** What a backend operation yields when it threw or timed out (already reported). */
@@ -95,6 +117,8 @@ export class Cache extends EventEmitter<CacheEvents> {
   readonly namespace: string | undefined;
   /** Default lifetime in ms; `null` for never. */
   readonly ttlMs: number | null;
+  /** Semantic caches: the least cosine similarity that counts as a hit. */
+  readonly similarityThreshold: number | undefined;
   private readonly supported: ReadonlySet<CallType>;
   private readonly timeoutMs: number;
   private readonly lock: DistributedLock | undefined;
@@ -107,7 +131,15 @@ export class Cache extends EventEmitter<CacheEvents> {
   constructor(options?: CacheOptions) {
     super();
     const o = validateCacheOptions(options);
+    if (o.backend && isSemanticBackend(o.backend) && o.similarityThreshold === undefined) {
+      throw requiredOptionError('core', 'similarityThreshold', 'a semantic backend needs the least similarity that counts as a hit');
+    }
     this.backend = o.backend ?? createBackendForType(o);
+    if (o.embedder && o.backend) {
+      if (!isSemanticBackend(o.backend)) throw new CacheConfigError('core', 'embedder', 'is for semantic backends only');
+      o.backend.setEmbedder(toEmbedder(o.embedder));
+    }
+    this.similarityThreshold = o.similarityThreshold;
     this.mode = o.mode ?? CacheMode.default_on;
     this.namespace = o.namespace;
     this.ttlMs = o.ttl === null ? null : (o.ttl ?? 600) * 1000;
@@ -156,8 +188,12 @@ export class Cache extends EventEmitter<CacheEvents> {
   }
 
   /** Stores `value` (JSON-serialisable) for `ttlMs` (default: the cache's ttl). Resolves false when the write failed. */
-  set<T>(key: string, value: T, options: { ttlMs?: number | null } = {}): Promise<boolean> {
-    return this.write('set', key, [{ key, value }], options.ttlMs);
+  /**
+   * Stores `value` (JSON-serialisable) for `ttlMs` (default: the cache's ttl). With `semantic`, a semantic
+   * backend also indexes it by the meaning of its prompt. Resolves false when the write failed.
+   */
+  set<T>(key: string, value: T, options: { ttlMs?: number | null; semantic?: SemanticQuery | undefined } = {}): Promise<boolean> {
+    return this.write('set', key, [{ key, value }], options.ttlMs, options.semantic);
   }
 
   /** Stores many values with one lifetime. Resolves false when the write failed. */
@@ -165,7 +201,13 @@ export class Cache extends EventEmitter<CacheEvents> {
     return this.write('setMany', undefined, items, options.ttlMs);
   }
 
-  private async write<T>(operation: 'set' | 'setMany', key: string | undefined, items: readonly { key: string; value: T }[], ttl: number | null | undefined): Promise<boolean> {
+  private async write<T>(
+    operation: 'set' | 'setMany',
+    key: string | undefined,
+    items: readonly { key: string; value: T }[],
+    ttl: number | null | undefined,
+    semantic?: SemanticQuery,
+  ): Promise<boolean> {
     if (items.length === 0) return true;
     const ttlMs = ttl === undefined ? this.ttlMs : ttl;
     const now = Date.now();
@@ -180,6 +222,10 @@ export class Cache extends EventEmitter<CacheEvents> {
     }
     const outcome = await this.call(operation, key, () => {
       const { backend } = this;
+      if (semantic && entries.length === 1 && isSemanticBackend(backend)) {
+        const { prompt, namespace, scope } = semantic;
+        return backend.setWithPrompt(entries[0]!.key, prompt, entries[0]!.value, ttlMs, { namespace, scope }).then(() => true);
+      }
       const done: MaybePromise<unknown> = entries.length === 1 ? backend.set(entries[0]!.key, entries[0]!.value, ttlMs)
         : backend.setMany ? backend.setMany(entries)
         : Promise.all(entries.map((e) => backend.set(e.key, e.value, e.ttlMs)));
@@ -206,30 +252,42 @@ export class Cache extends EventEmitter<CacheEvents> {
   async wrap<T>(key: string, compute: (signal: AbortSignal) => Promise<T>, options: WrapOptions<T>): Promise<WrapResult<T>> {
     const { control, signal } = options;
     const isStorable = options.isStorable ?? (() => true);
+    const semantic = options.semantic && isSemanticBackend(this.backend) ? options.semantic : undefined;
     if (!control.read) {
       const value = await compute(signal ?? NEVER_ABORTED);
-      if (control.write && isStorable(value)) await this.set(key, value, { ttlMs: control.ttlMs });
+      if (control.write && isStorable(value)) await this.set(key, value, { ttlMs: control.ttlMs, semantic: semantic?.() });
       return { value, source: 'computed' };
     }
     const read = { maxAgeMs: control.maxAgeMs, validate: options.validate };
-    const found = this.read<T>(key, read);
-    const hit = isThenable(found) ? await found : found;
-    if (hit) return { value: hit.value, source: 'cache' };
+    let missed: MissReason | undefined;
+    if (semantic) {
+      // The miss is counted once the semantic lookup has missed too: one call, one hit or miss.
+      const judged = this.judge<T>(key, await this.call('get', key, () => this.backend.get(key)), read);
+      if (typeof judged !== 'string') return { value: this.counted(key, judged).value, source: 'cache' };
+      missed = judged;
+    } else {
+      const found = this.read<T>(key, read);
+      const hit = isThenable(found) ? await found : found;
+      if (hit) return { value: hit.value, source: 'cache' };
+    }
     signal?.throwIfAborted();
     const flightKey = typeof options.flightKey === 'function' ? options.flightKey() : (options.flightKey ?? key);
-    const flight = this.flights.run(flightKey, (shared) => this.computeMiss(key, compute, control, read, isStorable, shared), signal);
+    const miss = { key, compute, control, read, isStorable, semantic, missed };
+    const flight = this.flights.run(flightKey, (shared) => this.computeMiss(miss, shared), signal);
     const result = await flight.promise;
-    return flight.leader ? result : { value: result.value, source: 'shared' };
+    // Callers that joined a flight served by a semantic match were served from the cache too.
+    return flight.leader || result.source === 'cache' ? result : { value: result.value, source: 'shared' };
   }
 
-  private async computeMiss<T>(
-    key: string,
-    compute: (signal: AbortSignal) => Promise<T>,
-    control: ResolvedControl,
-    read: ReadOptions,
-    isStorable: (value: T) => boolean,
-    signal: AbortSignal,
-  ): Promise<WrapResult<T>> {
+  /** On a miss: the closest entry by meaning (a semantic cache), else the computation, stored when storable. */
+  private async computeMiss<T>(miss: PendingMiss<T>, signal: AbortSignal): Promise<WrapResult<T>> {
+    const { key, compute, control, read, isStorable } = miss;
+    const query = miss.semantic?.();
+    if (miss.semantic) {
+      const match = query && (await this.findSimilar<T>(query, read, signal));
+      if (match) return { value: match.value, source: 'cache', similarity: match.similarity };
+      this.miss(key, miss.missed ?? 'absent');
+    }
     let release = await this.acquireLock(key);
     if (release === null) {
       const outcome = await this.waitForWinner<T>(key, read, signal);
@@ -238,11 +296,29 @@ export class Cache extends EventEmitter<CacheEvents> {
     }
     try {
       const value = await compute(signal);
-      if (control.write && isStorable(value)) await this.set(key, value, { ttlMs: control.ttlMs });
+      if (control.write && isStorable(value)) await this.set(key, value, { ttlMs: control.ttlMs, semantic: query });
       return { value, source: 'computed' };
     } finally {
       if (release) await release().catch((err: unknown) => this.report('unlock', key, err));
     }
+  }
+
+  /**
+   * The stored entry closest in meaning to the query, at or above the similarity threshold, fresh enough
+   * for `read`; a failure or a slow lookup (the embedding included) is reported and is a miss.
+   */
+  private async findSimilar<T>(query: SemanticQuery, read: ReadOptions, signal: AbortSignal): Promise<(CacheHit<T> & { similarity: number }) | undefined> {
+    const backend = this.backend as SemanticBackend;
+    const threshold = this.similarityThreshold!;
+    // The embedding call stops when the caller leaves or the operation times out.
+    const bounded = AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]);
+    const match = await this.call('findSimilar', undefined, () =>
+      backend.findSimilar(query.prompt, { namespace: query.namespace, scope: query.scope, threshold, signal: bounded }),
+    );
+    if (match === FAILED || match === undefined) return undefined;
+    const judged = this.judge<T>(match.key, match.value, read);
+    if (typeof judged === 'string') return undefined;
+    return { ...this.counted(match.key, judged, match.similarity), similarity: match.similarity };
   }
 
   /** A release function, `undefined` when there is no lock (or it failed: then we just compute), `null` when another process holds it. */
@@ -292,7 +368,13 @@ export class Cache extends EventEmitter<CacheEvents> {
   }
 
   private accept<T>(key: string, raw: string | undefined | typeof FAILED, options: ReadOptions): CacheHit<T> | undefined {
-    if (raw === undefined || raw === FAILED) return this.miss(key, raw === undefined ? 'absent' : 'error');
+    const judged = this.judge<T>(key, raw, options);
+    return typeof judged === 'string' ? this.miss(key, judged) : this.counted(key, judged);
+  }
+
+  /** What a read found: a hit, or why it is a miss (a corrupt entry is reported and deleted). Counts nothing. */
+  private judge<T>(key: string, raw: string | undefined | typeof FAILED, options: ReadOptions): CacheHit<T> | MissReason {
+    if (raw === undefined || raw === FAILED) return raw === undefined ? 'absent' : 'error';
     let entry;
     try {
       entry = this.decoder.decode<T>(key, raw);
@@ -301,16 +383,22 @@ export class Cache extends EventEmitter<CacheEvents> {
       this.report('decode', key, err);
       // Best effort: a corrupt entry would otherwise cost a decode failure on every read until it expires.
       void this.call('delete', key, () => this.backend.delete(key));
-      return this.miss(key, 'error');
+      return 'error';
     }
     const { maxAgeMs } = options;
     const now = Date.now();
-    if (entry.e !== null && entry.e <= now) return this.miss(key, 'expired');
-    const ageMs = now - entry.c;
-    if (maxAgeMs !== undefined && ageMs >= maxAgeMs) return this.miss(key, 'too-old');
-    this.counters.hits++;
-    if (this.listenerCount('hit') > 0) this.emit('hit', { key, ageMs });
+    if (entry.e !== null && entry.e <= now) return 'expired';
+    if (maxAgeMs !== undefined && now - entry.c >= maxAgeMs) return 'too-old';
     return { value: entry.d, createdAt: entry.c, expiresAt: entry.e };
+  }
+
+  private counted<T>(key: string, hit: CacheHit<T>, similarity?: number): CacheHit<T> {
+    this.counters.hits++;
+    if (this.listenerCount('hit') > 0) {
+      const ageMs = Date.now() - hit.createdAt;
+      this.emit('hit', similarity === undefined ? { key, ageMs } : { key, ageMs, similarity });
+    }
+    return hit;
   }
 
   private miss(key: string, reason: MissReason): undefined {

@@ -1,6 +1,6 @@
 export { Cache } from './cache';
 export type { CacheEvents, CacheHit, CacheStats, MissReason, ValueSource, WrapOptions, WrapResult } from './cache';
-export { CacheMode, CACHE_OPTION_NAMES, CACHE_TYPES, validateCacheOptions } from './options';
+export { CacheMode, CACHE_OPTION_NAMES, CACHE_TYPES, SEMANTIC_CACHE_TYPES, validateCacheOptions } from './options';
 export type { CacheOptions, CacheType, RedisNode } from './options';
 export { validateCacheControl } from './cache-control';
 export type { CacheControl, ResolvedControl } from './cache-control';
@@ -13,6 +13,8 @@ export { ENTRY_FORMAT_VERSION, decodeEntry, encodeEntry, remainingTtlMs } from '
 export type { CacheEntry } from './entry';
 export { isSemanticBackend, isThenable } from './backend';
 export type { BackendEntry, CacheBackend, Embedder, MaybePromise, SemanticBackend, SemanticMatch, SemanticScope } from './backend';
+export { isEmbedderLike, messagesText, PromptVectors, semanticQuery, toEmbedder } from './semantic';
+export type { EmbedFunction, SemanticQuery } from './semantic';
 export { MemoryBackend } from './memory-backend';
 export type { MemoryBackendOptions } from './memory-backend';
 export { TieredBackend } from './tiered-backend';

@@ -8,6 +8,7 @@ import { describe } from './validate';
 export const BACKEND_PACKAGES: Readonly<Record<Exclude<CacheType, 'local'>, string>> = {
   redis: '@llmcache/redis',
   'redis-semantic': '@llmcache/redis-semantic',
+  'valkey-semantic': '@llmcache/redis-semantic',
   'qdrant-semantic': '@llmcache/qdrant',
   s3: '@llmcache/s3',
   gcs: '@llmcache/gcs',

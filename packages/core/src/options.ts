@@ -1,6 +1,7 @@
-import type { CacheBackend } from './backend';
+import type { CacheBackend, Embedder } from './backend';
 import { DEFAULT_SUPPORTED_CALL_TYPES, normalizeCallType, type CallTypeName } from './call-types';
-import { CacheConfigError } from './errors';
+import { CacheConfigError, requiredOptionError } from './errors';
+import { isEmbedderLike, type EmbedFunction } from './semantic';
 import type { DistributedLock } from './single-flight';
 import { describe, nonEmptyString, positiveInteger, positiveNumber, timerMilliseconds } from './validate';
 
@@ -8,8 +9,11 @@ import { describe, nonEmptyString, positiveInteger, positiveNumber, timerMillise
 export const CacheMode = { default_on: 'default_on', default_off: 'default_off' } as const;
 export type CacheMode = (typeof CacheMode)[keyof typeof CacheMode];
 
-/** Where entries live. `azure_blob` is accepted as LiteLLM spells it. */
-export type CacheType = 'local' | 'redis' | 'redis-semantic' | 'qdrant-semantic' | 's3' | 'gcs' | 'azure-blob' | 'azure_blob' | 'disk';
+/** Where entries live. `azure_blob` and `valkey-semantic` (a Redis semantic cache on Valkey) are accepted as LiteLLM spells them. */
+export type CacheType = 'local' | 'redis' | 'redis-semantic' | 'valkey-semantic' | 'qdrant-semantic' | 's3' | 'gcs' | 'azure-blob' | 'azure_blob' | 'disk';
+
+/** Types that answer by meaning as well as by exact key: they need `similarityThreshold`. */
+export const SEMANTIC_CACHE_TYPES: readonly CacheType[] = ['redis-semantic', 'valkey-semantic', 'qdrant-semantic'];
 
 export interface RedisNode {
   host: string;
@@ -88,7 +92,11 @@ export interface CacheOptions {
   memoryTier?: boolean;
   /** Semantic caches: least cosine similarity that counts as a hit, in (0, 1]. Required for semantic types. */
   similarityThreshold?: number;
-  /** Redis semantic cache: embedding model (a router model group or provider/model). @default 'text-embedding-ada-002' */
+  /**
+   * Redis semantic cache: embedding model, a model group of the Router that uses the cache (its calls are
+   * then routed, retried and cached like any other), else a `provider/model` called with the environment's
+   * credentials. @default 'text-embedding-ada-002'
+   */
   redisSemanticCacheEmbeddingModel?: string;
   /** Redis semantic cache: index name. @default 'litellm_semantic_cache_index' */
   redisSemanticCacheIndexName?: string;
@@ -98,10 +106,15 @@ export interface CacheOptions {
   qdrantApiKey?: string;
   /** Qdrant collection. Required for `qdrant-semantic`. */
   qdrantCollectionName?: string;
-  /** Qdrant semantic cache: embedding model. @default 'text-embedding-ada-002' */
+  /** Qdrant semantic cache: embedding model, as `redisSemanticCacheEmbeddingModel`. @default 'text-embedding-ada-002' */
   qdrantSemanticCacheEmbeddingModel?: string;
-  /** Qdrant semantic cache: quantization of the collection it creates (LiteLLM's `qdrant_quantization_config`). @default 'binary' */
+  /** Qdrant semantic cache: how a new collection quantizes its vectors (LiteLLM's `qdrant_quantization_config`). @default 'binary' */
   qdrantQuantizationConfig?: 'binary' | 'scalar' | 'product';
+  /**
+   * Semantic caches: the embedder, instead of an embedding model by name: an object with
+   * `embed(texts) => Promise<vectors>`, or that function itself. Vectors may have any length, the same for all.
+   */
+  embedder?: Embedder | EmbedFunction;
   /** S3 bucket. Required for `s3`. */
   s3BucketName?: string;
   /** S3 region. @default process.env.AWS_REGION */
@@ -222,6 +235,9 @@ const CHECKS: Record<keyof CacheOptions, Check> = {
       throw new CacheConfigError('core', option, `must be 'binary', 'scalar' or 'product', got ${describe(value)}`);
     }
   },
+  embedder: (option, value) => {
+    if (!isEmbedderLike(value)) throw new CacheConfigError('core', option, 'must be an Embedder (an object with embed) or a function (texts) => vectors');
+  },
   s3BucketName: nonEmpty,
   s3RegionName: nonEmpty,
   s3AwsAccessKeyId: nonEmpty,
@@ -251,7 +267,7 @@ function prefix(option: string, value: unknown): void {
 /** Every option `new Cache()` accepts. */
 export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set(Object.keys(CHECKS));
 
-export const CACHE_TYPES: readonly CacheType[] = ['local', 'redis', 'redis-semantic', 'qdrant-semantic', 's3', 'gcs', 'azure-blob', 'azure_blob', 'disk'];
+export const CACHE_TYPES: readonly CacheType[] = ['local', 'redis', 'redis-semantic', 'valkey-semantic', 'qdrant-semantic', 's3', 'gcs', 'azure-blob', 'azure_blob', 'disk'];
 
 /** Throws `CacheConfigError` naming the first unknown, mistyped or out-of-range option. `undefined` means "not given". */
 export function validateCacheOptions(options: unknown): CacheOptions {
@@ -267,6 +283,9 @@ export function validateCacheOptions(options: unknown): CacheOptions {
   }
   const valid = options as CacheOptions;
   if (valid.backend && valid.type) throw new CacheConfigError('core', 'backend', 'give either type or backend, not both');
+  if (valid.type && SEMANTIC_CACHE_TYPES.includes(valid.type) && valid.similarityThreshold === undefined) {
+    throw requiredOptionError('core', 'similarityThreshold', `type "${valid.type}" needs the least cosine similarity that counts as a hit, e.g. 0.8`);
+  }
   return valid;
 }
 

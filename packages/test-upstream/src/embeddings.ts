@@ -24,6 +24,7 @@ export function embeddingInputs(input: unknown): string[] | undefined {
 
 export async function handleEmbeddings(exchange: Exchange): Promise<void> {
   const { body, model, res } = exchange;
+  const configured = exchange.state.embedding(model);
   const texts = embeddingInputs(body.input);
   if (texts === undefined) {
     sendJson(res, 400, openAIError(400, { message: "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.", param: 'input', code: null }));
@@ -34,7 +35,7 @@ export async function handleEmbeddings(exchange: Exchange): Promise<void> {
   sendJson(res, 200, {
     object: 'list',
     data: texts.map((text, index) => {
-      const vector = fakeEmbedding(text);
+      const vector = configured?.(text) ?? fakeEmbedding(text);
       return { object: 'embedding', index, embedding: base64 ? embeddingToBase64(vector) : vector };
     }),
     model,

@@ -1,5 +1,5 @@
 export { startUpstream, BAD_API_KEY } from './server';
-export type { BodyStep, CallFilter, RawStreamStep, RecordedCall, ReplySource, Step, Upstream, UpstreamOptions } from './types';
+export type { BodyStep, CallFilter, EmbeddingSource, RawStreamStep, RecordedCall, ReplySource, Step, Upstream, UpstreamOptions } from './types';
 export { fakeEmbedding, EMBEDDING_DIMENSIONS } from './embedding';
 export { defaultReply } from './text';
 export { defaultTranscript } from './transcriptions';

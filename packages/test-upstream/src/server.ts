@@ -81,6 +81,7 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
     script: (model, ...steps) => state.script(model, steps),
     setLatency: (model, ms) => state.setLatency(model, ms),
     setReply: (model, text) => state.setReply(model, text),
+    setEmbedding: (model, source) => state.setEmbedding(model, source),
     reset: () => state.reset(),
     close() {
       closing ??= new Promise<void>((resolve, reject) => {

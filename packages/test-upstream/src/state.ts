@@ -1,13 +1,14 @@
 // The mutable state of one upstream: recorded calls, per-model scripts, latencies and replies, in-flight
 // counts and concurrency peaks, and the serial used in response ids.
 import { checkRawStep } from './raw';
-import type { CallFilter, RecordedCall, ReplySource, Step } from './types';
+import type { CallFilter, EmbeddingSource, RecordedCall, ReplySource, Step } from './types';
 
 export class UpstreamState {
   readonly calls: RecordedCall[] = [];
   private readonly scripts = new Map<string, Step[]>();
   private readonly latencies = new Map<string, number>();
   private readonly replies = new Map<string, ReplySource>();
+  private readonly embeddings = new Map<string, EmbeddingSource>();
   private readonly inFlight = new Map<string, number>();
   private readonly peaks = new Map<string, number>();
   private totalInFlight = 0;
@@ -60,6 +61,14 @@ export class UpstreamState {
     return this.replies.get(model);
   }
 
+  setEmbedding(model: string, source: EmbeddingSource): void {
+    this.embeddings.set(model, source);
+  }
+
+  embedding(model: string): EmbeddingSource | undefined {
+    return this.embeddings.get(model);
+  }
+
   /** Counts a request as in flight until the returned function is called (calling it again does nothing). */
   begin(model: string): () => void {
     const current = (this.inFlight.get(model) ?? 0) + 1;
@@ -88,6 +97,7 @@ export class UpstreamState {
     this.scripts.clear();
     this.latencies.clear();
     this.replies.clear();
+    this.embeddings.clear();
     this.peaks.clear();
     for (const [model, count] of this.inFlight) this.peaks.set(model, count);
     this.totalPeak = this.totalInFlight;

@@ -96,6 +96,9 @@ export interface RawStreamStep {
 /** The reply text of a model: fixed, or computed from the text of the last user message. */
 export type ReplySource = string | ((lastUserText: string) => string);
 
+/** The vector of an input text, or undefined for the default one. */
+export type EmbeddingSource = (text: string) => number[] | undefined;
+
 /** Filter of {@link Upstream.callCount}; every given field must match. */
 export interface CallFilter {
   /** Count only requests with this exact path (no query string). */
@@ -139,7 +142,12 @@ export interface Upstream {
   setLatency(model: string, ms: number): void;
   /** Replace the default reply text of that model (`Reply to "<last user text>" from <model>`). */
   setReply(model: string, text: ReplySource): void;
-  /** Clear recorded calls, scripts, latencies, replies and concurrency peaks. Ids keep counting up. */
+  /**
+   * Replace the vectors of that model's embeddings: the function's vector for a text it knows, the default
+   * (SHA-256-derived, 8 dimensions) for one it answers undefined.
+   */
+  setEmbedding(model: string, source: EmbeddingSource): void;
+  /** Clear recorded calls, scripts, latencies, replies, embeddings and concurrency peaks. Ids keep counting up. */
   reset(): void;
   /** Stop listening and destroy every open socket, including keep-alive ones and streams in progress. */
   close(): Promise<void>;

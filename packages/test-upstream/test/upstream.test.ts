@@ -378,6 +378,16 @@ describe('embeddings', () => {
     fakeEmbedding('x').forEach((value, i) => expect(decoded[i]).toBeCloseTo(value, 6));
     expect(upstream.callCount({ model: 'ada' })).toBe(1);
   });
+
+  it('answers the vectors setEmbedding gives for that model, the default for texts it leaves out, until reset', async () => {
+    upstream.setEmbedding('table', (text) => (text === 'known' ? [3, 4, 0] : undefined));
+    const vectorsOf = async (model: string) =>
+      (await bodyOf(await post('/v1/embeddings', { model, input: ['known', 'other'] }))).data.map((d: any) => d.embedding);
+    expect(await vectorsOf('table')).toEqual([[3, 4, 0], fakeEmbedding('other')]);
+    expect(await vectorsOf('embed')).toEqual([fakeEmbedding('known'), fakeEmbedding('other')]);
+    upstream.reset();
+    expect(await vectorsOf('table')).toEqual([fakeEmbedding('known'), fakeEmbedding('other')]);
+  });
 });
 
 describe('audio transcriptions', () => {
