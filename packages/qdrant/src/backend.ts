@@ -1,7 +1,7 @@
 import {
   CacheConfigError,
   LlmcacheError,
-  describeValue,
+  PromptVectors,
   type BackendEntry,
   type Embedder,
   type SemanticBackend,
@@ -11,7 +11,7 @@ import {
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { Collection } from './collection';
 import { QdrantVectorSizeError, isMissingCollection, request } from './errors';
-import { resolveOptions, toEmbedder, type QdrantSemanticBackendOptions } from './options';
+import { resolveOptions, type QdrantSemanticBackendOptions } from './options';
 import { VECTOR_NAME, candidatesFilter, expiredFilter, liveValue, payloadOf, pointId } from './points';
 
 /** Search parameters LiteLLM uses: with quantized vectors, rescore the best candidates on the originals. */
@@ -37,7 +37,8 @@ export class QdrantSemanticBackend implements SemanticBackend {
   private readonly client: QdrantClient;
   private readonly collection: Collection;
   private readonly sweepIntervalMs: number;
-  private embedder: Embedder | undefined;
+  /** The embedder, checked and memoised: the lookup of a miss and the write after it embed the prompt once. */
+  private readonly vectors: PromptVectors;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
   private sweeping: Promise<void> | undefined;
   private closed = false;
@@ -52,7 +53,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
       throw new CacheConfigError('qdrant', 'qdrantApiBase', (err as Error).message, { cause: err });
     }
     this.collection = new Collection(this.client, o.collection, o.quantization, () => this.startSweeping());
-    this.embedder = o.embedder;
+    this.vectors = new PromptVectors('qdrant', o.embedder);
     this.embeddingModel = o.embeddingModel;
     this.sweepIntervalMs = o.sweepIntervalMs;
   }
@@ -63,7 +64,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
   }
 
   setEmbedder(embedder: Embedder): void {
-    this.embedder = toEmbedder('embedder', embedder);
+    this.vectors.setEmbedder(embedder);
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -93,27 +94,29 @@ export class QdrantSemanticBackend implements SemanticBackend {
     await this.read('delete', () => this.client.delete(this.collectionName, { points: [pointId(key)], wait: true }));
   }
 
+  /** Without an embedder the entry is stored by key only, as `set` does. */
   async setWithPrompt(key: string, prompt: string, value: string, ttlMs: number | null, options: SemanticScope): Promise<void> {
     this.assertOpen();
-    const [vector] = await this.embed([prompt]);
+    if (!this.vectors.hasEmbedder) return this.set(key, value, ttlMs);
+    const vector = Array.from(await this.vectors.vector(prompt));
     const payload = { ...payloadOf(key, value, ttlMs), namespace: options.namespace ?? '', scope: options.scope };
-    await this.upsert([{ id: pointId(key), vector: { [VECTOR_NAME]: vector! }, payload }], vector!.length);
+    await this.upsert([{ id: pointId(key), vector: { [VECTOR_NAME]: vector }, payload }], vector.length);
   }
 
   async findSimilar(prompt: string, options: SemanticScope & { threshold: number; signal?: AbortSignal | undefined }): Promise<SemanticMatch | undefined> {
     this.assertOpen();
     const { signal } = options;
     signal?.throwIfAborted();
-    if (!this.embedder) return undefined;
+    if (!this.vectors.hasEmbedder) return undefined;
     // Before embedding: with no collection nothing was ever stored, and the embedding would be wasted.
     const size = await untilAborted(this.collection.find(), signal);
     if (size === undefined) return undefined;
-    const [vector] = await this.embed([prompt], signal);
-    if (vector!.length !== size) throw new QdrantVectorSizeError(this.collectionName, size, vector!.length);
+    const vector = Array.from(await this.vectors.vector(prompt, signal));
+    if (vector.length !== size) throw new QdrantVectorSizeError(this.collectionName, size, vector.length);
     const found = await this.read('query', () =>
       untilAborted(
         this.client.query(this.collectionName, {
-          query: vector!,
+          query: vector,
           using: VECTOR_NAME,
           filter: candidatesFilter(options.namespace, options.scope, Date.now()),
           score_threshold: options.threshold,
@@ -186,7 +189,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
   private async upsert(points: Schemas['PointStruct'][], vectorSize: number | undefined): Promise<void> {
     this.assertOpen();
     if (points.length === 0) return;
-    const sizeForCreation = vectorSize === undefined ? async () => (await this.embed([SIZE_PROBE]))[0]!.length : async () => vectorSize;
+    const sizeForCreation = async () => vectorSize ?? this.vectors.dimension ?? (await this.vectors.vector(SIZE_PROBE)).length;
     for (let attempt = 1; ; attempt++) {
       const size = await this.collection.ensure(sizeForCreation);
       if (vectorSize !== undefined && vectorSize !== size) throw new QdrantVectorSizeError(this.collectionName, size, vectorSize);
@@ -198,18 +201,6 @@ export class QdrantSemanticBackend implements SemanticBackend {
         this.collection.forget();
       }
     }
-  }
-
-  private async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
-    if (!this.embedder) {
-      throw new LlmcacheError('qdrant', `no embedder: give one as the embedder option, or use the cache from a Router, which supplies embeddings from ${describeValue(this.embeddingModel)}`);
-    }
-    const vectors = await this.embedder.embed(texts, { signal });
-    const wellFormed = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
-    if (!Array.isArray(vectors) || vectors.length !== texts.length || !vectors.every(wellFormed)) {
-      throw new LlmcacheError('qdrant', `the embedder must return ${texts.length} non-empty vector(s) of finite numbers, got ${describeValue(vectors)}`);
-    }
-    return vectors;
   }
 
   private assertOpen(): void {

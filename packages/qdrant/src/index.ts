@@ -3,7 +3,7 @@ import { QdrantSemanticBackend } from './backend';
 
 export { QdrantSemanticBackend } from './backend';
 export { QdrantRequestError, QdrantVectorSizeError } from './errors';
-export type { EmbedderLike, QdrantQuantization, QdrantSemanticBackendOptions } from './options';
+export type { QdrantQuantization, QdrantSemanticBackendOptions } from './options';
 
 /**
  * Used by `new Cache({ type: 'qdrant-semantic', … })`. No memory tier goes in front: a semantic lookup
@@ -16,6 +16,7 @@ export function createCacheBackend(options: CacheOptions): QdrantSemanticBackend
     qdrantCollectionName: options.qdrantCollectionName,
     qdrantQuantizationConfig: options.qdrantQuantizationConfig,
     embeddingModel: options.qdrantSemanticCacheEmbeddingModel,
+    embedder: options.embedder,
     timeoutMs: options.operationTimeoutMs,
   });
 }

@@ -1,17 +1,16 @@
 import {
   CacheConfigError,
   describeValue,
+  isEmbedderLike,
   nonEmptyString,
   requireOption,
   timerMilliseconds,
+  type EmbedFunction,
   type Embedder,
 } from '@llmcache/core';
 
 /** How Qdrant compresses the stored vectors, as LiteLLM's `qdrant_quantization_config`. */
 export type QdrantQuantization = 'binary' | 'scalar' | 'product';
-
-/** Turns texts into vectors: an `Embedder`, or just its `embed` function. */
-export type EmbedderLike = Embedder | Embedder['embed'];
 
 export interface QdrantSemanticBackendOptions {
   /**
@@ -35,13 +34,14 @@ export interface QdrantSemanticBackendOptions {
    */
   qdrantQuantizationConfig?: QdrantQuantization;
   /**
-   * Computes the embeddings: an `Embedder`, or a function `(texts) => vectors`. Give this or `embeddingModel`.
-   * @default none: the router that owns the cache supplies one for `embeddingModel`
+   * Computes the embeddings: an `Embedder`, or a function `(texts) => vectors`.
+   * @default none: the Router that uses the cache supplies one for `embeddingModel`
    */
-  embedder?: EmbedderLike;
+  embedder?: Embedder | EmbedFunction;
   /**
-   * The model group (or `provider/model`) whose embeddings the router supplies when no `embedder` is given.
-   * @default 'text-embedding-ada-002' when no `embedder` is given, else undefined
+   * The embedding model by name: a model group of the Router that uses the cache, else a `provider/model`;
+   * the Router supplies the embedder. Ignored when `embedder` is given.
+   * @default 'text-embedding-ada-002'
    */
   embeddingModel?: string;
   /**
@@ -57,7 +57,7 @@ export interface QdrantSemanticBackendOptions {
   sweepIntervalMs?: number;
 }
 
-export const DEFAULT_EMBEDDING_MODEL = 'text-embedding-ada-002';
+const DEFAULT_EMBEDDING_MODEL = 'text-embedding-ada-002';
 const QUANTIZATIONS: readonly QdrantQuantization[] = ['binary', 'scalar', 'product'];
 
 /** The options with the environment and defaults applied, checked. */
@@ -66,7 +66,8 @@ export interface ResolvedOptions {
   apiKey: string | undefined;
   collection: string;
   quantization: QdrantQuantization;
-  embedder: Embedder | undefined;
+  embedder: Embedder | EmbedFunction | undefined;
+  /** Undefined when an `embedder` was given: the Router then supplies none. */
   embeddingModel: string | undefined;
   timeoutMs: number;
   sweepIntervalMs: number;
@@ -85,28 +86,21 @@ export function resolveOptions(options: QdrantSemanticBackendOptions, env: Recor
   if (!QUANTIZATIONS.includes(quantization)) {
     throw new CacheConfigError('qdrant', 'qdrantQuantizationConfig', `must be one of ${QUANTIZATIONS.join(', ')}, got ${describeValue(quantization)}`);
   }
-  if (options.embedder !== undefined && options.embeddingModel !== undefined) {
-    throw new CacheConfigError('qdrant', 'embedder', 'give either embedder or embeddingModel, not both');
+  const { embedder } = options;
+  if (embedder !== undefined && !isEmbedderLike(embedder)) {
+    throw new CacheConfigError('qdrant', 'embedder', `must be an Embedder (an object with embed) or a function (texts) => vectors, got ${describeValue(embedder)}`);
   }
-  const embedder = options.embedder === undefined ? undefined : toEmbedder('embedder', options.embedder);
-  const embeddingModel = embedder ? undefined : nonEmptyString('qdrant', 'embeddingModel', options.embeddingModel ?? DEFAULT_EMBEDDING_MODEL);
+  const embeddingModel = nonEmptyString('qdrant', 'embeddingModel', options.embeddingModel ?? DEFAULT_EMBEDDING_MODEL);
   return {
     url,
     apiKey,
     collection,
     quantization,
     embedder,
-    embeddingModel,
+    embeddingModel: embedder ? undefined : embeddingModel,
     timeoutMs: timerMilliseconds('qdrant', 'timeoutMs', options.timeoutMs ?? 2000),
     sweepIntervalMs: timerMilliseconds('qdrant', 'sweepIntervalMs', options.sweepIntervalMs ?? 60_000),
   };
-}
-
-/** An `Embedder` from an embedder or a bare `embed` function. */
-export function toEmbedder(option: string, value: unknown): Embedder {
-  if (typeof value === 'function') return { embed: value as Embedder['embed'] };
-  if (typeof (value as Partial<Embedder> | null)?.embed === 'function') return value as Embedder;
-  throw new CacheConfigError('qdrant', option, `must be an Embedder (an object with embed) or a function (texts) => vectors, got ${describeValue(value)}`);
 }
 
 // Qdrant refuses these in a collection name (with a 422) and names longer than 255 characters.

@@ -16,4 +16,5 @@ runDualEntryCheck(api, '@llmcache/qdrant');
 runBackendConformance(api, {
   name: 'qdrant',
   create: () => new QdrantSemanticBackend({ qdrantApiBase: server.url, qdrantCollectionName: 'conformance', embedder: hashEmbedder() }),
+  cacheOptions: { similarityThreshold: 0.9 },
 });

@@ -21,7 +21,7 @@ async function cacheWithEntries(timeouts: { operationTimeoutMs: number; timeoutM
     embedder: tableEmbedder(TABLE),
     timeoutMs: timeouts.timeoutMs,
   });
-  const cache = new Cache({ backend, operationTimeoutMs: timeouts.operationTimeoutMs });
+  const cache = new Cache({ backend, similarityThreshold: 0.9, operationTimeoutMs: timeouts.operationTimeoutMs });
   const errors: CacheBackendError[] = [];
   cache.on('error', (err) => errors.push(err));
   await backend.setWithPrompt('k', PHRASES.capital, 'stored', null, { scope });

@@ -41,6 +41,16 @@ describe("new Cache({ type: 'qdrant-semantic' })", () => {
     await cache.close();
   });
 
+  it('takes the embedder option', async () => {
+    const embedder = tableEmbedder(TABLE);
+    const cache = cacheOf({ qdrantApiBase: server.url, qdrantCollectionName: 'embedder-from-cache', embedder });
+    const backend = cache.backend as QdrantSemanticBackend;
+    expect(backend.embeddingModel).toBeUndefined();
+    await backend.setWithPrompt('k', PHRASES.capital, 'v', null, { scope: 'a' });
+    expect(embedder.texts).toEqual([PHRASES.capital]);
+    await cache.close();
+  });
+
   it("embeds with 'text-embedding-ada-002' by default, as LiteLLM", async () => {
     const cache = cacheOf({ qdrantApiBase: server.url, qdrantCollectionName: 'default-model' });
     expect((cache.backend as QdrantSemanticBackend).embeddingModel).toBe('text-embedding-ada-002');
@@ -85,7 +95,6 @@ describe('QdrantSemanticBackend options', () => {
 
   it('rejects a wrong option with a CacheConfigError naming it', () => {
     configError(make({ qdrantQuantizationConfig: 'turbo' as 'binary' }), 'qdrantQuantizationConfig');
-    configError(make({ embedder: tableEmbedder(TABLE), embeddingModel: 'm' }), 'embedder');
     configError(make({ embedder: { notEmbed: true } as never }), 'embedder');
     configError(make({ embeddingModel: '' }), 'embeddingModel');
     configError(make({ qdrantApiKey: '' }), 'qdrantApiKey');
@@ -96,6 +105,7 @@ describe('QdrantSemanticBackend options', () => {
 
   it('has no embeddingModel when an embedder is given (the router then supplies none)', () => {
     expect(make({ embedder: tableEmbedder(TABLE) })().embeddingModel).toBeUndefined();
+    expect(make({ embedder: tableEmbedder(TABLE), embeddingModel: 'ignored' })().embeddingModel).toBeUndefined();
   });
 });
 

@@ -100,16 +100,18 @@ describe('findSimilar', () => {
     expect(embedder.texts).toEqual([]);
   });
 
-  it('answers undefined without an embedder, and works once one is set', async () => {
+  it('answers undefined without an embedder and stores by key only, and works once one is set', async () => {
     const collection = `semantic-${randomUUID()}`;
     await backend({ qdrantCollectionName: collection }).backend.setWithPrompt('k', PHRASES.capital, 'Paris', null, { scope });
     const bare = new QdrantSemanticBackend({ qdrantApiBase: server.url, qdrantCollectionName: collection });
     opened.push(bare);
     expect(bare.embeddingModel).toBe('text-embedding-ada-002');
     expect(await bare.findSimilar(PHRASES.capital, { scope, threshold: 0.5 })).toBeUndefined();
-    await expect(bare.setWithPrompt('k2', PHRASES.bread, 'x', null, { scope })).rejects.toThrow(/no embedder.*"text-embedding-ada-002"/);
+    await bare.setWithPrompt('k2', PHRASES.bread, 'by key only', null, { scope });
+    expect(await bare.get('k2')).toBe('by key only');
     bare.setEmbedder(tableEmbedder(TABLE));
     expect(await bare.findSimilar(PHRASES.capitalReworded, { scope, threshold: 0.9 })).toMatchObject({ value: 'Paris' });
+    expect(await bare.findSimilar(PHRASES.bread, { scope, threshold: 0.9 })).toBeUndefined(); // stored without a vector
   });
 
   it('takes a plain function as the embedder', async () => {
@@ -123,10 +125,11 @@ describe('findSimilar', () => {
   });
 
   it('rejects what an embedder returns when it is not one vector of numbers per text', async () => {
-    const { backend: b } = backend({ embedder: async () => [[1, Number.NaN]] });
-    await expect(b.setWithPrompt('k', 'anything', 'v', null, { scope })).rejects.toThrow(/non-empty vector\(s\) of finite numbers/);
+    const { backend: b, collection } = backend({ embedder: async () => [[1, Number.NaN]] });
+    await expect(b.setWithPrompt('k', 'anything', 'v', null, { scope })).rejects.toThrow('[qdrant] the embedder answered a vector holding NaN');
     const { backend: none } = backend({ embedder: async () => [] });
-    await expect(none.setWithPrompt('k', 'anything', 'v', null, { scope })).rejects.toThrow(/must return 1/);
+    await expect(none.setWithPrompt('k', 'anything', 'v', null, { scope })).rejects.toThrow('[qdrant] the embedder answered no vector');
+    expect(server.collections.has(collection)).toBe(false);
   });
 
   it('stops waiting as soon as the signal fires', async () => {
