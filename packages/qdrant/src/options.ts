@@ -25,7 +25,8 @@ export interface QdrantSemanticBackendOptions {
   qdrantApiKey?: string;
   /**
    * The collection holding the entries; created on first write (cosine distance, the vector size of the
-   * first embedding). Give each embedding model its own collection. Required.
+   * first embedding). Give each embedding model its own collection.
+   * @default none: required
    */
   qdrantCollectionName?: string;
   /**
