@@ -2,7 +2,7 @@ import type { Config } from 'jest';
 
 // One project per package; tests import sibling packages by name, which resolves to their built
 // dist/ (the turbo `test` task depends on `build`), so the tests exercise what users install.
-const packages = ['core', 'disk', 'test-upstream', 'router', 'redis', 'qdrant'];
+const packages = ['core', 'disk', 'test-upstream', 'router', 'redis', 'redis-semantic', 'qdrant'];
 
 const config: Config = {
   projects: packages.map((name) => ({

@@ -43,7 +43,7 @@ function answersPing(port) {
 }
 
 /** A throwaway redis-server from the PATH; resolves once it answers PING. */
-async function startRedis() {
+export async function startRedis() {
   const dir = mkdtempSync(join(tmpdir(), 'llmcache-bench-redis-'));
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-packages=(core router disk redis qdrant)
+packages=(core router disk redis redis-semantic qdrant)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/llmcache-types-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

@@ -4,7 +4,7 @@ import { normalizeCallType, DEFAULT_SUPPORTED_CALL_TYPES, type CallType } from '
 import { validateCacheControl, type CacheControl, type ResolvedControl } from './cache-control';
 import { encodeEntry } from './entry';
 import { EntryDecoder } from './entry-decoder';
-import { CacheBackendError, CacheConfigError, requiredOptionError } from './errors';
+import { CacheBackendError, CacheConfigError } from './errors';
 import { createBackendForType } from './load-backend';
 import { CacheMode, validateCacheOptions, type CacheOptions } from './options';
 import { toEmbedder, type SemanticQuery } from './semantic';
@@ -117,7 +117,7 @@ export class Cache extends EventEmitter<CacheEvents> {
   readonly namespace: string | undefined;
   /** Default lifetime in ms; `null` for never. */
   readonly ttlMs: number | null;
-  /** Semantic caches: the least cosine similarity that counts as a hit. */
+  /** Semantic caches: the least cosine similarity that counts as a hit; without it, lookups are by exact key only. */
   readonly similarityThreshold: number | undefined;
   private readonly supported: ReadonlySet<CallType>;
   private readonly timeoutMs: number;
@@ -131,9 +131,6 @@ export class Cache extends EventEmitter<CacheEvents> {
   constructor(options?: CacheOptions) {
     super();
     const o = validateCacheOptions(options);
-    if (o.backend && isSemanticBackend(o.backend) && o.similarityThreshold === undefined) {
-      throw requiredOptionError('core', 'similarityThreshold', 'a semantic backend needs the least similarity that counts as a hit');
-    }
     this.backend = o.backend ?? createBackendForType(o);
     if (o.embedder && o.backend) {
       if (!isSemanticBackend(o.backend)) throw new CacheConfigError('core', 'embedder', 'is for semantic backends only');
@@ -252,7 +249,8 @@ export class Cache extends EventEmitter<CacheEvents> {
   async wrap<T>(key: string, compute: (signal: AbortSignal) => Promise<T>, options: WrapOptions<T>): Promise<WrapResult<T>> {
     const { control, signal } = options;
     const isStorable = options.isStorable ?? (() => true);
-    const semantic = options.semantic && isSemanticBackend(this.backend) ? options.semantic : undefined;
+    // A semantic backend given as an instance answers by exact key only until a threshold is set.
+    const semantic = options.semantic && this.similarityThreshold !== undefined && isSemanticBackend(this.backend) ? options.semantic : undefined;
     if (!control.read) {
       const value = await compute(signal ?? NEVER_ABORTED);
       if (control.write && isStorable(value)) await this.set(key, value, { ttlMs: control.ttlMs, semantic: semantic?.() });

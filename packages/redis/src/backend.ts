@@ -172,6 +172,14 @@ export class RedisBackend implements CacheBackend {
     await release(this.connection);
   }
 
+  /**
+   * Runs commands of your own on `client` under the guards of the backend's: the first connection is
+   * waited for (bounded), a down or stalled Redis fails at once, and a slow answer times out.
+   */
+  command<T>(op: (client: RedisClient) => Promise<T>): Promise<T> {
+    return this.run(() => op(this.redis));
+  }
+
   /** Runs `op` under the connection's guards (see `guarded`). */
   private run<T>(op: () => Promise<T>): Promise<T> {
     return guarded(this.connection, op);

@@ -13,7 +13,7 @@ export { RedisLock } from './lock';
 export type { RedisLockOptions } from './lock';
 export { RedisRouterState } from './router-state';
 export type { RedisRouterStateEvents, RedisRouterStateOptions } from './router-state';
-export { connectionFromEnv, parseNodes } from './options';
+export { connectionFromCacheOptions, connectionFromEnv, parseNodes } from './options';
 export type { RedisClient, RedisConnectionOptions } from './options';
 
 /**

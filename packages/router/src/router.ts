@@ -27,6 +27,7 @@ import {
   withEstimatedUsage,
   withHiddenParams,
 } from './responses';
+import { semanticQueryFor, supplyEmbedder } from './semantic-embedder';
 import { SharedStream } from './shared-stream';
 import { WildcardRoutes } from './wildcards';
 import { ModelGroupAliases } from './model-group-alias';
@@ -149,6 +150,7 @@ export class Router extends EventEmitter<RouterEvents> {
     if (options.cache !== undefined && !(options.cache instanceof Cache)) throw new RouterConfigError('cache', 'must be a Cache from @llmcache/core');
     this.ownCache = options.cache;
     this.ownCache?.on('error', this.logCacheError);
+    supplyEmbedder(this.ownCache, this);
     if (options.redis !== undefined && options.state !== undefined) throw new RouterConfigError('redis', 'give either redis or state, not both');
     this.ownState = options.redis === undefined ? undefined : redisRouterState(options.redis);
     try {
@@ -236,7 +238,7 @@ export class Router extends EventEmitter<RouterEvents> {
       validate: isStoredChat,
       isStorable: (v) => !('live' in v) && isCompleteChat(v.response) && this.answeredIdentity(call, v.modelGroup) === call.identity,
     });
-    const { value, source } = await result;
+    const { value, source, similarity } = await result;
     const includeUsage = request.stream_options?.include_usage === true;
     if ('live' in value) {
       const hidden = this.hidden({ modelGroup: value.modelGroup, cacheHit: false, cacheKey: context.key, deploymentId: value.deploymentId, call });
@@ -252,7 +254,7 @@ export class Router extends EventEmitter<RouterEvents> {
       this.succeeded(call, value.modelGroup, value.deploymentId, false, hidden.latencyMs, response.usage);
       return withHiddenParams(response, hidden) as ChatCompletion;
     }
-    const { stored, hidden } = this.settle(call, value, source, context);
+    const { stored, hidden } = this.settle(call, value, source, context, similarity);
     if (source === 'computed') await this.storeFallbackAnswer(call, stored, context, isCompleteChat);
     if (!stream) return withHiddenParams(stored.response, hidden) as ChatCompletion;
     return makeStream(replay(completionToChunks(stored.response, { includeUsage })), hidden);
@@ -268,8 +270,8 @@ export class Router extends EventEmitter<RouterEvents> {
       validate: isStoredText,
       isStorable: (v) => isCompleteText(v.response) && this.answeredIdentity(call, v.modelGroup) === call.identity,
     });
-    const { value, source } = await result;
-    const { stored, hidden } = this.settle(call, value, source, context);
+    const { value, source, similarity } = await result;
+    const { stored, hidden } = this.settle(call, value, source, context, similarity);
     if (source === 'computed') await this.storeFallbackAnswer(call, stored, context, isCompleteText);
     return withHiddenParams(stored.response, hidden) as TextCompletion;
   }
@@ -454,6 +456,7 @@ export class Router extends EventEmitter<RouterEvents> {
       flightKey: () => (context.flightKey = flightKeyOf(key, call.request)),
       isStorable: checks.isStorable,
       signal,
+      semantic: () => semanticQueryFor(cache, this, call, call.identity, control.namespace),
     });
     return { context, result };
   }
@@ -462,12 +465,19 @@ export class Router extends EventEmitter<RouterEvents> {
   private async storeFallbackAnswer<T>(call: PreparedCall, stored: Stored<T>, { cache, control }: CacheContext, isComplete: (response: T) => boolean): Promise<void> {
     const answeredBy = this.answeredIdentity(call, stored.modelGroup);
     if (cache && control?.write && answeredBy !== call.identity && isComplete(stored.response)) {
-      await cache.set(this.keyFor(call, answeredBy, control.namespace), stored, { ttlMs: control.ttlMs });
+      const semantic = semanticQueryFor(cache, this, call, answeredBy, control.namespace);
+      await cache.set(this.keyFor(call, answeredBy, control.namespace), stored, { ttlMs: control.ttlMs, semantic });
     }
   }
 
   /** A whole answer's last steps: each caller's own copy, `_hiddenParams` and the success event. */
-  private settle<T extends object>(call: PreparedCall, result: Stored<T>, source: ValueSource, { key }: CacheContext): { stored: Stored<T>; hidden: HiddenParams } {
+  private settle<T extends object>(
+    call: PreparedCall,
+    result: Stored<T>,
+    source: ValueSource,
+    { key }: CacheContext,
+    similarity?: number,
+  ): { stored: Stored<T>; hidden: HiddenParams } {
     // A computed value is shared by the leader and every waiter: each caller gets its own copy.
     const stored = source === 'cache' ? result : structuredClone(result);
     const cacheHit = source === 'cache';
@@ -475,6 +485,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const modelGroup = cacheHit ? call.modelGroup : stored.modelGroup;
     const hidden = this.hidden({ modelGroup, cacheHit, cacheKey: key, deploymentId: stored.deploymentId, call });
     if (source === 'shared') hidden.sharedFlight = true;
+    if (similarity !== undefined) hidden.semanticSimilarity = similarity;
     this.logLookup(call, key, cacheHit, source === 'shared');
     this.succeeded(call, modelGroup, stored.deploymentId, cacheHit, hidden.latencyMs, (stored.response as { usage?: Usage }).usage);
     return { stored, hidden };
@@ -525,7 +536,9 @@ export class Router extends EventEmitter<RouterEvents> {
         // Stored before any reader sees the end, so the next call finds it.
         if (cache && control?.write && isCompleteChat(response)) {
           const stored: Stored<PlainChatCompletion> = { response, deploymentId: deployment.id, modelGroup: deployment.modelGroup };
-          await cache.set(this.keyFor(call, this.answeredIdentity(call, deployment.modelGroup), control.namespace), stored, { ttlMs: control.ttlMs });
+          const identity = this.answeredIdentity(call, deployment.modelGroup);
+          const semantic = semanticQueryFor(cache, this, call, identity, control.namespace);
+          await cache.set(this.keyFor(call, identity, control.namespace), stored, { ttlMs: control.ttlMs, semantic });
         }
         return response;
       },
@@ -555,6 +568,16 @@ export class Router extends EventEmitter<RouterEvents> {
     // A wildcard group serves many models: each requested one is its own cache identity.
     const identity = wildcard ? (request.model as string) : this.identityOf(modelGroup);
     return { callType, modelGroup, identity, concrete: wildcard?.concrete, params, keyParams, keyJson, request, settings, started };
+  }
+
+  /** Whether `model` names a group of this router (directly, by alias or by a wildcard). */
+  servesModel(model: string): boolean {
+    try {
+      this.wildcards.route(this.aliases.resolve(model));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private assertOpen(): void {

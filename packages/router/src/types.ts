@@ -36,6 +36,8 @@ export interface HiddenParams {
   latencyMs: number;
   /** True when this call waited for an identical concurrent call instead of going upstream itself. */
   sharedFlight?: boolean;
+  /** Set when a semantic cache served another prompt's answer: the cosine similarity of the two prompts. */
+  semanticSimilarity?: number;
 }
 
 export interface PlainChatCompletion {

@@ -1,0 +1,135 @@
+import {
+  CacheConfigError,
+  PromptVectors,
+  isEmbedderLike,
+  nonEmptyString,
+  positiveInteger,
+  type BackendEntry,
+  type EmbedFunction,
+  type Embedder,
+  type SemanticBackend,
+  type SemanticMatch,
+  type SemanticScope,
+} from '@llmcache/core';
+import { RedisBackend, type RedisBackendOptions } from '@llmcache/redis';
+import { DEFAULT_SHAPE, RedisVectorIndex, scopeId, type IndexShape } from './vector-index';
+
+const PKG = 'redis-semantic';
+
+export interface RedisSemanticBackendOptions extends RedisBackendOptions {
+  /**
+   * Names the index: processes that share a Redis and an index name share the semantic entries. Keys of
+   * the index are `{prefix:indexName}:…`. LiteLLM's `redis_semantic_cache_index_name`.
+   * @default 'litellm_semantic_cache_index'
+   */
+  indexName?: string;
+  /**
+   * The embedding model by name: a model group of the Router that uses the cache, else a `provider/model`;
+   * the Router supplies the embedder. Ignored when `embedder` is given.
+   * @default 'text-embedding-ada-002'
+   */
+  embeddingModel?: string;
+  /** The embedder: an object with `embed(texts)`, or a function `(texts) => vectors`. @default the Router's, for `embeddingModel` */
+  embedder?: Embedder | EmbedFunction;
+  /**
+   * How the index hashes and searches (advanced). `tables` and `bits` are fixed by the process that
+   * creates the index; `probes` and `warmUp` are this process's own.
+   * @default { tables: 12, bits: 14, probes: 3, warmUp: 128 }
+   */
+  index?: Partial<IndexShape>;
+}
+
+/**
+ * A semantic cache on any Redis-compatible server (plain Redis 7, Valkey, a cluster): exact entries as
+ * `@llmcache/redis` stores them, plus a vector index of their prompts in plain Redis sets and strings.
+ * `Cache` tries the exact key first; `findSimilar` costs one embedding and a few round trips.
+ */
+export class RedisSemanticBackend implements SemanticBackend {
+  readonly name = 'redis-semantic';
+  readonly embeddingModel: string | undefined;
+  /** The exact entries: `get`, `set`, `delete` and the lock go to it. */
+  readonly exact: RedisBackend;
+  readonly index: RedisVectorIndex;
+  private readonly vectors: PromptVectors;
+
+  constructor(options: RedisSemanticBackendOptions = {}) {
+    const { indexName = 'litellm_semantic_cache_index', embeddingModel, embedder, index, ...redis } = options;
+    nonEmptyString(PKG, 'indexName', indexName);
+    if (embedder !== undefined && !isEmbedderLike(embedder)) throw new CacheConfigError(PKG, 'embedder', 'must be an Embedder (an object with embed) or a function (texts) => vectors');
+    if (embeddingModel !== undefined) nonEmptyString(PKG, 'embeddingModel', embeddingModel);
+    const shape = indexShape(index);
+    this.embeddingModel = embedder ? undefined : (embeddingModel ?? 'text-embedding-ada-002');
+    this.vectors = new PromptVectors(PKG, embedder);
+    this.exact = new RedisBackend(redis);
+    const run = <T>(op: () => Promise<T>) => this.exact.command(() => op());
+    this.index = new RedisVectorIndex(this.exact.client as never, run, this.exact.prefix, indexName, shape);
+  }
+
+  get lock() {
+    return this.exact.lock;
+  }
+
+  setEmbedder(embedder: Embedder): void {
+    this.vectors.setEmbedder(embedder);
+  }
+
+  get(key: string): Promise<string | undefined> {
+    return this.exact.get(key);
+  }
+
+  set(key: string, value: string, ttlMs: number | null): Promise<void> {
+    return this.exact.set(key, value, ttlMs);
+  }
+
+  getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
+    return this.exact.getMany(keys);
+  }
+
+  setMany(entries: readonly BackendEntry[]): Promise<void> {
+    return this.exact.setMany(entries);
+  }
+
+  async delete(key: string): Promise<void> {
+    await Promise.all([this.exact.delete(key), this.index.remove(key)]);
+  }
+
+  /** Undefined without an embedder. An entry whose value is gone (expired, evicted) gives way to the next best. */
+  async findSimilar(prompt: string, options: SemanticScope & { threshold: number; signal?: AbortSignal | undefined }): Promise<SemanticMatch | undefined> {
+    if (!this.vectors.hasEmbedder) return undefined;
+    const vector = await this.vectors.vector(prompt, options.signal);
+    const matches = await this.index.search(vector, scopeId(options.namespace, options.scope), options.threshold);
+    for (const match of matches) {
+      const value = await this.exact.get(match.key);
+      if (value !== undefined) return { value, similarity: match.similarity, key: match.key };
+    }
+    return undefined;
+  }
+
+  /** The value is stored before it is indexed, so a match always finds it; without an embedder it is only stored. */
+  async setWithPrompt(key: string, prompt: string, value: string, ttlMs: number | null, options: SemanticScope): Promise<void> {
+    await this.exact.set(key, value, ttlMs);
+    if (!this.vectors.hasEmbedder) return;
+    const vector = await this.vectors.vector(prompt);
+    await this.index.add(key, vector, scopeId(options.namespace, options.scope), ttlMs);
+  }
+
+  ping(): Promise<boolean> {
+    return this.exact.ping();
+  }
+
+  close(): Promise<void> {
+    return this.exact.close();
+  }
+}
+
+function indexShape(given: Partial<IndexShape> | undefined): IndexShape {
+  if (given === undefined) return DEFAULT_SHAPE;
+  if (typeof given !== 'object' || given === null) throw new CacheConfigError(PKG, 'index', 'must be an object like { tables, bits, probes, warmUp }');
+  const shape = { ...DEFAULT_SHAPE, ...given };
+  for (const name of ['tables', 'bits', 'warmUp'] as const) positiveInteger(PKG, `index.${name}`, shape[name]);
+  if (shape.bits > 30) throw new CacheConfigError(PKG, 'index.bits', `must be at most 30, got ${shape.bits}`);
+  if (!Number.isInteger(shape.probes) || shape.probes < 0 || shape.probes > shape.bits) {
+    throw new CacheConfigError(PKG, 'index.probes', `must be a whole number from 0 to index.bits (${shape.bits}), got ${String(shape.probes)}`);
+  }
+  return shape;
+}

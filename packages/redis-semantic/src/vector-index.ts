@@ -1,0 +1,280 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import { codesOf, dotInt8, Hyperplanes, medianThresholds, probesOf, quantize, type LshShape } from './lsh';
+import { decodeHead, decodeRecord, encodeHead, encodeRecord, tailOffset } from './record';
+import { ADD, FREEZE, INIT, REMOVE, SEARCH } from './scripts';
+
+/** How the index hashes and searches; the hashing (`tables`, `bits`) is fixed by whoever creates the index. */
+export interface IndexShape extends LshShape {
+  /** Extra buckets probed per table, one bit away from the query's own. */
+  probes: number;
+  /** Entries sampled (and searched one by one) before the thresholds are fixed and hashing starts. */
+  warmUp: number;
+}
+
+export const DEFAULT_SHAPE: IndexShape = { tables: 12, bits: 14, probes: 3, warmUp: 128 };
+
+/** A match: the entry's key and its exact cosine similarity to the query. */
+export interface IndexMatch {
+  key: string;
+  similarity: number;
+}
+
+/** The index as Redis describes it. */
+interface Meta {
+  ver: string;
+  dim: number;
+  shape: LshShape;
+  planes: Hyperplanes;
+  /** Set once the warm-up sample fixed them. */
+  thresholds: Float64Array | undefined;
+}
+
+type Client = (Redis | Cluster) & Record<string, (...args: unknown[]) => Promise<unknown>>;
+
+/**
+ * Similarities are computed from float32 vectors: a match this close below the threshold is a float
+ * rounding away from it, and counts as reaching it.
+ */
+const ROUNDING = 1e-6;
+/** Candidates whose int8 score is this close below the threshold still get an exact look. */
+const QUANTIZATION_SLACK = 0.05;
+/** Candidates read whole for the exact cosine, best int8 score first. */
+const RERANKED = 4;
+/** Expired entries a write removes along the way. */
+const SWEEP = 16;
+/** A record outlives its entry by this much, so a sweep can still read which buckets to clean. */
+const RECORD_GRACE_MS = 10 * 60_000;
+/** Most candidates one search reads: bounds the work of a degenerate index (every prompt alike). */
+const MAX_CANDIDATES = 4096;
+/** How long "no index yet" is believed before Redis is asked again. */
+const ABSENT_RECHECK_MS = 1000;
+
+/**
+ * Random-hyperplane LSH over plain Redis data types (no vector module): per scope, `tables` hash tables
+ * whose buckets are Redis sets of entry ids; each entry's record holds its int8 and float32 vectors. A
+ * search reads the candidates' int8 heads in one script, ranks them here, and reads the best few whole
+ * for the exact cosine. Every key carries the index's hash tag, so it works on a cluster (in one slot).
+ */
+export class RedisVectorIndex {
+  readonly tag: string;
+  private meta: { value: Promise<Meta | undefined>; at: number } | undefined;
+  private planes: { seed: number; planes: Hyperplanes } | undefined;
+
+  constructor(
+    private readonly client: Client,
+    private readonly run: <T>(op: () => Promise<T>) => Promise<T>,
+    prefix: string,
+    indexName: string,
+    private readonly shape: IndexShape = DEFAULT_SHAPE,
+  ) {
+    this.tag = `{${prefix}:${indexName}}`;
+    for (const [name, lua] of Object.entries({ llmcacheSemInit: INIT, llmcacheSemAdd: ADD, llmcacheSemFreeze: FREEZE, llmcacheSemSearch: SEARCH, llmcacheSemRemove: REMOVE })) {
+      if (typeof client[name] !== 'function') client.defineCommand(name, { lua });
+    }
+  }
+
+  private key(part: string): string {
+    return `${this.tag}:${part}`;
+  }
+
+  /** Indexes `key` by `vector` (unit length) in the scope. */
+  async add(key: string, vector: Float64Array, scopeId: string, ttlMs: number | null): Promise<void> {
+    let meta = await this.ensureMeta(vector.length);
+    const now = Date.now();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const args = this.addArgs(meta, key, vector, scopeId, ttlMs, now);
+      const answer = (await this.run(() => this.client.llmcacheSemAdd!(...args))) as number;
+      if (answer >= 0) {
+        if (answer >= this.shape.warmUp) await this.freeze(meta);
+        return;
+      }
+      meta = await this.ensureMeta(vector.length, true);
+    }
+    throw new Error('the index changed under three writes in a row');
+  }
+
+  /**
+   * Indexes many entries at once: one pipeline per `batch` entries once the index is past its warm-up
+   * (the warm-up itself goes one entry at a time). Vectors must be unit length.
+   */
+  async addMany(entries: readonly { key: string; vector: Float64Array; scopeId: string; ttlMs: number | null }[], batch = 1000): Promise<void> {
+    let next = 0;
+    while (next < entries.length && !(await this.ensureMeta(entries[next]!.vector.length)).thresholds) {
+      const e = entries[next++]!;
+      await this.add(e.key, e.vector, e.scopeId, e.ttlMs);
+    }
+    while (next < entries.length) {
+      const meta = await this.ensureMeta(entries[next]!.vector.length);
+      const chunk = entries.slice(next, next + batch);
+      const pipeline = this.client.pipeline() as unknown as Record<string, (...args: unknown[]) => unknown> & { exec(): Promise<[Error | null, unknown][] | null> };
+      for (const e of chunk) pipeline.llmcacheSemAdd!(...this.addArgs(meta, e.key, e.vector, e.scopeId, e.ttlMs, Date.now()));
+      const results = await this.run(() => pipeline.exec());
+      const failed = results?.find(([err]) => err);
+      if (!results || failed) throw failed?.[0] ?? new Error('Redis pipeline was aborted');
+      // An entry the index's change refused is added again one by one.
+      for (const [i, [, answer]] of results.entries()) if (answer === -1) await this.add(chunk[i]!.key, chunk[i]!.vector, chunk[i]!.scopeId, chunk[i]!.ttlMs);
+      next += chunk.length;
+    }
+  }
+
+  /** The arguments of the add script for one entry, numkeys first. */
+  private addArgs(meta: Meta, key: string, vector: Float64Array, scopeId: string, ttlMs: number | null, now: number): unknown[] {
+    this.checkDimension(meta, vector.length);
+    const id = entryId(key);
+    const expiresAt = ttlMs === null ? 0 : now + ttlMs;
+    const codes = meta.thresholds ? codesOf(meta.planes.project(vector), meta.thresholds, meta.shape) : [];
+    const buckets = codes.map((code, t) => this.bucketKey(scopeId, t, code));
+    const px = ttlMs === null ? 0 : Math.ceil(ttlMs) + RECORD_GRACE_MS;
+    return [5 + buckets.length, this.key('meta'), this.key('warm'), this.key('exp'), this.key('h'), this.recordKey(id), ...buckets,
+      meta.ver, id, encodeHead(vector, scopeId, expiresAt), encodeRecord(vector, scopeId, codes, key), px, expiresAt, now,
+      this.key('r:'), this.key('b:'), tailOffset(meta.dim), SWEEP];
+  }
+
+  /** Entries of the scope whose cosine similarity to `vector` is at least `threshold`, most similar first. */
+  async search(vector: Float64Array, scopeId: string, threshold: number): Promise<IndexMatch[]> {
+    let meta = await this.currentMeta();
+    for (let attempt = 0; meta && attempt < 2; attempt++) {
+      this.checkDimension(meta, vector.length);
+      const buckets = meta.thresholds
+        ? probesOf(meta.planes.project(vector), meta.thresholds, meta.shape, this.shape.probes).flatMap((codes, t) => codes.map((code) => this.bucketKey(scopeId, t, code)))
+        : [];
+      const reply = (await this.run(() =>
+        this.client.llmcacheSemSearchBuffer!(3 + buckets.length, this.key('meta'), this.key('warm'), this.key('h'), ...buckets, meta!.ver, MAX_CANDIDATES),
+      )) as [Buffer[], (Buffer | null)[]] | null;
+      if (reply) return this.rank(reply[0], reply[1], meta, vector, scopeId, threshold);
+      meta = await this.currentMeta(true);
+    }
+    return [];
+  }
+
+  /** Ranks candidates by their int8 vectors, then reads the best few whole for the exact cosine. */
+  private async rank(ids: Buffer[], heads: (Buffer | null)[], meta: Meta, vector: Float64Array, scopeId: string, threshold: number): Promise<IndexMatch[]> {
+    const now = Date.now();
+    const query = quantize(vector);
+    const best: { id: string; score: number }[] = [];
+    const seen = new Set<string>();
+    for (let i = 0; i < ids.length; i++) {
+      const raw = heads[i];
+      if (!raw) continue;
+      const id = ids[i]!.toString();
+      // An id found in the warm-up list and in a bucket (written during the freeze) is counted once.
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const head = decodeHead(raw, meta.dim);
+      if (!head || head.scopeId !== scopeId || (head.expiresAt !== 0 && head.expiresAt <= now)) continue;
+      const score = query.scale * head.scale * dotInt8(query.q, head.q);
+      if (score < threshold - QUANTIZATION_SLACK) continue;
+      if (best.length === RERANKED && score <= best[RERANKED - 1]!.score) continue;
+      best.push({ id, score });
+      best.sort((a, b) => b.score - a.score);
+      if (best.length > RERANKED) best.pop();
+    }
+    if (best.length === 0) return [];
+    const records = (await this.run(() => this.client.mgetBuffer(best.map((b) => this.recordKey(b.id))))) as (Buffer | null)[];
+    const matches: IndexMatch[] = [];
+    for (const raw of records) {
+      const record = raw && decodeRecord(raw, meta.dim);
+      if (!record || record.scopeId !== scopeId) continue;
+      let similarity = 0;
+      for (let j = 0; j < meta.dim; j++) similarity += vector[j]! * record.vector[j]!;
+      if (similarity >= threshold - ROUNDING) matches.push({ key: record.key, similarity: Math.min(1, similarity) });
+    }
+    return matches.sort((a, b) => b.similarity - a.similarity);
+  }
+
+  /** Takes `key` out of the index. */
+  async remove(key: string): Promise<void> {
+    const meta = await this.currentMeta();
+    if (!meta) return;
+    const id = entryId(key);
+    await this.run(() => this.client.llmcacheSemRemove!(4, this.key('warm'), this.key('exp'), this.key('h'), this.recordKey(id), id, this.key('b:'), tailOffset(meta.dim)));
+  }
+
+  /** Fixes each plane's threshold at the median of the warm-up sample, and hashes the sample into buckets. */
+  private async freeze(meta: Meta): Promise<void> {
+    const ids = await this.run(() => this.client.lrange(this.key('warm'), 0, -1));
+    if (ids.length === 0) return;
+    const raws = (await this.run(() => this.client.mgetBuffer(ids.map((id) => this.recordKey(id))))) as (Buffer | null)[];
+    const sample: { id: string; projection: Float64Array }[] = [];
+    raws.forEach((raw, i) => {
+      const record = raw && decodeRecord(raw, meta.dim);
+      if (record) sample.push({ id: ids[i]!, projection: meta.planes.project(record.vector) });
+    });
+    if (sample.length === 0) return;
+    const thresholds = medianThresholds(sample.map((s) => s.projection));
+    const pairs = sample.flatMap((s) => [s.id, codesOf(s.projection, thresholds, meta.shape).join(',')]);
+    const frozenVer = `${meta.ver.split(':')[0]}:frozen`;
+    const th = Buffer.from(thresholds.buffer, thresholds.byteOffset, thresholds.byteLength);
+    await this.run(() =>
+      this.client.llmcacheSemFreeze!(2, this.key('meta'), this.key('warm'), meta.ver, frozenVer, th, this.key('r:'), this.key('b:'), tailOffset(meta.dim), ...pairs),
+    );
+    this.meta = undefined;
+  }
+
+  /** The index's description, made from this vector's length when there is none yet. */
+  private async ensureMeta(dim: number, reload = false): Promise<Meta> {
+    const known = await this.currentMeta(reload);
+    if (known) return known;
+    const gen = randomBytes(6).toString('hex');
+    const seed = randomBytes(4).readUInt32LE(0);
+    const fields = (await this.run(() =>
+      this.client.llmcacheSemInitBuffer!(1, this.key('meta'), `${gen}:warm`, dim, seed, this.shape.tables, this.shape.bits),
+    )) as (Buffer | null)[];
+    const meta = this.parseMeta(fields);
+    this.meta = { value: Promise.resolve(meta), at: Date.now() };
+    if (!meta) throw new Error('the index description could not be made');
+    return meta;
+  }
+
+  /** The description as last read (read again when asked, or while there was none for a second). */
+  private currentMeta(reload = false): Promise<Meta | undefined> {
+    const cached = this.meta;
+    if (!reload && cached) {
+      return cached.value.then((meta) => (meta || Date.now() - cached.at < ABSENT_RECHECK_MS ? meta : this.currentMeta(true)));
+    }
+    const value = this.run(() => this.client.hmgetBuffer(this.key('meta'), 'ver', 'dim', 'seed', 'tables', 'bits', 'th')).then((fields) => this.parseMeta(fields));
+    const entry = { value, at: Date.now() };
+    this.meta = entry;
+    // A failed read is not remembered.
+    value.catch(() => this.meta === entry && (this.meta = undefined));
+    return value;
+  }
+
+  private parseMeta(fields: (Buffer | null)[]): Meta | undefined {
+    const [ver, dim, seed, tables, bits, th] = fields;
+    if (!ver || !dim || !seed || !tables || !bits) return undefined;
+    const shape = { tables: Number(tables.toString()), bits: Number(bits.toString()) };
+    const dimension = Number(dim.toString());
+    const seedValue = Number(seed.toString());
+    if (this.planes?.seed !== seedValue || this.planes.planes.dim !== dimension || this.planes.planes.shape.tables !== shape.tables || this.planes.planes.shape.bits !== shape.bits) {
+      this.planes = { seed: seedValue, planes: new Hyperplanes(seedValue, dimension, shape) };
+    }
+    const thresholds = th && th.length === shape.tables * shape.bits * 8 ? new Float64Array(new Uint8Array(th).buffer) : undefined;
+    return { ver: ver.toString(), dim: dimension, shape, planes: this.planes.planes, thresholds };
+  }
+
+  private checkDimension(meta: Meta, dim: number): void {
+    if (meta.dim !== dim) {
+      throw new Error(`index ${this.tag} holds ${meta.dim}-dimension vectors and the embedder answered ${dim}: give another embedding model its own index name`);
+    }
+  }
+
+  private recordKey(id: string): string {
+    return `${this.tag}:r:${id}`;
+  }
+
+  private bucketKey(scopeId: string, table: number, code: number): string {
+    return `${this.tag}:b:${scopeId}:${table}:${code}`;
+  }
+}
+
+/** A 52-bit integer id from the key's hash: Redis keeps sets of integers compactly (intset), and Lua's numbers hold it exactly. */
+function entryId(key: string): string {
+  return String(parseInt(createHash('sha256').update(key).digest('hex').slice(0, 13), 16));
+}
+
+/** The 64-bit id of a namespace and scope, in bucket keys and records. */
+export function scopeId(namespace: string | undefined, scope: string): string {
+  return createHash('sha256').update(`${namespace ?? ''}\n${scope}`).digest('hex').slice(0, 16);
+}

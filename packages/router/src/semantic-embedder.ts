@@ -1,0 +1,63 @@
+import { isSemanticBackend, semanticQuery, type Cache, type Embedder, type SemanticBackend, type SemanticQuery } from '@llmcache/core';
+import { embedding as topLevelEmbedding } from './toplevel';
+import type { EmbeddingRequest, EmbeddingResponse } from './types';
+
+/** What the semantic wiring needs of a router. */
+export interface EmbeddingRouter {
+  embedding(request: EmbeddingRequest): Promise<EmbeddingResponse>;
+  /** Whether `model` names one of the router's groups (directly, by alias or by a wildcard). */
+  servesModel(model: string): boolean;
+}
+
+/** Who gave each backend its embedder: a router that has the model wins over the top-level path. */
+const supplied = new WeakMap<SemanticBackend, 'router' | 'top-level'>();
+
+/**
+ * Gives a semantic cache configured with an embedding model by name (`redisSemanticCacheEmbeddingModel`, …)
+ * its embedder: calls to that model group of `router` (routed, retried and cached like any call), else,
+ * when the router has no such group, top-level `embedding()` calls to it as a `provider/model`. A backend
+ * given an embedder of its own (no `embeddingModel`) is left alone.
+ */
+export function supplyEmbedder(cache: Cache | undefined, router: EmbeddingRouter): void {
+  const backend = cache?.backend;
+  if (!backend || !isSemanticBackend(backend) || backend.embeddingModel === undefined) return;
+  const model = backend.embeddingModel;
+  const by = supplied.get(backend);
+  if (by === 'router') return;
+  if (router.servesModel(model)) {
+    backend.setEmbedder(embedderOf((request) => router.embedding(request), model));
+    supplied.set(backend, 'router');
+  } else if (by === undefined) {
+    backend.setEmbedder(embedderOf(topLevelEmbedding, model));
+    supplied.set(backend, 'top-level');
+  }
+}
+
+function embedderOf(embed: (request: EmbeddingRequest) => Promise<EmbeddingResponse>, model: string): Embedder {
+  return {
+    async embed(texts, options) {
+      const response = await embed({ model, input: [...texts], ...(options?.signal ? { signal: options.signal } : {}) });
+      return response.data.map((item) => {
+        if (typeof item.embedding === 'string') throw new Error(`the embedding model "${model}" answered base64, not a list of numbers`);
+        return item.embedding;
+      });
+    },
+  };
+}
+
+/**
+ * The semantic query of a chat or text call in `cache` under `identity` (the model identity its answer is
+ * stored for), or undefined when the cache is not semantic or the call has no prompt. Makes sure the
+ * cache has its embedder first (a global cache from `setCache()` meets its routers only now).
+ */
+export function semanticQueryFor(
+  cache: Cache,
+  router: EmbeddingRouter,
+  call: { callType: string; keyParams: Record<string, unknown> },
+  identity: string,
+  namespace: string | undefined,
+): SemanticQuery | undefined {
+  if (!isSemanticBackend(cache.backend) || (call.callType !== 'completion' && call.callType !== 'text_completion')) return undefined;
+  supplyEmbedder(cache, router);
+  return semanticQuery({ callType: call.callType, model: identity, params: call.keyParams, namespace });
+}
