@@ -17,9 +17,6 @@ import { VECTOR_NAME, candidatesFilter, expiredFilter, liveValue, payloadOf, poi
 /** Search parameters LiteLLM uses: with quantized vectors, rescore the best candidates on the originals. */
 const SEARCH_PARAMS: Schemas['SearchParams'] = { quantization: { ignore: false, rescore: true, oversampling: 3.0 } };
 
-/** Embedded once to learn the vector size when an entry without a prompt is the first thing ever written. */
-const SIZE_PROBE = 'llmcache: vector size probe';
-
 /**
  * A semantic cache on Qdrant. Every entry is one point of the collection, its id derived from the cache
  * key, its stored string in the payload: `get` reads it by id, whatever the embedding. An entry written
@@ -80,14 +77,17 @@ export class QdrantSemanticBackend implements SemanticBackend {
     return keys.map((key) => liveValue(key, byId.get(pointId(key)), now));
   }
 
-  /** Stores an entry that only `get` finds: it has no prompt, so no vector. */
-  async set(key: string, value: string, ttlMs: number | null): Promise<void> {
-    await this.upsert([{ id: pointId(key), vector: {}, payload: payloadOf(key, value, ttlMs) }], undefined);
+  /**
+   * Stores an entry that only `get` finds: it has no prompt, so no vector. Declined (false, nothing
+   * stored) while the collection does not exist and no embedding has told its vector size yet.
+   */
+  set(key: string, value: string, ttlMs: number | null): Promise<boolean> {
+    return this.upsert([{ id: pointId(key), vector: {}, payload: payloadOf(key, value, ttlMs) }], undefined);
   }
 
-  async setMany(entries: readonly BackendEntry[]): Promise<void> {
+  setMany(entries: readonly BackendEntry[]): Promise<boolean> {
     const now = Date.now();
-    await this.upsert(entries.map((e) => ({ id: pointId(e.key), vector: {}, payload: payloadOf(e.key, e.value, e.ttlMs, now) })), undefined);
+    return this.upsert(entries.map((e) => ({ id: pointId(e.key), vector: {}, payload: payloadOf(e.key, e.value, e.ttlMs, now) })), undefined);
   }
 
   async delete(key: string): Promise<void> {
@@ -97,7 +97,10 @@ export class QdrantSemanticBackend implements SemanticBackend {
   /** Without an embedder the entry is stored by key only, as `set` does. */
   async setWithPrompt(key: string, prompt: string, value: string, ttlMs: number | null, options: SemanticScope): Promise<void> {
     this.assertOpen();
-    if (!this.vectors.hasEmbedder) return this.set(key, value, ttlMs);
+    if (!this.vectors.hasEmbedder) {
+      await this.set(key, value, ttlMs);
+      return;
+    }
     const vector = Array.from(await this.vectors.vector(prompt));
     const payload = { ...payloadOf(key, value, ttlMs), namespace: options.namespace ?? '', scope: options.scope };
     await this.upsert([{ id: pointId(key), vector: { [VECTOR_NAME]: vector }, payload }], vector.length);
@@ -183,19 +186,20 @@ export class QdrantSemanticBackend implements SemanticBackend {
 
   /**
    * Writes points, creating the collection first when needed (and again if it was deleted meanwhile).
-   * `vectorSize` is the size of the points' vectors; undefined for points without one, whose first write
-   * into a new collection embeds a probe to learn the size.
+   * `vectorSize` is the size of the points' vectors; undefined for points without one, which create the
+   * collection only when the embedder has already told the size, and are declined (false) otherwise.
    */
-  private async upsert(points: Schemas['PointStruct'][], vectorSize: number | undefined): Promise<void> {
+  private async upsert(points: Schemas['PointStruct'][], vectorSize: number | undefined): Promise<boolean> {
     this.assertOpen();
-    if (points.length === 0) return;
-    const sizeForCreation = async () => vectorSize ?? this.vectors.dimension ?? (await this.vectors.vector(SIZE_PROBE)).length;
+    if (points.length === 0) return true;
     for (let attempt = 1; ; attempt++) {
-      const size = await this.collection.ensure(sizeForCreation);
+      const sizeForCreation = vectorSize ?? this.vectors.dimension;
+      const size = sizeForCreation === undefined ? await this.collection.find() : await this.collection.ensure(sizeForCreation);
+      if (size === undefined) return false;
       if (vectorSize !== undefined && vectorSize !== size) throw new QdrantVectorSizeError(this.collectionName, size, vectorSize);
       try {
         await request('upsert', () => this.client.upsert(this.collectionName, { points, wait: true }));
-        return;
+        return true;
       } catch (err) {
         if (attempt > 1 || !isMissingCollection(err)) throw err;
         this.collection.forget();

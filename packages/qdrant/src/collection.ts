@@ -13,8 +13,9 @@ const QUANTIZATION_CONFIGS: Record<QdrantQuantization, Schemas['QuantizationConf
 
 /**
  * The collection as this process knows it. Its vector size is learned, never assumed: read from an
- * existing collection, or taken from the first embedding when the collection is created. Lookups
- * never create it (nothing is stored yet, so there is nothing to find); writes do.
+ * existing collection, or taken from an embedding when the collection is created. Lookups never create
+ * it (nothing is stored yet, so there is nothing to find); writes do. Creating it never embeds anything:
+ * an embedder may be a router whose own calls are cached here, and they would wait for the creation.
  */
 export class Collection {
   /** The size of its `prompt` vectors, once it is known to exist. */
@@ -37,11 +38,11 @@ export class Collection {
     return this.finding;
   }
 
-  /** The vector size, creating the collection with the size `sizeForCreation` gives when it does not exist. */
-  async ensure(sizeForCreation: () => Promise<number>): Promise<number> {
+  /** The vector size, creating the collection with vectors of `size` when it does not exist. */
+  async ensure(size: number): Promise<number> {
     const found = await this.find();
     if (found !== undefined) return found;
-    this.creating ??= this.create(sizeForCreation).finally(() => (this.creating = undefined));
+    this.creating ??= this.create(size).finally(() => (this.creating = undefined));
     return this.creating;
   }
 
@@ -56,8 +57,7 @@ export class Collection {
     return this.adopt(await request('get collection', () => this.client.getCollection(this.name)));
   }
 
-  private async create(sizeForCreation: () => Promise<number>): Promise<number> {
-    const size = await sizeForCreation();
+  private async create(size: number): Promise<number> {
     try {
       await request('create collection', () =>
         this.client.createCollection(this.name, {

@@ -106,7 +106,7 @@ describe('a semantic Cache on Qdrant', () => {
   it('goes upstream with error events when the collection was made by another embedding model', async () => {
     const collection = `cache-${randomUUID()}`;
     const six = new QdrantSemanticBackend({ qdrantApiBase: server.url, qdrantCollectionName: collection, embedder: async (texts) => texts.map(() => [1, 2, 3, 4, 5, 6]) });
-    await six.set('someone-else', 'v', null);
+    await six.setWithPrompt('someone-else', 'any prompt', 'v', null, { scope: 'another' });
     const { cache, errors, ask, computed } = setUp({ collection });
     expect(await ask(user(PHRASES.capital), 'Paris')).toEqual({ value: 'Paris', source: 'computed' });
     expect(await ask(user(PHRASES.capitalReworded), 'Paris again')).toEqual({ value: 'Paris again', source: 'computed' });

@@ -12,9 +12,13 @@ beforeAll(async () => {
 afterAll(() => server.stop());
 
 runDualEntryCheck(api, '@llmcache/qdrant');
-// Entries written by plain key only: the first write learns the vector size from the embedder.
+// Entries by key only, in a collection that an entry with a prompt created (it gives the vector size).
 runBackendConformance(api, {
   name: 'qdrant',
-  create: () => new QdrantSemanticBackend({ qdrantApiBase: server.url, qdrantCollectionName: 'conformance', embedder: hashEmbedder() }),
+  create: async () => {
+    const backend = new QdrantSemanticBackend({ qdrantApiBase: server.url, qdrantCollectionName: 'conformance', embedder: hashEmbedder() });
+    await backend.setWithPrompt('collection-maker', 'any prompt', 'value', null, { scope: 'conformance' });
+    return backend;
+  },
   cacheOptions: { similarityThreshold: 0.9 },
 });

@@ -167,11 +167,24 @@ describe('the collection', () => {
     expect(indexes).toHaveLength(3);
   });
 
-  it('learns the size from the embedder when the first write has no prompt', async () => {
-    const { backend: b, collection } = backend({ embedder: async (texts) => texts.map(() => [1, 2, 3, 4, 5, 6]) });
-    await b.set('k', 'v', null);
-    expect(server.calls(new RegExp(`^PUT /collections/${collection}$`))[0]!.body).toMatchObject({ vectors: { prompt: { size: 6 } } });
-    expect(await b.get('k')).toBe('v');
+  it('is not created by an entry without a prompt before any embedding told the size: that entry is declined', async () => {
+    const { backend: b, embedder, collection } = backend();
+    expect(await b.set('plain', 'v', null)).toBe(false);
+    expect(await b.setMany([{ key: 'plain', value: 'v', ttlMs: null }])).toBe(false);
+    expect(server.collections.has(collection)).toBe(false);
+    expect(embedder.texts).toEqual([]); // creating a collection never embeds: the embedder may be a router caching here
+    await b.setWithPrompt('k', PHRASES.capital, 'Paris', null, { scope });
+    expect(await b.set('plain', 'v', null)).toBe(true);
+    expect(await b.get('plain')).toBe('v');
+  });
+
+  it('is created by an entry without a prompt once an embedding told the size', async () => {
+    const { backend: b, collection } = backend();
+    await b.setWithPrompt('k', PHRASES.capital, 'Paris', null, { scope });
+    server.collections.delete(collection);
+    expect(await b.set('plain', 'v', null)).toBe(true);
+    expect(server.calls(new RegExp(`^PUT /collections/${collection}$`)).at(-1)!.body).toMatchObject({ vectors: { prompt: { size: 4 } } });
+    expect(await b.get('plain')).toBe('v');
   });
 
   it.each([
@@ -211,7 +224,7 @@ describe('the collection', () => {
   it('of another vector size is a QdrantVectorSizeError naming it and both sizes, on writes and lookups', async () => {
     const collection = `semantic-${randomUUID()}`;
     const { backend: six } = backend({ qdrantCollectionName: collection, embedder: async (texts) => texts.map(() => [1, 2, 3, 4, 5, 6]) });
-    await six.set('k', 'v', null);
+    await six.setWithPrompt('k', 'any prompt', 'v', null, { scope });
     const { backend: four } = backend({ qdrantCollectionName: collection });
     const write = four.setWithPrompt('k4', PHRASES.capital, 'Paris', null, { scope }).catch((err: unknown) => err);
     const error = (await write) as QdrantVectorSizeError;
