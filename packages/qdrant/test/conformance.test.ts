@@ -20,5 +20,4 @@ runBackendConformance(api, {
     await backend.setWithPrompt('collection-maker', 'any prompt', 'value', null, { scope: 'conformance' });
     return backend;
   },
-  cacheOptions: { similarityThreshold: 0.9 },
 });
