@@ -25,11 +25,11 @@ cat >package.json <<JSON
   "private": true,
   "type": "module",
   "dependencies": {
-    "@llmcache/core": "file:./$(cd "$tmp" && ls llmcache-core-*.tgz)",
-    "@llmcache/router": "file:./$(ls llmcache-router-*.tgz)",
-    "@llmcache/disk": "file:./$(ls llmcache-disk-*.tgz)",
-    "@llmcache/redis": "file:./$(ls llmcache-redis-*.tgz)",
-    "@llmcache/qdrant": "file:./$(ls llmcache-qdrant-*.tgz)",
+    "@llmcache/core": "file:./$(cd "$tmp" && ls llmcache-core-[0-9]*.tgz)",
+    "@llmcache/router": "file:./$(ls llmcache-router-[0-9]*.tgz)",
+    "@llmcache/disk": "file:./$(ls llmcache-disk-[0-9]*.tgz)",
+    "@llmcache/redis": "file:./$(ls llmcache-redis-[0-9]*.tgz)",
+    "@llmcache/qdrant": "file:./$(ls llmcache-qdrant-[0-9]*.tgz)",
     "typescript": "$ts_version"
   }
 }
