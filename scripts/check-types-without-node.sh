@@ -3,12 +3,12 @@
 # edge or Deno project, or a Node project that never added it): packs the public packages as npm
 # would publish them, installs the tarballs with only `typescript` into a project outside this
 # repository (so no @types/node can be found by walking up), and type-checks a consumer that uses
-# core, router, disk, redis, redis-semantic, s3, gcs and azure-blob types, as ES module and as CommonJS, with skipLibCheck off.
+# core, router, disk, redis, redis-semantic, qdrant, s3, gcs and azure-blob types, as ES module and as CommonJS, with skipLibCheck off.
 # Needs `npm run build` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-packages=(core router disk redis redis-semantic s3 gcs azure-blob)
+packages=(core router disk redis redis-semantic qdrant s3 gcs azure-blob)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/llmcache-types-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -25,14 +25,15 @@ cat >package.json <<JSON
   "private": true,
   "type": "module",
   "dependencies": {
-    "@llmcache/core": "file:./$(cd "$tmp" && ls llmcache-core-*.tgz)",
-    "@llmcache/router": "file:./$(ls llmcache-router-*.tgz)",
-    "@llmcache/disk": "file:./$(ls llmcache-disk-*.tgz)",
+    "@llmcache/core": "file:./$(cd "$tmp" && ls llmcache-core-[0-9]*.tgz)",
+    "@llmcache/router": "file:./$(ls llmcache-router-[0-9]*.tgz)",
+    "@llmcache/disk": "file:./$(ls llmcache-disk-[0-9]*.tgz)",
     "@llmcache/redis": "file:./$(ls llmcache-redis-[0-9]*.tgz)",
-    "@llmcache/redis-semantic": "file:./$(ls llmcache-redis-semantic-*.tgz)",
-    "@llmcache/s3": "file:./$(ls llmcache-s3-*.tgz)",
-    "@llmcache/gcs": "file:./$(ls llmcache-gcs-*.tgz)",
-    "@llmcache/azure-blob": "file:./$(ls llmcache-azure-blob-*.tgz)",
+    "@llmcache/redis-semantic": "file:./$(ls llmcache-redis-semantic-[0-9]*.tgz)",
+    "@llmcache/qdrant": "file:./$(ls llmcache-qdrant-[0-9]*.tgz)",
+    "@llmcache/s3": "file:./$(ls llmcache-s3-[0-9]*.tgz)",
+    "@llmcache/gcs": "file:./$(ls llmcache-gcs-[0-9]*.tgz)",
+    "@llmcache/azure-blob": "file:./$(ls llmcache-azure-blob-[0-9]*.tgz)",
     "typescript": "$ts_version"
   }
 }
@@ -82,6 +83,7 @@ import { RedisSemanticBackend, type RedisSemanticBackendOptions } from '@llmcach
 import { S3Backend, type S3BackendOptions } from '@llmcache/s3';
 import { GcsBackend, type GcsBackendOptions } from '@llmcache/gcs';
 import { AzureBlobBackend, type AzureBlobBackendOptions } from '@llmcache/azure-blob';
+import { QdrantSemanticBackend, QdrantVectorSizeError, type QdrantSemanticBackendOptions } from '@llmcache/qdrant';
 
 // What a config loader gets from a non-Node runtime: a plain record, not NodeJS.ProcessEnv.
 const env: Record<string, string | undefined> = { OPENAI_API_KEY: 'sk-test' };
@@ -109,6 +111,14 @@ const semantic = new Cache({ backend: new RedisSemanticBackend(semanticOptions),
 translateLiteLLMConfig({ model_list: [] }, env);
 readLiteLLMConfig('./config.yaml', env);
 const audio: TranscriptionRequest = { model: 'whisper', file: new Uint8Array([1, 2, 3]) };
+const qdrantOptions: QdrantSemanticBackendOptions = {
+  qdrantApiBase: 'http://127.0.0.1:6333',
+  qdrantCollectionName: 'llm-cache',
+  embedder: async (texts) => texts.map(() => [0, 1]),
+};
+const qdrant = new QdrantSemanticBackend(qdrantOptions);
+const qdrantCache = new Cache({ backend: qdrant, similarityThreshold: 0.9 });
+export const sizeError: QdrantVectorSizeError | undefined = undefined;
 
 export async function ask(request: CompletionRequest): Promise<string | null | undefined> {
   const answer: ChatCompletion = await router.completion({ ...request, stream: false });
@@ -126,6 +136,8 @@ export async function ask(request: CompletionRequest): Promise<string | null | u
   await s3.close?.();
   await gcs.close?.();
   await azure.close?.();
+  void (await qdrant.findSimilar('hello', { scope: 'digest', threshold: 0.9 }))?.similarity;
+  await qdrantCache.close();
   return answer.choices[0]?.message.content;
 }
 TS
@@ -146,4 +158,4 @@ export const blob = new azure.AzureBlobBackend({ azureConnectionString: 'UseDeve
 TS
 
 "$tmp/node_modules/.bin/tsc" -p tsconfig.json
-echo "types without @types/node: ok (core, router, disk, redis, redis-semantic, s3, gcs, azure-blob; ESM and CJS; TypeScript $ts_version)"
+echo "types without @types/node: ok (core, router, disk, redis, redis-semantic, qdrant, s3, gcs, azure-blob; ESM and CJS; TypeScript $ts_version)"

@@ -100,7 +100,7 @@ export interface CacheOptions {
   redisSemanticCacheEmbeddingModel?: string;
   /** Redis semantic cache: index name. @default 'litellm_semantic_cache_index' */
   redisSemanticCacheIndexName?: string;
-  /** Qdrant URL. @default process.env.QDRANT_API_BASE */
+  /** Qdrant URL. @default process.env.QDRANT_URL, else process.env.QDRANT_API_BASE */
   qdrantApiBase?: string;
   /** Qdrant API key. @default process.env.QDRANT_API_KEY */
   qdrantApiKey?: string;
