@@ -123,7 +123,7 @@ export class ObjectStoreBackend implements CacheBackend {
 
   async get(key: string): Promise<string | undefined> {
     const name = this.objectName(key);
-    const found = await this.store.read(name, this.signal());
+    const found = await this.request((signal) => this.store.read(name, signal));
     if (!found) return undefined;
     const expiresAt = found.metadata[EXPIRES_AT_METADATA];
     if (expiresAt !== undefined && Number(expiresAt) <= Date.now()) {
@@ -150,13 +150,14 @@ export class ObjectStoreBackend implements CacheBackend {
     const metadata: Record<string, string> = { [LENGTH_METADATA]: String(value.length) };
     if (ttlMs !== null) metadata[EXPIRES_AT_METADATA] = String(Date.now() + ttlMs);
     const name = this.objectName(key);
-    const signal = this.signal();
-    const removal = this.removals.get(name);
-    if (removal) {
-      await removal;
-      signal.throwIfAborted();
-    }
-    await this.store.write(name, value, metadata, signal);
+    await this.request(async (signal) => {
+      const removal = this.removals.get(name);
+      if (removal) {
+        await removal;
+        signal.throwIfAborted();
+      }
+      await this.store.write(name, value, metadata, signal);
+    });
   }
 
   async delete(key: string): Promise<void> {
@@ -164,7 +165,7 @@ export class ObjectStoreBackend implements CacheBackend {
   }
 
   private remove(name: string): Promise<void> {
-    const removal = this.store.remove(name, this.signal());
+    const removal = this.request((signal) => this.store.remove(name, signal));
     const earlier = this.removals.get(name);
     const settled = Promise.all([earlier, removal.catch(() => undefined)]).then(() => undefined);
     this.removals.set(name, settled);
@@ -191,7 +192,7 @@ export class ObjectStoreBackend implements CacheBackend {
   async ping(): Promise<boolean> {
     if (!this.store.ping) return true;
     try {
-      return await this.store.ping(this.signal());
+      return await this.request((signal) => this.store.ping!(signal));
     } catch {
       return false;
     }
@@ -203,7 +204,22 @@ export class ObjectStoreBackend implements CacheBackend {
     await this.store.close?.();
   }
 
-  private signal(): AbortSignal {
-    return AbortSignal.any([this.closing.signal, AbortSignal.timeout(this.timeoutMs)]);
+  /**
+   * Runs one request with a signal that aborts after `requestTimeoutMs` or on `close()`, and is let go
+   * when the request ends: its timer is cleared, so an SDK's listeners on it do not outlive the request.
+   */
+  private async request<T>(op: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const closing = this.closing.signal;
+    const onClose = () => controller.abort(closing.reason);
+    if (closing.aborted) onClose();
+    else closing.addEventListener('abort', onClose, { once: true });
+    const timer = setTimeout(() => controller.abort(new DOMException(`request timeout: no answer within ${this.timeoutMs} ms`, 'TimeoutError')), this.timeoutMs);
+    try {
+      return await op(controller.signal);
+    } finally {
+      clearTimeout(timer);
+      closing.removeEventListener('abort', onClose);
+    }
   }
 }

@@ -188,6 +188,23 @@ describe('ObjectStoreBackend', () => {
     expect(store.aborted).toBe(2);
   });
 
+  it("lets a finished request's signal go: it never fires after the request has ended", async () => {
+    const store = new MapStore();
+    const signals: AbortSignal[] = [];
+    const read = store.read.bind(store);
+    store.read = (name, signal) => {
+      signals.push(signal);
+      return read(name, signal);
+    };
+    const backend = new ObjectStoreBackend({ store, pkg: 'test', requestTimeoutMs: 40 });
+    await backend.get('k');
+    await new Promise((r) => setTimeout(r, 120));
+    // An SDK keeps its abort listeners (and what they hold) until the signal fires or is dropped.
+    expect(signals.map((s) => s.aborted)).toEqual([false]);
+    await backend.close();
+    expect(signals[0]!.aborted).toBe(false);
+  });
+
   it('reads a batch with at most batchConcurrency requests in flight, in key order', async () => {
     const store = new MapStore();
     let inFlight = 0;
