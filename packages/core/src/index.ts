@@ -13,7 +13,7 @@ export { ENTRY_FORMAT_VERSION, decodeEntry, encodeEntry, remainingTtlMs } from '
 export type { CacheEntry } from './entry';
 export { isSemanticBackend, isThenable } from './backend';
 export type { BackendEntry, CacheBackend, Embedder, MaybePromise, SemanticBackend, SemanticMatch, SemanticScope } from './backend';
-export { isEmbedderLike, messagesText, PromptVectors, semanticQuery, toEmbedder } from './semantic';
+export { checkEmbedder, isEmbedderLike, messagesText, PromptVectors, semanticQuery, toEmbedder } from './semantic';
 export type { EmbedFunction, SemanticQuery } from './semantic';
 export { MemoryBackend } from './memory-backend';
 export type { MemoryBackendOptions } from './memory-backend';

@@ -1,7 +1,7 @@
 import type { CacheBackend, Embedder } from './backend';
 import { DEFAULT_SUPPORTED_CALL_TYPES, normalizeCallType, type CallTypeName } from './call-types';
 import { CacheConfigError, requiredOptionError } from './errors';
-import { isEmbedderLike, type EmbedFunction } from './semantic';
+import { checkEmbedder, type EmbedFunction } from './semantic';
 import type { DistributedLock } from './single-flight';
 import { describe, nonEmptyString, positiveInteger, positiveNumber, timerMilliseconds } from './validate';
 
@@ -240,7 +240,7 @@ const CHECKS: Record<keyof CacheOptions, Check> = {
     }
   },
   embedder: (option, value) => {
-    if (!isEmbedderLike(value)) throw new CacheConfigError('core', option, 'must be an Embedder (an object with embed) or a function (texts) => vectors');
+    checkEmbedder('core', option, value);
   },
   s3BucketName: nonEmpty,
   s3RegionName: nonEmpty,

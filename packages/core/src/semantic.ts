@@ -2,8 +2,10 @@ import * as crypto from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Embedder, SemanticScope } from './backend';
 import { canonicalJson } from './canonical-json';
+import { CacheConfigError } from './errors';
 import { cacheKeyMaterial } from './key';
 import { SingleFlight } from './single-flight';
+import { describe } from './validate';
 
 /** What a semantic cache looks up and stores a call by: the text to embed, and what must match exactly. */
 export interface SemanticQuery extends SemanticScope {
@@ -23,6 +25,14 @@ export function toEmbedder(embedder: Embedder | EmbedFunction): Embedder {
 /** Whether `value` can be given where an embedder is expected. */
 export function isEmbedderLike(value: unknown): value is Embedder | EmbedFunction {
   return typeof value === 'function' || typeof (value as Partial<Embedder> | null)?.embed === 'function';
+}
+
+/** `value` when it can serve as an embedder, else the `CacheConfigError` naming `option`. */
+export function checkEmbedder(pkg: string, option: string, value: unknown): Embedder | EmbedFunction {
+  if (!isEmbedderLike(value)) {
+    throw new CacheConfigError(pkg, option, `must be an Embedder (an object with embed) or a function (texts) => vectors, got ${describe(value)}`);
+  }
+  return value;
 }
 
 /**
@@ -126,7 +136,7 @@ export class PromptVectors {
   }
 
   setEmbedder(embedder: Embedder | EmbedFunction): void {
-    this.embedder = toEmbedder(embedder);
+    this.embedder = toEmbedder(checkEmbedder(this.pkg, 'embedder', embedder));
     this.memo.clear();
     this.learned = undefined;
   }

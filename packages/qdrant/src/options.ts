@@ -1,7 +1,6 @@
 import {
   CacheConfigError,
   describeValue,
-  isEmbedderLike,
   nonEmptyString,
   requireOption,
   timerMilliseconds,
@@ -87,10 +86,8 @@ export function resolveOptions(options: QdrantSemanticBackendOptions, env: Recor
   if (!QUANTIZATIONS.includes(quantization)) {
     throw new CacheConfigError('qdrant', 'qdrantQuantizationConfig', `must be one of ${QUANTIZATIONS.join(', ')}, got ${describeValue(quantization)}`);
   }
+  // Checked by the PromptVectors it is given to.
   const { embedder } = options;
-  if (embedder !== undefined && !isEmbedderLike(embedder)) {
-    throw new CacheConfigError('qdrant', 'embedder', `must be an Embedder (an object with embed) or a function (texts) => vectors, got ${describeValue(embedder)}`);
-  }
   const embeddingModel = nonEmptyString('qdrant', 'embeddingModel', options.embeddingModel ?? DEFAULT_EMBEDDING_MODEL);
   return {
     url,

@@ -1,7 +1,6 @@
 import {
   CacheConfigError,
   PromptVectors,
-  isEmbedderLike,
   nonEmptyString,
   positiveInteger,
   type BackendEntry,
@@ -55,7 +54,6 @@ export class RedisSemanticBackend implements SemanticBackend {
   constructor(options: RedisSemanticBackendOptions = {}) {
     const { indexName = 'litellm_semantic_cache_index', embeddingModel, embedder, index, ...redis } = options;
     nonEmptyString(PKG, 'indexName', indexName);
-    if (embedder !== undefined && !isEmbedderLike(embedder)) throw new CacheConfigError(PKG, 'embedder', 'must be an Embedder (an object with embed) or a function (texts) => vectors');
     if (embeddingModel !== undefined) nonEmptyString(PKG, 'embeddingModel', embeddingModel);
     const shape = indexShape(index);
     this.embeddingModel = embedder ? undefined : (embeddingModel ?? 'text-embedding-ada-002');
