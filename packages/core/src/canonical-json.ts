@@ -40,7 +40,7 @@ function write(value: unknown, ancestors: object[]): string | undefined {
     s += ']';
   } else {
     const record = value as Record<string, unknown>;
-    const keys = Object.keys(record).sort();
+    const keys = sortedKeys(record);
     s = '{';
     let first = true;
     for (const k of keys) {
@@ -56,10 +56,26 @@ function write(value: unknown, ancestors: object[]): string | undefined {
   return s;
 }
 
-/** What JSON.stringify escapes: control characters, the quote, the backslash and lone surrogates (checked by it). */
-const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
+/**
+ * The object's keys in `Array.prototype.sort` order (UTF-16 code units). Most objects have a few keys,
+ * which an insertion sort orders several times faster than `sort`, and without its scratch arrays.
+ */
+function sortedKeys(record: object): string[] {
+  const keys = Object.keys(record);
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    for (; j >= 0 && keys[j]! > key; j--) keys[j + 1] = keys[j]!;
+    keys[j + 1] = key;
+  }
+  return keys;
+}
+
+/** A string JSON.stringify prints as is between quotes: no control character, quote, backslash or surrogate. */
+const PLAIN = /^[^\u0000-\u001f"\\\ud800-\udfff]*$/;
 
 /** A JSON string literal; most strings need no escaping, and quoting them directly is much cheaper. */
 function quote(text: string): string {
-  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+  return PLAIN.test(text) ? `"${text}"` : JSON.stringify(text);
 }

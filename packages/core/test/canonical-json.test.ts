@@ -19,3 +19,20 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ x: shared, y: [shared, shared] })).toBe('{"x":{"b":1},"y":[{"b":1},{"b":1}]}');
   });
 });
+
+describe('canonicalJson key order', () => {
+  it('orders keys as Array.prototype.sort does, for few keys and for many', () => {
+    // Code-unit order: upper case before lower, digits first, a surrogate pair after U+FFFF's neighbours.
+    const alphabet = ['a', 'B', 'b', '0', '_', 'é', '😀', '\uffff', 'aa', 'a0', ''];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (const size of [0, 1, 2, 3, 5, 8, 16, 17, 40]) {
+      for (let round = 0; round < 20; round++) {
+        const record: Record<string, number> = {};
+        while (Object.keys(record).length < size) record[alphabet[next() % alphabet.length]! + alphabet[next() % alphabet.length]! + String(next() % 50)] = next() % 9;
+        const expected = `{${Object.keys(record).sort().map((k) => `${JSON.stringify(k)}:${record[k]}`).join(',')}}`;
+        expect(canonicalJson(record)).toBe(expected);
+      }
+    }
+  });
+});
