@@ -6,8 +6,8 @@ import type { ProviderParams } from './providers';
 import { isObject } from './providers/validate';
 import type { DeploymentParams } from './types';
 
-/** Request fields llmcache consumes that are not in core's list of non-key params. */
-const LLMCACHE_FIELDS = new Set(['mockResponse', 'file', 'fileName']);
+/** Request fields never sent to a provider: core's non-key params and the fields llmcache consumes itself. */
+const NOT_PROVIDER_PARAMS: ReadonlySet<string> = new Set([...NON_KEY_PARAMS, 'mockResponse', 'file', 'fileName']);
 
 /** Deployment params llmcache consumes itself; the rest are provider params for every call to it. */
 const DEPLOYMENT_FIELDS = new Set([
@@ -26,7 +26,7 @@ export function providerParamsOf(request: Record<string, unknown>): { params: Pr
   let hasSettings = false;
   for (const name in request) {
     if (CALL_SETTING_FIELDS.has(name)) hasSettings = true;
-    if (!NON_KEY_PARAMS.has(name) && !LLMCACHE_FIELDS.has(name) && request[name] !== null) params[name] = request[name];
+    if (!NOT_PROVIDER_PARAMS.has(name) && request[name] !== null) params[name] = request[name];
   }
   return { params, hasSettings };
 }
