@@ -40,6 +40,11 @@ export interface CacheBackend {
   ping?(): MaybePromise<boolean>;
   /** The cross-process lock `Cache` uses for single-flight when its `lock` option is not given. */
   readonly lock?: DistributedLock;
+  /**
+   * Set when `get` and `getMany` fail by themselves after at most this many ms (a client's own command
+   * timeout): `Cache` then runs no timer of its own for reads, so long as this is within its `operationTimeoutMs`.
+   */
+  readonly readTimeoutMs?: number | undefined;
 }
 
 /** Turns texts into vectors, for semantic caches. */

@@ -168,10 +168,15 @@ export class Cache extends EventEmitter<CacheEvents> {
     return this.read<T>(key, options);
   }
 
-  /** `get`, answered synchronously by a synchronous backend: the hit path of `wrap` then never waits. */
-  private read<T>(key: string, options: ReadOptions): MaybePromise<CacheHit<T> | undefined> {
-    const pending = this.call('get', key, () => this.backend.get(key));
-    return isThenable(pending) ? pending.then((raw) => this.accept<T>(key, raw, options)) : this.accept<T>(key, pending, options);
+  /**
+   * `get`, with `next` run on what it finds: synchronously for a synchronous backend (the hit path of
+   * `wrap` then never waits), else in the one promise reaction of the read.
+   */
+  private read<T, R = CacheHit<T> | undefined>(key: string, options: ReadOptions, next?: (hit: CacheHit<T> | undefined) => R): R | Promise<Awaited<R>> {
+    return this.callThen('get', key, () => this.backend.get(key), (raw) => {
+      const hit = this.accept<T>(key, raw, options);
+      return next ? next(hit) : (hit as R);
+    });
   }
 
   /** Reads many keys at once, in order. */
@@ -245,30 +250,56 @@ export class Cache extends EventEmitter<CacheEvents> {
    * key share one `compute` (and, with a `lock`, so do other processes). A failure reaches every waiter
    * and is not stored; a value is stored only when the control allows and `isStorable` agrees.
    */
-  async wrap<T>(key: string, compute: (signal: AbortSignal) => Promise<T>, options: WrapOptions<T>): Promise<WrapResult<T>> {
-    const { control, signal } = options;
-    const isStorable = options.isStorable ?? (() => true);
+  wrap<T>(key: string, compute: (signal: AbortSignal) => Promise<T>, options: WrapOptions<T>): Promise<WrapResult<T>> {
     // A semantic backend given as an instance answers by exact key only until a threshold is set.
     const semantic = options.semantic && this.similarityThreshold !== undefined && isSemanticBackend(this.backend) ? options.semantic : undefined;
+    if (!options.control.read || semantic) return this.wrapSlowly(key, compute, options, semantic);
+    // The hit path: no async frame, one promise, nothing kept but the hit.
+    try {
+      const read = { maxAgeMs: options.control.maxAgeMs, validate: options.validate };
+      const served = this.read<T, WrapResult<T> | Promise<WrapResult<T>>>(key, read, (hit) =>
+        hit ? { value: hit.value, source: 'cache' } : this.computeShared(key, compute, options, read, undefined, undefined),
+      );
+      // A promise comes back as it is, with no hop added.
+      return Promise.resolve(served);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** `wrap` when the call skips the lookup, or looks up by meaning after an exact miss. */
+  private async wrapSlowly<T>(
+    key: string,
+    compute: (signal: AbortSignal) => Promise<T>,
+    options: WrapOptions<T>,
+    semantic: (() => SemanticQuery | undefined) | undefined,
+  ): Promise<WrapResult<T>> {
+    const { control, signal } = options;
     if (!control.read) {
       const value = await compute(signal ?? NEVER_ABORTED);
-      if (control.write && isStorable(value)) await this.set(key, value, { ttlMs: control.ttlMs, semantic: semantic?.() });
+      if (control.write && (options.isStorable ?? (() => true))(value)) await this.set(key, value, { ttlMs: control.ttlMs, semantic: semantic?.() });
       return { value, source: 'computed' };
     }
     const read = { maxAgeMs: control.maxAgeMs, validate: options.validate };
-    let missed: MissReason | undefined;
-    if (semantic) {
-      // The miss is counted once the semantic lookup has missed too: one call, one hit or miss.
-      const judged = this.judge<T>(key, await this.call('get', key, () => this.backend.get(key)), read);
-      if (typeof judged !== 'string') return { value: this.counted(key, judged).value, source: 'cache' };
-      missed = judged;
-    } else {
-      const found = this.read<T>(key, read);
-      const hit = isThenable(found) ? await found : found;
-      if (hit) return { value: hit.value, source: 'cache' };
-    }
+    // The miss is counted once the semantic lookup has missed too: one call, one hit or miss.
+    const judged = this.judge<T>(key, await this.call('get', key, () => this.backend.get(key)), read);
+    if (typeof judged !== 'string') return { value: this.counted(key, judged).value, source: 'cache' };
+    return this.computeShared(key, compute, options, read, semantic, judged);
+  }
+
+  /** After a miss: one computation (or semantic match) for every concurrent caller with the same flight key. */
+  private async computeShared<T>(
+    key: string,
+    compute: (signal: AbortSignal) => Promise<T>,
+    options: WrapOptions<T>,
+    read: ReadOptions,
+    semantic: (() => SemanticQuery | undefined) | undefined,
+    missed: MissReason | undefined,
+  ): Promise<WrapResult<T>> {
+    const { control, signal } = options;
     signal?.throwIfAborted();
     const flightKey = typeof options.flightKey === 'function' ? options.flightKey() : (options.flightKey ?? key);
+    const isStorable = options.isStorable ?? (() => true);
     const miss = { key, compute, control, read, isStorable, semantic, missed };
     const flight = this.flights.run(flightKey, (shared) => this.computeMiss(miss, shared), signal);
     const result = await flight.promise;
@@ -413,14 +444,31 @@ export class Cache extends EventEmitter<CacheEvents> {
    * A synchronous backend's answer comes back synchronously: no timer, no extra promise on the hit path.
    */
   private call<R>(operation: string, key: string | undefined, op: () => MaybePromise<R>): MaybePromise<R | typeof FAILED> {
+    return this.callThen(operation, key, op, (outcome) => outcome);
+  }
+
+  /** `call` with `next` run on the outcome, in the same promise reaction: a remote read costs one hop, not three. */
+  private callThen<R, N>(operation: string, key: string | undefined, op: () => MaybePromise<R>, next: (outcome: R | typeof FAILED) => N): N | Promise<Awaited<N>> {
     let pending: MaybePromise<R>;
     try {
       pending = op();
     } catch (err) {
-      this.report(operation, key, err);
-      return FAILED;
+      return next(this.failed(operation, key, err));
     }
-    return isThenable(pending) ? this.settle(operation, key, pending) : pending;
+    if (!isThenable(pending)) return next(pending);
+    // N is a value or a promise of one: either way the reaction's promise resolves to Awaited<N>.
+    const react = next as (outcome: R | typeof FAILED) => Awaited<N> | PromiseLike<Awaited<N>>;
+    const { readTimeoutMs } = this.backend;
+    if (readTimeoutMs !== undefined && readTimeoutMs <= this.timeoutMs && (operation === 'get' || operation === 'getMany')) {
+      return pending.then(react, (err: unknown) => react(this.failed(operation, key, err)));
+    }
+    return this.settle(operation, key, pending).then(react);
+  }
+
+  /** Reports a failed operation; what it yields instead. */
+  private failed(operation: string, key: string | undefined, err: unknown): typeof FAILED {
+    this.report(operation, key, err);
+    return FAILED;
   }
 
   private settle<R>(operation: string, key: string | undefined, pending: Promise<R>): Promise<R | typeof FAILED> {
@@ -442,8 +490,7 @@ export class Cache extends EventEmitter<CacheEvents> {
         (err: unknown) => {
           if (settled) return;
           clearTimeout(timer);
-          this.report(operation, key, err);
-          resolve(FAILED);
+          resolve(this.failed(operation, key, err));
         },
       );
     });

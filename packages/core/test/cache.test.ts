@@ -15,10 +15,14 @@ class FlakyBackend implements CacheBackend {
   readonly name = 'flaky';
   readonly inner = new MemoryBackend();
   failure: 'none' | 'throw' | 'reject' | 'hang' = 'none';
+  /** Answers this late (when not failing). */
+  delayMs = 0;
+  readTimeoutMs: number | undefined;
   private act<T>(op: () => T): T | Promise<T> {
     if (this.failure === 'throw') throw new Error('connection refused');
     if (this.failure === 'reject') return Promise.reject(new Error('ECONNRESET'));
     if (this.failure === 'hang') return new Promise<T>(() => {});
+    if (this.delayMs > 0) return new Promise<T>((resolve) => setTimeout(() => resolve(op()), this.delayMs));
     return Promise.resolve(op());
   }
   get(key: string) {
@@ -135,6 +139,29 @@ describe('a failing backend never fails the caller', () => {
     cache.on('error', (err) => errors.push(err));
     expect(await cache.get('k')).toBeUndefined();
     expect(errors[0]?.message).toMatch(/format version 99/);
+  });
+});
+
+describe('a backend that times out its own reads', () => {
+  it('is left to end them (Cache adds no timer), unless its bound is longer than the cache timeout; writes are always timed', async () => {
+    const backend = new FlakyBackend();
+    const cache = new Cache({ backend, operationTimeoutMs: 50 });
+    const errors: string[] = [];
+    cache.on('error', (err) => errors.push(`${err.operation}: ${err.message}`));
+    await cache.set('k', 'v');
+    backend.delayMs = 150;
+    // It says its reads end within 20 ms: Cache trusts it, so even this late answer is taken.
+    backend.readTimeoutMs = 20;
+    expect((await cache.get('k'))?.value).toBe('v');
+    expect((await cache.getMany(['k']))[0]?.value).toBe('v');
+    expect(errors).toEqual([]);
+    // A bound longer than the cache's timeout: the cache's own timer ends the read.
+    backend.readTimeoutMs = 500;
+    expect(await cache.get('k')).toBeUndefined();
+    // Writes are timed whatever the read bound.
+    backend.readTimeoutMs = 20;
+    expect(await cache.set('k', 'w')).toBe(false);
+    expect(errors).toEqual([expect.stringMatching(/^get: .*no answer within 50 ms/), expect.stringMatching(/^set: .*no answer within 50 ms/)]);
   });
 });
 
