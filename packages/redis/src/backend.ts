@@ -2,7 +2,7 @@ import type { BackendEntry, CacheBackend } from '@llmcache/core';
 import { CacheConfigError } from '@llmcache/core';
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, type Redis } from 'ioredis';
-import { connect, guarded, release, whenReady, type Connection } from './connection';
+import { connect, guarded, hasConnected, release, whenReady, type Connection } from './connection';
 import { RedisLock } from './lock';
 import type { IoRedisClient, RedisClient, RedisConnectionOptions } from './options';
 
@@ -58,6 +58,15 @@ export class RedisBackend implements CacheBackend {
     return this.connection.owned;
   }
 
+  /**
+   * The longest a read takes: the command timeout, and before the first connection as long again to wait
+   * for it (see `guarded`). None on a cluster, whose redirections and retries may take longer.
+   */
+  get readTimeoutMs(): number | undefined {
+    if (this.isCluster) return undefined;
+    return hasConnected(this.redis) ? this.connection.timeoutMs : 2 * this.connection.timeoutMs;
+  }
+
   /** The Redis key of a cache key. */
   redisKey(key: string): string {
     return `${this.prefix}:${key}`;
@@ -70,7 +79,18 @@ export class RedisBackend implements CacheBackend {
    */
   get(key: string): Promise<string | undefined> {
     if (this.reading === 0 && this.batch === undefined) {
-      return this.counted(this.run(async () => (await this.redis.get(this.redisKey(key))) ?? undefined));
+      // Plain reactions rather than async wrappers: at concurrency 1 each promise hop is latency.
+      this.reading++;
+      return this.run(() => this.redis.get(this.redisKey(key))).then(
+        (value) => {
+          this.reading--;
+          return value ?? undefined;
+        },
+        (err: unknown) => {
+          this.reading--;
+          throw err;
+        },
+      );
     }
     let batch = this.batch;
     if (!batch) {

@@ -78,6 +78,11 @@ export class CoherentTieredBackend extends TieredBackend {
     return this.remote.lock;
   }
 
+  /** A read is a memory lookup or a Redis read, so it is bounded as the Redis one is. */
+  get readTimeoutMs() {
+    return this.remote.readTimeoutMs;
+  }
+
   override get(key: string): Promise<string | undefined> | string | undefined {
     if (this.bus.live) {
       const near = this.memory.get(key);

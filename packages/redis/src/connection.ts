@@ -121,6 +121,11 @@ function firstConnection(client: IoRedisClient): Promise<void> {
 
 const hasBeenReady = new WeakSet<IoRedisClient>();
 
+/** Whether the client has been connected once: from then on no call waits for a connection. */
+export function hasConnected(client: IoRedisClient): boolean {
+  return hasBeenReady.has(client);
+}
+
 /**
  * A client that timed out is presumed stalled (paused, overloaded, a half-open socket): later commands
  * fail at once instead of each waiting out its own timeout, until a background PING answers again.

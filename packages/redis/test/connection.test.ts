@@ -46,6 +46,25 @@ describe('reading the environment as LiteLLM does', () => {
   });
 });
 
+describe('read bounds', () => {
+  it('a read is bounded by the command timeout once connected, and by twice that before (the wait for the first connection)', async () => {
+    const backend = new RedisBackend({ port: server.port, commandTimeoutMs: 300 });
+    try {
+      expect(backend.readTimeoutMs).toBe(600);
+      await backend.get('anything');
+      expect(backend.readTimeoutMs).toBe(300);
+      // The bound holds on a paused server: the read fails at the command timeout, not later.
+      await server.cli('client', 'pause', '800');
+      const started = Date.now();
+      await expect(backend.get('anything')).rejects.toThrow(/timed out/i);
+      expect(Date.now() - started).toBeLessThan(300 + 200);
+    } finally {
+      await sleep(900);
+      await backend.close();
+    }
+  });
+});
+
 describe('the client option', () => {
   // The public type is only the shape of an ioredis client (so it needs no @types/node): a look-alike compiles and must be refused.
   it('refuses a client that only looks like an ioredis one, naming the option', () => {
