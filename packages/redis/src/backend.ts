@@ -20,6 +20,9 @@ interface PendingBatch {
   waiters: { resolve(value: string | undefined): void; reject(err: unknown): void }[];
 }
 
+/** Most keys per `MGET`: a bounded command and reply, and Redis answers one while the next is gathered. */
+const MAX_BATCH = 128;
+
 /** Keys per `SCAN` step and per `UNLINK` when clearing. */
 const SCAN_COUNT = 500;
 
@@ -74,8 +77,8 @@ export class RedisBackend implements CacheBackend {
 
   /**
    * A lone read is a plain `GET`, sent at once. Reads that arrive while others are under way are
-   * gathered until the next tick and sent as one `MGET` (per slot on a cluster): under load that is one
-   * command and one reply instead of hundreds, and alone it costs no wait.
+   * gathered until the next tick, or until 128 of them, and sent as one `MGET` (per slot on a cluster):
+   * under load that is one command and one reply instead of a hundred, and alone it costs no wait.
    */
   get(key: string): Promise<string | undefined> {
     if (this.reading === 0 && this.batch === undefined) {
@@ -99,13 +102,17 @@ export class RedisBackend implements CacheBackend {
       process.nextTick(() => this.flush(started));
     }
     const { keys, waiters } = batch;
-    return new Promise((resolve, reject) => {
+    const read = new Promise<string | undefined>((resolve, reject) => {
       keys.push(key);
       waiters.push({ resolve, reject });
     });
+    // A full batch goes at once: Redis answers it while the next one is gathered.
+    if (keys.length === MAX_BATCH) this.flush(batch);
+    return read;
   }
 
   private flush(batch: PendingBatch): void {
+    if (this.batch !== batch) return; // sent already, when it filled up
     this.batch = undefined;
     this.counted(this.getMany(batch.keys)).then(
       (values) => batch.waiters.forEach((w, i) => w.resolve(values[i])),
