@@ -62,12 +62,16 @@ export class RedisBackend implements CacheBackend {
   }
 
   /**
-   * The longest a read takes: the command timeout, and before the first connection as long again to wait
-   * for it (see `guarded`). None on a cluster, whose redirections and retries may take longer.
+   * The longest a read takes: the command timeout. With a client passed in that times its own commands,
+   * a read may first wait as long again for the first connection (see `guarded`), and a cluster's
+   * redirections and retries may take longer still: there `Cache` keeps its own timer.
    */
   get readTimeoutMs(): number | undefined {
+    const { selfTimed, timeoutMs } = this.connection;
+    // Our own timer spans the wait for a connection and the answer.
+    if (!selfTimed) return timeoutMs;
     if (this.isCluster) return undefined;
-    return hasConnected(this.redis) ? this.connection.timeoutMs : 2 * this.connection.timeoutMs;
+    return hasConnected(this.redis) ? timeoutMs : 2 * timeoutMs;
   }
 
   /** The Redis key of a cache key. */
@@ -174,6 +178,7 @@ export class RedisBackend implements CacheBackend {
    * on each master of a cluster. Returns how many keys were deleted.
    */
   async clear(namespace?: string): Promise<number> {
+    // A cluster lists its masters only once connected.
     await whenReady(this.redis, this.connection.timeoutMs);
     const pattern = `${escapeGlob(namespace === undefined ? this.prefix : `${this.prefix}:${namespace}`)}:*`;
     const nodes: Redis[] = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
@@ -181,10 +186,10 @@ export class RedisBackend implements CacheBackend {
     for (const node of nodes) {
       let cursor = '0';
       do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+        const [next, keys] = await this.run(() => node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT));
         cursor = next;
         // Keys of one node may still span slots: unlink them slot by slot.
-        for (const group of this.bySlot(keys.map((key) => ({ key })), (key) => key)) deleted += await node.unlink(...group.map((g) => g.key));
+        for (const group of this.bySlot(keys.map((key) => ({ key })), (key) => key)) deleted += await this.run(() => node.unlink(...group.map((g) => g.key)));
       } while (cursor !== '0');
     }
     return deleted;

@@ -64,7 +64,7 @@ export class CoherentTieredBackend extends TieredBackend {
 
   constructor(options: CoherentTieredBackendOptions) {
     super({ memory: new ResettableMemory(options.memory ?? {}), remote: options.remote });
-    this.bus = new InvalidationBus(options.remote.client, options.remote.prefix);
+    this.bus = new InvalidationBus(options.remote.client, options.remote.prefix, (publish) => options.remote.command(publish));
     this.bus.on('invalidate', (keys) => {
       for (const key of keys) this.forget(key);
     });

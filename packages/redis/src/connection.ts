@@ -8,7 +8,11 @@ export interface Connection {
   owned: boolean;
   /** Longest wait for one command, in ms. */
   timeoutMs: number;
-  /** The client enforces a command timeout itself (ioredis `commandTimeout`), so no timer of ours is needed. */
+  /**
+   * The client enforces a command timeout itself (a client passed in with ioredis `commandTimeout`), so no
+   * timer of ours is needed. Clients we open have none: ioredis arms its timer before writing the command,
+   * where it costs latency; ours is armed after (see `guarded`).
+   */
   selfTimed: boolean;
 }
 
@@ -26,7 +30,6 @@ function resilient(timeoutMs: number): RedisOptions {
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: timeoutMs,
     connectTimeout: Math.max(timeoutMs, 1000),
     retryStrategy,
     // After a sentinel failover the old master turns read-only: reconnect to find the new one.
@@ -84,7 +87,7 @@ export function connect(options: RedisConnectionOptions = {}): Connection {
   // Failures reach callers through their commands; without a listener ioredis would print each one.
   client.on('error', () => undefined);
   track(client);
-  return { client, owned: true, timeoutMs, selfTimed: true };
+  return { client, owned: true, timeoutMs, selfTimed: false };
 }
 
 /**
@@ -174,8 +177,7 @@ class Breaker {
         const started = Date.now();
         try {
           if (this.client.status === 'end') return;
-          // Bounded by the client's commandTimeout; a user's client without one waits for the pause to end.
-          await this.client.ping();
+          await bounded(this.client.ping(), this.timeoutMs);
           this.open = false;
         } catch {
           await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(this.timeoutMs, 100) - (Date.now() - started))));
@@ -207,27 +209,54 @@ export function guarded<T>(connection: Connection, op: () => Promise<T>): Promis
   if (!breaker.admit()) return Promise.reject(new Error('Redis is not answering (stalled or overloaded); not waiting for it'));
   const gate = whenReady(connection.client, connection.timeoutMs);
   breaker.sent();
-  const pending = (gate ? gate.then(op) : op()).then(
-    (value) => {
-      breaker.settled();
-      return value;
-    },
-    (err: unknown) => {
-      breaker.settled();
-      // ioredis's own commandTimeout fired: Redis is stalled.
-      if (err instanceof Error && /timed out/i.test(err.message)) breaker.trip();
-      throw err;
-    },
-  );
-  if (connection.selfTimed) return pending;
+  const sent = gate ? gate.then(op) : op();
+  if (connection.selfTimed) {
+    return sent.then(
+      (value) => {
+        breaker.settled();
+        return value;
+      },
+      (err: unknown) => {
+        breaker.settled();
+        // ioredis's own commandTimeout fired: Redis is stalled.
+        if (err instanceof Error && /timed out/i.test(err.message)) breaker.trip();
+        throw err;
+      },
+    );
+  }
+  // Armed once the command is written (op() wrote it, unless a first connection is awaited), so that
+  // making the timer adds nothing to the round trip. One promise, no race: this is on every read.
+  return new Promise<T>((resolve, reject) => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      breaker.trip();
+      reject(new Error(`Redis gave no answer within ${connection.timeoutMs} ms`));
+    }, connection.timeoutMs);
+    sent.then(
+      (value) => {
+        breaker.settled();
+        if (timedOut) return;
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        breaker.settled();
+        if (timedOut) return;
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** `pending`, or a rejection once `timeoutMs` has passed. */
+function bounded<T>(pending: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     pending,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        breaker.trip();
-        reject(new Error(`Redis gave no answer within ${connection.timeoutMs} ms`));
-      }, connection.timeoutMs);
+      timer = setTimeout(() => reject(new Error(`Redis gave no answer within ${timeoutMs} ms`)), timeoutMs);
     }),
   ]).finally(() => clearTimeout(timer));
 }
@@ -247,13 +276,6 @@ export async function release(connection: Connection): Promise<void> {
     client.disconnect();
     return;
   }
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    client.quit().catch(() => undefined),
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, connection.timeoutMs);
-    }),
-  ]);
-  clearTimeout(timer);
+  await bounded(client.quit(), connection.timeoutMs).catch(() => undefined);
   client.disconnect();
 }

@@ -34,14 +34,19 @@ export class InvalidationBus extends EventEmitter<InvalidationEvents> {
   /** This instance's id; its own messages are ignored. */
   readonly origin = randomBytes(8).toString('hex');
   private readonly client: IoRedisClient;
+  private readonly run: (op: () => Promise<unknown>) => Promise<unknown>;
   private readonly subscriber: IoRedisClient;
   private subscribed = false;
   private closed = false;
 
-  /** `client` is used to publish; a duplicate of it subscribes (a subscribed connection takes no other commands). */
-  constructor(client: RedisClient, prefix: string) {
+  /**
+   * `client` is used to publish; a duplicate of it subscribes (a subscribed connection takes no other
+   * commands). `run` sends the publish under the caller's guards (a timeout, a breaker).
+   */
+  constructor(client: RedisClient, prefix: string, run: (op: () => Promise<unknown>) => Promise<unknown> = (op) => op()) {
     super();
     this.client = asIoRedis(client);
+    this.run = run;
     this.channel = `${prefix}:invalidate`;
     // autoResubscribe off: we resubscribe ourselves, so we know when the subscription is back.
     this.subscriber = this.client instanceof Cluster ? this.client.duplicate() : this.client.duplicate({ autoResubscribe: false });
@@ -61,7 +66,7 @@ export class InvalidationBus extends EventEmitter<InvalidationEvents> {
   async publish(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
     const message: Message = { o: this.origin, k: [...keys] };
-    await this.client.publish(this.channel, JSON.stringify(message));
+    await this.run(() => this.client.publish(this.channel, JSON.stringify(message)));
   }
 
   async close(): Promise<void> {

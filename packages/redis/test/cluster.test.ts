@@ -2,6 +2,7 @@ import { runBackendConformance } from '@llmcache/test-suite';
 import { Cache } from '@llmcache/core';
 import { CoherentTieredBackend, RedisBackend, RedisRouterState } from '@llmcache/redis';
 import calculateSlot from 'cluster-key-slot';
+import { Cluster } from 'ioredis';
 import { describeRedis, startCluster, type RedisCluster } from './servers';
 
 const api = { describe, it, beforeAll, afterAll };
@@ -26,8 +27,12 @@ describeRedis('on a 3-master Redis Cluster', () => {
   it('spreads a batch over slots on every master rather than forcing one slot, and reads it back in order', async () => {
     const backend = new RedisBackend({ redisStartupNodes: cluster.startupNodes, prefix: 'spread' });
     try {
-      // Redirections and retries may outlast the command timeout: Cache keeps its own timer here.
-      expect(backend.readTimeoutMs).toBeUndefined();
+      // Our own timer bounds a read, redirections and retries included.
+      expect(backend.readTimeoutMs).toBe(1000);
+      const theirs = new Cluster(cluster.startupNodes, { redisOptions: { commandTimeout: 300 }, lazyConnect: true });
+      // A cluster passed in that times its own commands may take longer than that: Cache keeps its own timer.
+      expect(new RedisBackend({ client: theirs }).readTimeoutMs).toBeUndefined();
+      theirs.disconnect();
       const keys = Array.from({ length: 60 }, (_, i) => `ns:key-${i}`);
       await backend.setMany(keys.map((key, i) => ({ key, value: `v${i}`, ttlMs: 60_000 })));
       expect(new Set(keys.map((k) => calculateSlot(backend.redisKey(k)))).size).toBeGreaterThan(30);
