@@ -48,7 +48,7 @@ function write(value: unknown, ancestors: object[]): string | undefined {
       if (v === undefined) continue;
       if (!first) s += ',';
       first = false;
-      s += quote(k) + ':' + v;
+      s += memberPrefix(k) + v;
     }
     s += '}';
   }
@@ -70,6 +70,19 @@ function sortedKeys(record: object): string[] {
     keys[j + 1] = key;
   }
   return keys;
+}
+
+/** `"key":` of the keys seen most: requests repeat the same few, and each written once costs a regex and two strings. */
+const memberPrefixes = new Map<string, string>();
+const MAX_MEMBER_PREFIXES = 1024;
+
+function memberPrefix(key: string): string {
+  let prefix = memberPrefixes.get(key);
+  if (prefix === undefined) {
+    prefix = `${quote(key)}:`;
+    if (memberPrefixes.size < MAX_MEMBER_PREFIXES) memberPrefixes.set(key, prefix);
+  }
+  return prefix;
 }
 
 /** A string JSON.stringify prints as is between quotes: no control character, quote, backslash or surrogate. */
