@@ -22,7 +22,7 @@ describe('canonicalJson', () => {
 
 describe('canonicalJson key order', () => {
   it('orders keys as Array.prototype.sort does, for few keys and for many', () => {
-    // Code-unit order: upper case before lower, digits first, a surrogate pair after U+FFFF's neighbours.
+    // Code-unit order: digits, then upper case, then lower; an emoji's surrogate pair sorts before U+FFFF.
     const alphabet = ['a', 'B', 'b', '0', '_', 'é', '😀', '\uffff', 'aa', 'a0', ''];
     let seed = 7;
     const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
