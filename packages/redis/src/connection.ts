@@ -101,13 +101,7 @@ export function whenReady(client: IoRedisClient, timeoutMs: number): Promise<voi
   }
   if (hasBeenReady.has(client)) return Promise.reject(new Error(`Redis is not connected (${client.status})`));
   if (client.status === 'wait') void client.connect().catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    firstConnection(client),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not connect within ${timeoutMs} ms`)), timeoutMs);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  return bounded(firstConnection(client), timeoutMs, `Redis did not connect within ${timeoutMs} ms`);
 }
 
 /** One listener per client for its first connection, however many calls wait for it. */
@@ -250,13 +244,13 @@ export function guarded<T>(connection: Connection, op: () => Promise<T>): Promis
   });
 }
 
-/** `pending`, or a rejection once `timeoutMs` has passed. */
-function bounded<T>(pending: Promise<T>, timeoutMs: number): Promise<T> {
+/** `pending`, or a rejection with `message` once `timeoutMs` has passed. */
+function bounded<T>(pending: Promise<T>, timeoutMs: number, message = `Redis gave no answer within ${timeoutMs} ms`): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     pending,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis gave no answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => reject(new Error(message)), timeoutMs);
     }),
   ]).finally(() => clearTimeout(timer));
 }
