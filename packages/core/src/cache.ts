@@ -103,6 +103,9 @@ interface PendingMiss<T> {
 /** What a backend operation yields when it threw or timed out (already reported). */
 const FAILED = Symbol('failed');
 
+/** `isStorable` when the caller gives none. */
+const storableAlways = () => true;
+
 /** The signal of a computation nobody can abort. */
 const NEVER_ABORTED = new AbortController().signal;
 
@@ -277,7 +280,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     const { control, signal } = options;
     if (!control.read) {
       const value = await compute(signal ?? NEVER_ABORTED);
-      if (control.write && (options.isStorable ?? (() => true))(value)) await this.set(key, value, { ttlMs: control.ttlMs, semantic: semantic?.() });
+      if (control.write && (options.isStorable ?? storableAlways)(value)) await this.set(key, value, { ttlMs: control.ttlMs, semantic: semantic?.() });
       return { value, source: 'computed' };
     }
     const read = { maxAgeMs: control.maxAgeMs, validate: options.validate };
@@ -299,7 +302,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     const { control, signal } = options;
     signal?.throwIfAborted();
     const flightKey = typeof options.flightKey === 'function' ? options.flightKey() : (options.flightKey ?? key);
-    const isStorable = options.isStorable ?? (() => true);
+    const isStorable = options.isStorable ?? storableAlways;
     const miss = { key, compute, control, read, isStorable, semantic, missed };
     const flight = this.flights.run(flightKey, (shared) => this.computeMiss(miss, shared), signal);
     const result = await flight.promise;
