@@ -1,9 +1,10 @@
 import type { CacheBackend, Embedder } from './backend';
+import { BACKEND_OPTION_CHECKS, type BackendCacheOptions, type OptionCheck } from './backend-options';
 import { DEFAULT_SUPPORTED_CALL_TYPES, normalizeCallType, type CallTypeName } from './call-types';
 import { CacheConfigError, requiredOptionError } from './errors';
 import { checkEmbedder, type EmbedFunction } from './semantic';
 import type { DistributedLock } from './single-flight';
-import { describe, nonEmptyString, positiveInteger, positiveNumber, timerMilliseconds } from './validate';
+import { describe, nonEmptyString, positiveInteger, positiveNumber, timerMilliseconds, trueOrFalse } from './validate';
 
 /** When the cache is consulted: always, or only for requests that ask with `cache: { 'use-cache': true }`. */
 export const CacheMode = { default_on: 'default_on', default_off: 'default_off' } as const;
@@ -15,13 +16,13 @@ export type CacheType = 'local' | 'redis' | 'redis-semantic' | 'valkey-semantic'
 /** Types that answer by meaning as well as by exact key: they need `similarityThreshold`. */
 export const SEMANTIC_CACHE_TYPES: readonly CacheType[] = ['redis-semantic', 'valkey-semantic', 'qdrant-semantic'];
 
-export interface RedisNode {
-  host: string;
-  port: number;
-}
+export type { RedisNode } from './backend-options';
 
-/** Options of `new Cache()`: LiteLLM's `Cache(...)` arguments in camelCase, plus a few of llmcache's own. */
-export interface CacheOptions {
+/**
+ * Options of `new Cache()`: LiteLLM's `Cache(...)` arguments in camelCase, plus a few of llmcache's own.
+ * The shared ones are documented here; each backend package documents its own (`BackendCacheOptions`).
+ */
+export interface CacheOptions extends BackendCacheOptions {
   /**
    * Storage type; its package is loaded on demand (`redis` → `@llmcache/redis`, …).
    * @default 'local'
@@ -68,99 +69,25 @@ export interface CacheOptions {
   /** In-memory cache: largest entry stored, in KB. @default 1024 */
   maxSizePerItem?: number;
 
-  /** Redis host. @default process.env.REDIS_HOST, else '127.0.0.1' */
-  host?: string;
-  /** Redis port. @default process.env.REDIS_PORT, else 6379 */
-  port?: number | string;
-  /** Redis password. @default process.env.REDIS_PASSWORD */
-  password?: string;
-  /** Redis URL (`redis://…`, `rediss://…`); wins over host/port. @default process.env.REDIS_URL */
-  url?: string;
-  /** Redis Cluster seed nodes; when given, a cluster client is used. */
-  redisStartupNodes?: readonly RedisNode[];
-  /** Redis ACL user name. @default process.env.REDIS_USERNAME */
-  username?: string;
-  /** Connect to Redis over TLS. @default process.env.REDIS_SSL === 'true', or a `rediss://` url */
-  ssl?: boolean;
-  /** Redis Sentinel nodes; when given, the master named `serviceName` is found through them. @default process.env.REDIS_SENTINEL_NODES */
-  sentinels?: readonly RedisNode[];
-  /** Redis Sentinel: the monitored master's name. @default process.env.REDIS_SERVICE_NAME, else 'mymaster' */
-  serviceName?: string;
-  /** Remote stores: first part of every stored key (`prefix:namespace:hash`). @default 'llmcache' */
-  prefix?: string;
   /** Remote stores: keep hot entries in an in-process tier in front of the store. @default true */
   memoryTier?: boolean;
   /** Semantic caches: least cosine similarity that counts as a hit, in (0, 1]. Required for semantic types. */
   similarityThreshold?: number;
   /**
-   * Redis semantic cache: embedding model, a model group of the Router that uses the cache (its calls are
-   * then routed, retried and cached like any other), else a `provider/model` called with the environment's
-   * credentials. @default 'text-embedding-ada-002'
-   */
-  redisSemanticCacheEmbeddingModel?: string;
-  /** Redis semantic cache: index name. @default 'litellm_semantic_cache_index' */
-  redisSemanticCacheIndexName?: string;
-  /** Qdrant URL. @default process.env.QDRANT_URL, else process.env.QDRANT_API_BASE */
-  qdrantApiBase?: string;
-  /** Qdrant API key. @default process.env.QDRANT_API_KEY */
-  qdrantApiKey?: string;
-  /** Qdrant collection. Required for `qdrant-semantic`. */
-  qdrantCollectionName?: string;
-  /** Qdrant semantic cache: embedding model, as `redisSemanticCacheEmbeddingModel`. @default 'text-embedding-ada-002' */
-  qdrantSemanticCacheEmbeddingModel?: string;
-  /** Qdrant semantic cache: how a new collection quantizes its vectors (LiteLLM's `qdrant_quantization_config`). @default 'binary' */
-  qdrantQuantizationConfig?: 'binary' | 'scalar' | 'product';
-  /**
    * Semantic caches: the embedder, instead of an embedding model by name: an object with
    * `embed(texts) => Promise<vectors>`, or that function itself. Vectors may have any length, the same for all.
    */
   embedder?: Embedder | EmbedFunction;
-  /** S3 bucket. Required for `s3`. */
-  s3BucketName?: string;
-  /** S3 region. @default process.env.AWS_REGION, else AWS_DEFAULT_REGION, else the AWS profile's region */
-  s3RegionName?: string;
-  /** S3 access key id (with `s3AwsSecretAccessKey`). @default the AWS SDK's credential chain */
-  s3AwsAccessKeyId?: string;
-  /** S3 secret key (with `s3AwsAccessKeyId`). @default the AWS SDK's credential chain */
-  s3AwsSecretAccessKey?: string;
-  /** S3 session token of temporary keys (with the two above). @default the AWS SDK's credential chain */
-  s3AwsSessionToken?: string;
-  /** Key prefix inside the bucket. @default '' */
-  s3Path?: string;
-  /** S3-compatible endpoint (MinIO, R2, s3rver). @default process.env.AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else AWS */
-  s3EndpointUrl?: string;
-  /** Address the bucket in the path (`endpoint/bucket/key`) rather than the host name. @default true when an endpoint is set, else false */
-  s3ForcePathStyle?: boolean;
-  /** GCS bucket. Required for `gcs`. */
-  gcsBucketName?: string;
-  /** Service-account key file. @default Application Default Credentials */
-  gcsPathServiceAccount?: string;
-  /** Object prefix inside the bucket. @default '' */
-  gcsPath?: string;
-  /** GCS API endpoint (an emulator). @default Google's */
-  gcsApiEndpoint?: string;
-  /** Azure storage account URL, used with the default Azure credential chain. */
-  azureAccountUrl?: string;
-  /** Azure Blob container. Required for `azure-blob`. */
-  azureBlobContainer?: string;
-  /** Azure connection string; wins over `azureAccountUrl`. */
-  azureConnectionString?: string;
-  /** Blob name prefix. @default '' */
-  azurePath?: string;
-  /** Disk cache folder. @default '.llmcache' */
-  diskCacheDir?: string;
-  /** Disk cache size bound in bytes; the oldest entries go first past it. @default 1073741824 (1 GiB) */
-  diskCacheMaxBytes?: number;
 }
 
-type Check = (option: string, value: unknown) => void;
+const nonEmpty: OptionCheck = (option, value) => void nonEmptyString('core', option, value);
+const wholeNumber: OptionCheck = (option, value) => void positiveInteger('core', option, value);
+const positive: OptionCheck = (option, value) => void positiveNumber('core', option, value);
+const timer: OptionCheck = (option, value) => void timerMilliseconds('core', option, value);
+const boolean: OptionCheck = (option, value) => void trueOrFalse('core', option, value);
 
-const nonEmpty: Check = (option, value) => void nonEmptyString('core', option, value);
-const wholeNumber: Check = (option, value) => void positiveInteger('core', option, value);
-const positive: Check = (option, value) => void positiveNumber('core', option, value);
-const timer: Check = (option, value) => void timerMilliseconds('core', option, value);
-
-const CHECKS: Record<keyof CacheOptions, Check> = {
+/** The plain type of each shared option; a backend's own options are checked by `BACKEND_OPTION_CHECKS`. */
+const SHARED_CHECKS: Record<Exclude<keyof CacheOptions, keyof BackendCacheOptions>, OptionCheck> = {
   type: (option, value) => {
     if (!CACHE_TYPES.includes(value as CacheType)) {
       throw new CacheConfigError('core', option, `must be one of ${CACHE_TYPES.join(', ')}, got ${describe(value)}`);
@@ -199,76 +126,18 @@ const CHECKS: Record<keyof CacheOptions, Check> = {
   maxSizeInMemory: wholeNumber,
   maxBytesInMemory: wholeNumber,
   maxSizePerItem: positive,
-  host: nonEmpty,
-  port: (option, value) => {
-    const port = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new CacheConfigError('core', option, `must be a port number (1-65535), got ${describe(value)}`);
-    }
-  },
-  password: (option, value) => {
-    if (typeof value !== 'string') throw new CacheConfigError('core', option, `must be a string, got ${describe(value)}`);
-  },
-  url: nonEmpty,
-  redisStartupNodes: (option, value) => {
-    if (!Array.isArray(value) || value.length === 0) throw new CacheConfigError('core', option, 'must be a non-empty array of { host, port }');
-    value.forEach((node: Partial<RedisNode> | null, i) => {
-      if (typeof node?.host !== 'string') throw new CacheConfigError('core', `${option}[${i}].host`, 'must be a string');
-      CHECKS.port(`${option}[${i}].port`, node.port);
-    });
-  },
-  username: nonEmpty,
-  ssl: boolean,
-  sentinels: (option, value) => CHECKS.redisStartupNodes(option, value),
-  serviceName: nonEmpty,
-  prefix: nonEmpty,
   memoryTier: boolean,
   similarityThreshold: (option, value) => {
     if (typeof value !== 'number' || !(value > 0 && value <= 1)) {
       throw new CacheConfigError('core', option, `must be a number in (0, 1], got ${describe(value)}`);
     }
   },
-  redisSemanticCacheEmbeddingModel: nonEmpty,
-  redisSemanticCacheIndexName: nonEmpty,
-  qdrantApiBase: nonEmpty,
-  qdrantApiKey: nonEmpty,
-  qdrantCollectionName: nonEmpty,
-  qdrantSemanticCacheEmbeddingModel: nonEmpty,
-  qdrantQuantizationConfig: (option, value) => {
-    if (value !== 'binary' && value !== 'scalar' && value !== 'product') {
-      throw new CacheConfigError('core', option, `must be 'binary', 'scalar' or 'product', got ${describe(value)}`);
-    }
-  },
   embedder: (option, value) => {
     checkEmbedder('core', option, value);
   },
-  s3BucketName: nonEmpty,
-  s3RegionName: nonEmpty,
-  s3AwsAccessKeyId: nonEmpty,
-  s3AwsSecretAccessKey: nonEmpty,
-  s3AwsSessionToken: nonEmpty,
-  s3Path: prefix,
-  s3EndpointUrl: nonEmpty,
-  s3ForcePathStyle: boolean,
-  gcsBucketName: nonEmpty,
-  gcsPathServiceAccount: nonEmpty,
-  gcsPath: prefix,
-  gcsApiEndpoint: nonEmpty,
-  azureAccountUrl: nonEmpty,
-  azureBlobContainer: nonEmpty,
-  azureConnectionString: nonEmpty,
-  azurePath: prefix,
-  diskCacheDir: nonEmpty,
-  diskCacheMaxBytes: wholeNumber,
 };
 
-function boolean(option: string, value: unknown): void {
-  if (typeof value !== 'boolean') throw new CacheConfigError('core', option, `must be true or false, got ${describe(value)}`);
-}
-
-function prefix(option: string, value: unknown): void {
-  if (typeof value !== 'string') throw new CacheConfigError('core', option, `must be a string, got ${describe(value)}`);
-}
+const CHECKS: Record<keyof CacheOptions, OptionCheck> = { ...SHARED_CHECKS, ...BACKEND_OPTION_CHECKS };
 
 /** Every option `new Cache()` accepts. */
 export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set(Object.keys(CHECKS));
@@ -283,7 +152,7 @@ export function validateCacheOptions(options: unknown): CacheOptions {
   }
   for (const [name, value] of Object.entries(options)) {
     // Own names only: `constructor`, `toString` or an own `__proto__` key are unknown options, not Object's members.
-    const check = Object.hasOwn(CHECKS, name) ? (CHECKS as Record<string, Check>)[name] : undefined;
+    const check = Object.hasOwn(CHECKS, name) ? (CHECKS as Record<string, OptionCheck>)[name] : undefined;
     if (!check) throw new CacheConfigError('core', name, `is not a Cache option${suggest(name)}`);
     if (value !== undefined) check(name, value);
   }

@@ -38,6 +38,11 @@ export function timerMilliseconds(pkg: string, option: string, value: unknown): 
   return value as number;
 }
 
+export function trueOrFalse(pkg: string, option: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new CacheConfigError(pkg, option, `must be true or false, got ${describe(value)}`);
+  return value;
+}
+
 export function nonEmptyString(pkg: string, option: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') {
     throw new CacheConfigError(pkg, option, `must be a non-empty string, got ${describe(value)}`);

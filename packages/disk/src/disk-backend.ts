@@ -2,29 +2,12 @@ import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { positiveInteger, nonEmptyString, type BackendEntry, type CacheBackend } from '@llmcache/core';
 import { openDatabase } from './open-database';
+import type { DiskBackendOptions } from './options';
 
 /** Expired entries one automatic sweep deletes at most, so that a mass expiry never stalls one write. */
 const EXPIRED_BATCH = 1000;
 /** Oldest entries read at most per step while trimming to the bound; steps start at 1 and grow to it. */
 const TRIM_BATCH = 256;
-
-export interface DiskBackendOptions {
-  /**
-   * Folder holding the cache database (`cache.db`); created when missing. Several processes may share it.
-   * @default '.llmcache'
-   */
-  dir?: string;
-  /**
-   * Size bound in bytes of the stored entries; a write that goes past it removes the oldest entries first.
-   * @default 1073741824 (1 GiB)
-   */
-  maxBytes?: number;
-  /**
-   * How many writes between two sweeps of expired entries.
-   * @default 100
-   */
-  sweepEvery?: number;
-}
 
 type Statements = ReturnType<typeof prepareStatements>;
 

@@ -1,5 +1,6 @@
 import type { CacheOptions } from '@llmcache/core';
 import { QdrantSemanticBackend } from './backend';
+import { qdrantOptionsFromCacheOptions } from './options';
 
 export { QdrantSemanticBackend } from './backend';
 export { QdrantRequestError, QdrantVectorSizeError } from './errors';
@@ -10,13 +11,5 @@ export type { QdrantQuantization, QdrantSemanticBackendOptions } from './options
  * must reach the collection, and `Cache` tries the exact key (one read by id) before embedding anything.
  */
 export function createCacheBackend(options: CacheOptions): QdrantSemanticBackend {
-  return new QdrantSemanticBackend({
-    qdrantApiBase: options.qdrantApiBase,
-    qdrantApiKey: options.qdrantApiKey,
-    qdrantCollectionName: options.qdrantCollectionName,
-    qdrantQuantizationConfig: options.qdrantQuantizationConfig,
-    embeddingModel: options.qdrantSemanticCacheEmbeddingModel,
-    embedder: options.embedder,
-    timeoutMs: options.operationTimeoutMs,
-  });
+  return new QdrantSemanticBackend(qdrantOptionsFromCacheOptions(options));
 }

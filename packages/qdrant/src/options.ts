@@ -4,12 +4,13 @@ import {
   nonEmptyString,
   requireOption,
   timerMilliseconds,
+  type CacheOptions,
   type EmbedFunction,
   type Embedder,
 } from '@llmcache/core';
 
-/** How Qdrant compresses the stored vectors, as LiteLLM's `qdrant_quantization_config`. */
-export type QdrantQuantization = 'binary' | 'scalar' | 'product';
+/** How Qdrant compresses the stored vectors, as LiteLLM's `qdrant_quantization_config` (core checks the name at `new Cache()`). */
+export type QdrantQuantization = NonNullable<CacheOptions['qdrantQuantizationConfig']>;
 
 export interface QdrantSemanticBackendOptions {
   /**
@@ -55,6 +56,19 @@ export interface QdrantSemanticBackendOptions {
    * @default 60000
    */
   sweepIntervalMs?: number;
+}
+
+/** The options of `new Cache({ type: 'qdrant-semantic', … })`, by this backend's names. */
+export function qdrantOptionsFromCacheOptions(options: CacheOptions): QdrantSemanticBackendOptions {
+  return {
+    qdrantApiBase: options.qdrantApiBase,
+    qdrantApiKey: options.qdrantApiKey,
+    qdrantCollectionName: options.qdrantCollectionName,
+    qdrantQuantizationConfig: options.qdrantQuantizationConfig,
+    embeddingModel: options.qdrantSemanticCacheEmbeddingModel,
+    embedder: options.embedder,
+    timeoutMs: options.operationTimeoutMs,
+  };
 }
 
 const DEFAULT_EMBEDDING_MODEL = 'text-embedding-ada-002';

@@ -1,4 +1,4 @@
-import { runBackendConformance, runDualEntryCheck } from '@llmcache/test-suite';
+import { runBackendConformance, runDualEntryCheck, runSemanticBackendConformance } from '@llmcache/test-suite';
 import { QdrantSemanticBackend } from '@llmcache/qdrant';
 import { hashEmbedder } from './embedders';
 import { startQdrant, type QdrantTestServer } from './qdrant-server';
@@ -20,4 +20,9 @@ runBackendConformance(api, {
     await backend.setWithPrompt('collection-maker', 'any prompt', 'value', null, { scope: 'conformance' });
     return backend;
   },
+});
+// A store is a collection.
+runSemanticBackendConformance(api, {
+  name: 'qdrant',
+  create: ({ store, embedder }) => new QdrantSemanticBackend({ qdrantApiBase: server.url, qdrantCollectionName: store, embedder }),
 });

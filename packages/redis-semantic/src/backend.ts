@@ -4,39 +4,16 @@ import {
   nonEmptyString,
   positiveInteger,
   type BackendEntry,
-  type EmbedFunction,
   type Embedder,
   type SemanticBackend,
   type SemanticMatch,
   type SemanticScope,
 } from '@llmcache/core';
-import { RedisBackend, type RedisBackendOptions } from '@llmcache/redis';
+import { RedisBackend } from '@llmcache/redis';
+import type { RedisSemanticBackendOptions } from './options';
 import { DEFAULT_SHAPE, RedisVectorIndex, scopeId, type IndexShape } from './vector-index';
 
 const PKG = 'redis-semantic';
-
-export interface RedisSemanticBackendOptions extends RedisBackendOptions {
-  /**
-   * Names the index: processes that share a Redis and an index name share the semantic entries. Keys of
-   * the index are `{prefix:indexName}:…`. LiteLLM's `redis_semantic_cache_index_name`.
-   * @default 'litellm_semantic_cache_index'
-   */
-  indexName?: string;
-  /**
-   * The embedding model by name: a model group of the Router that uses the cache, else a `provider/model`;
-   * the Router supplies the embedder. Ignored when `embedder` is given.
-   * @default 'text-embedding-ada-002'
-   */
-  embeddingModel?: string;
-  /** The embedder: an object with `embed(texts)`, or a function `(texts) => vectors`. @default the Router's, for `embeddingModel` */
-  embedder?: Embedder | EmbedFunction;
-  /**
-   * How the index hashes and searches (advanced). `tables` and `bits` are fixed by the process that
-   * creates the index; `probes` and `warmUp` are this process's own.
-   * @default { tables: 20, bits: 16, probes: 3, warmUp: 128 }
-   */
-  index?: Partial<IndexShape>;
-}
 
 /**
  * A semantic cache on any Redis-compatible server (plain Redis 7, Valkey, a cluster): exact entries as

@@ -1,24 +1,14 @@
 import type { CacheBackend, CacheOptions } from '@llmcache/core';
-import { connectionFromCacheOptions } from '@llmcache/redis';
 import { RedisSemanticBackend } from './backend';
+import { redisSemanticOptionsFromCacheOptions } from './options';
 
 export { RedisSemanticBackend } from './backend';
-export type { RedisSemanticBackendOptions } from './backend';
+export type { RedisSemanticBackendOptions } from './options';
 export { RedisVectorIndex, DEFAULT_SHAPE } from './vector-index';
 export { seededGaussian } from './lsh';
 export type { IndexMatch, IndexShape } from './vector-index';
 
-/**
- * Used by `new Cache({ type: 'redis-semantic' | 'valkey-semantic', … })`: the Redis connection options and
- * environment of `@llmcache/redis`, `prefix`, `redisSemanticCacheIndexName`, and
- * `redisSemanticCacheEmbeddingModel` or `embedder`.
- */
+/** Used by `new Cache({ type: 'redis-semantic' | 'valkey-semantic', … })`; its options: `redisSemanticOptionsFromCacheOptions`. */
 export function createCacheBackend(options: CacheOptions): CacheBackend {
-  return new RedisSemanticBackend({
-    ...connectionFromCacheOptions(options),
-    prefix: options.prefix,
-    indexName: options.redisSemanticCacheIndexName,
-    embeddingModel: options.redisSemanticCacheEmbeddingModel,
-    embedder: options.embedder,
-  });
+  return new RedisSemanticBackend(redisSemanticOptionsFromCacheOptions(options));
 }

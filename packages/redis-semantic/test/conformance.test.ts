@@ -1,4 +1,4 @@
-import { runBackendConformance, runDualEntryCheck } from '@llmcache/test-suite';
+import { runBackendConformance, runDualEntryCheck, runSemanticBackendConformance } from '@llmcache/test-suite';
 import { RedisSemanticBackend } from '@llmcache/redis-semantic';
 import { describeRedis, startStandalone, type RedisServer } from '../../redis/test/servers';
 import { tableEmbedder } from './phrasings';
@@ -18,4 +18,6 @@ runDualEntryCheck(api, '@llmcache/redis-semantic');
 describeRedis('on a standalone Redis', () => {
   // The exact-match part of the contract: a semantic backend is an ordinary backend first.
   runBackendConformance(api, { name: 'redis-semantic (standalone)', create: () => new RedisSemanticBackend({ port: server.port, embedder: tableEmbedder() }) });
+  // A store is exact keys (prefix) and an index.
+  runSemanticBackendConformance(api, { name: 'redis-semantic (standalone)', create: ({ store, embedder }) => new RedisSemanticBackend({ port: server.port, prefix: store, indexName: store, embedder }) });
 });

@@ -28,7 +28,7 @@ export interface RedisConnectionOptions {
   password?: string;
   /** ACL user. @default process.env.REDIS_USERNAME */
   username?: string;
-  /** TLS. @default process.env.REDIS_SSL is 'true' (or '1'), or a `rediss://` url */
+  /** TLS. @default true when process.env.REDIS_SSL is `true`, `1` or `yes` (any case; see `sslFromEnv`), or for a `rediss://` url */
   ssl?: boolean;
   /** Cluster seed nodes; a cluster client is used when given. @default process.env.REDIS_CLUSTER_NODES (JSON `[{host,port}]` or `host:port,host:port`) */
   redisStartupNodes?: readonly RedisNode[];
@@ -43,7 +43,10 @@ export interface RedisConnectionOptions {
   commandTimeoutMs?: number;
 }
 
-/** What the environment says, read as LiteLLM reads it. */
+/**
+ * What the environment says, read as LiteLLM reads it: `REDIS_URL`, `REDIS_HOST`, `REDIS_PORT`,
+ * `REDIS_PASSWORD`, `REDIS_USERNAME`, `REDIS_SSL`, `REDIS_CLUSTER_NODES`, `REDIS_SENTINEL_NODES`, `REDIS_SERVICE_NAME`.
+ */
 export function connectionFromEnv(env: Record<string, string | undefined> = process.env): RedisConnectionOptions {
   const out: RedisConnectionOptions = {};
   if (env.REDIS_URL) out.url = env.REDIS_URL;
@@ -51,11 +54,16 @@ export function connectionFromEnv(env: Record<string, string | undefined> = proc
   if (env.REDIS_PORT) out.port = env.REDIS_PORT;
   if (env.REDIS_PASSWORD) out.password = env.REDIS_PASSWORD;
   if (env.REDIS_USERNAME) out.username = env.REDIS_USERNAME;
-  if (env.REDIS_SSL) out.ssl = /^(true|1|yes)$/i.test(env.REDIS_SSL);
+  if (env.REDIS_SSL) out.ssl = sslFromEnv(env.REDIS_SSL);
   if (env.REDIS_CLUSTER_NODES) out.redisStartupNodes = parseNodes('REDIS_CLUSTER_NODES', env.REDIS_CLUSTER_NODES);
   if (env.REDIS_SENTINEL_NODES) out.sentinels = parseNodes('REDIS_SENTINEL_NODES', env.REDIS_SENTINEL_NODES);
   if (env.REDIS_SERVICE_NAME) out.serviceName = env.REDIS_SERVICE_NAME;
   return out;
+}
+
+/** `REDIS_SSL`: `true`, `1` or `yes`, in any case, turn TLS on; any other value turns it off. */
+export function sslFromEnv(text: string): boolean {
+  return /^(true|1|yes)$/i.test(text);
 }
 
 /** `[{"host":"a","port":7000}]`, `[["a",7000]]` (LiteLLM's JSON) or `a:7000,b:7001`. */
@@ -102,7 +110,10 @@ export function withEnv(options: RedisConnectionOptions, env: Record<string, str
   return merged;
 }
 
-/** The connection part of `new Cache({ type: 'redis', … })`'s options. */
+/**
+ * The connection part of `new Cache({ type: 'redis', … })`'s options (core knows their names and plain
+ * types; their defaults and environment are the ones documented above).
+ */
 export function connectionFromCacheOptions(options: CacheOptions): RedisConnectionOptions {
   const { url, host, port, password, username, ssl, redisStartupNodes, sentinels, serviceName, operationTimeoutMs } = options;
   return { url, host, port, password, username, ssl, redisStartupNodes, sentinels, serviceName, commandTimeoutMs: operationTimeoutMs };

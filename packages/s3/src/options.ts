@@ -1,5 +1,5 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { CacheConfigError, describeValue, nonEmptyString, requireOption } from '@llmcache/core';
+import { CacheConfigError, describeValue, nonEmptyString, requireOption, type CacheOptions } from '@llmcache/core';
 
 /**
  * An `S3Client` from `@aws-sdk/client-s3`. Declared by the members we use, not as the SDK's class, so
@@ -34,6 +34,38 @@ export interface S3ConnectionOptions {
    * Give it instead of the region, key and endpoint options.
    */
   client?: S3ClientLike | undefined;
+}
+
+export interface S3BackendOptions extends S3ConnectionOptions {
+  /** Folder inside the bucket every object goes under (`s3Path/namespace/hash`); empty for the bucket's root. @default '' */
+  s3Path?: string | undefined;
+  /**
+   * Longest wait for one S3 request, in ms, retries included; the request is then aborted and the read
+   * is a miss (or the write is dropped), reported by `Cache`.
+   * @default 2000
+   */
+  requestTimeoutMs?: number | undefined;
+  /**
+   * Most reads of one batch (an embedding call's inputs) in flight at once.
+   * @default 16
+   */
+  batchConcurrency?: number | undefined;
+}
+
+/** The options of `new Cache({ type: 's3', … })`, by this backend's names: `operationTimeoutMs` bounds each request. */
+export function s3OptionsFromCacheOptions(options: CacheOptions): S3BackendOptions {
+  const { s3BucketName, s3RegionName, s3AwsAccessKeyId, s3AwsSecretAccessKey, s3AwsSessionToken, s3Path, s3EndpointUrl, s3ForcePathStyle } = options;
+  return {
+    s3BucketName: s3BucketName!, // a missing one is S3Backend's required-option error
+    s3RegionName,
+    s3AwsAccessKeyId,
+    s3AwsSecretAccessKey,
+    s3AwsSessionToken,
+    s3Path,
+    s3EndpointUrl,
+    s3ForcePathStyle,
+    requestTimeoutMs: options.operationTimeoutMs,
+  };
 }
 
 /** A client plus whether we made it (and so destroy it on close). */

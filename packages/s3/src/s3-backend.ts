@@ -1,22 +1,6 @@
 import { ObjectStoreBackend } from '@llmcache/core';
-import { connect, type S3ClientLike, type S3ConnectionOptions } from './options';
+import { connect, type S3BackendOptions, type S3ClientLike } from './options';
 import { S3Store } from './s3-store';
-
-export interface S3BackendOptions extends S3ConnectionOptions {
-  /** Folder inside the bucket every object goes under (`s3Path/namespace/hash`); empty for the bucket's root. @default '' */
-  s3Path?: string | undefined;
-  /**
-   * Longest wait for one S3 request, in ms, retries included; the request is then aborted and the read
-   * is a miss (or the write is dropped), reported by `Cache`.
-   * @default 2000
-   */
-  requestTimeoutMs?: number | undefined;
-  /**
-   * Most reads of one batch (an embedding call's inputs) in flight at once.
-   * @default 16
-   */
-  batchConcurrency?: number | undefined;
-}
 
 /**
  * Entries as objects in one S3 bucket, one `PutObject` of the whole body each, with their expiry in the

@@ -217,6 +217,9 @@ export function runDualEntryCheck(t: TestApi, packageName: string): void {
     }, 30_000);
   });
 }
+export { runSemanticBackendConformance } from './semantic';
+export type { SemanticConformanceOptions } from './semantic';
+export { CAPITAL, CAPITAL_LOOSE, CAPITAL_PARAPHRASE, EVEREST, VECTORS, tableEmbedder, user, vectorOf } from './semantic-phrasings';
 export { withEnv } from './env';
 export { exitOf, exitWithin, nodeProcess, printed } from './processes';
 export type { Exit } from './processes';
