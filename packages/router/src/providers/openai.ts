@@ -130,7 +130,7 @@ export class OpenAiProvider implements Provider {
   /** A call the API does not have is the request's fault: a 400, never retried, never sent. */
   private assertServes(operation: OpenAiOperation, target: ProviderTarget): void {
     if (this.dialect.serves && !this.dialect.serves.has(operation)) {
-      throw callRefused(this.name, `/${operation}`, target.model);
+      throw callRefused(this.name, `/${operation}`, { model: target.model });
     }
   }
 
