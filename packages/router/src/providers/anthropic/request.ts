@@ -1,6 +1,8 @@
 // OpenAI chat params as an Anthropic Messages request.
 import type { ProviderParams } from '../provider';
-import { assertOneChoice, chatTurns, chosenFunction, contentParts, functionsOf, NO_PARAMETERS } from '../kit/chat-turns';
+import { chatTurns, contentParts } from '../kit/chat-turns';
+import { assertOneChoice } from '../kit/one-choice';
+import { chosenFunction, functionsOf, NO_PARAMETERS } from '../kit/tools';
 import { dataUrl, textOf } from '../kit/message-parts';
 
 /** Anthropic requires max_tokens; LiteLLM sends this when the caller gives none. */

@@ -2,7 +2,9 @@
 import type * as BedrockSdk from '@aws-sdk/client-bedrock-runtime';
 import { BadRequestError } from '../../errors';
 import type { PlainMessage, ProviderParams } from '../provider';
-import { assertOneChoice, chatTurns, chosenFunction, contentParts, functionsOf, NO_PARAMETERS } from '../kit/chat-turns';
+import { chatTurns, contentParts } from '../kit/chat-turns';
+import { assertOneChoice } from '../kit/one-choice';
+import { chosenFunction, functionsOf, NO_PARAMETERS } from '../kit/tools';
 import { dataUrl, stopList, textOf } from '../kit/message-parts';
 
 type ContentBlock = BedrockSdk.ContentBlock;

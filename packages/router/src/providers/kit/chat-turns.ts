@@ -1,6 +1,5 @@
 // OpenAI's message list as the native chat APIs (Anthropic, Bedrock Converse, Gemini) want it: the system
 // messages apart, and the rest as alternating user and assistant turns of the API's own content parts.
-import { BadRequestError } from '../../errors';
 import type { PlainMessage, PlainToolCall } from '../provider';
 import { imageUrlOf, parseArguments, textOf } from './message-parts';
 
@@ -70,30 +69,4 @@ export function contentParts<Part>(
     if (part.type === 'image_url') return [map.image(imageUrlOf(part))];
     return [];
   });
-}
-
-/** An OpenAI tool's function, as every native API declares it (each under its own names). */
-export interface FunctionDeclaration {
-  name: string;
-  description?: string;
-  parameters?: unknown;
-}
-
-/** The functions of the `tools` param; undefined when it is not a list. */
-export function functionsOf(tools: unknown): FunctionDeclaration[] | undefined {
-  return Array.isArray(tools) ? tools.map((tool: { function: FunctionDeclaration }) => tool.function) : undefined;
-}
-
-/** The schema of a function that declares no parameters. */
-export const NO_PARAMETERS = { type: 'object', properties: {} };
-
-/** The function a `tool_choice` names (`{ type: 'function', function: { name } }`), if it names one. */
-export function chosenFunction(choice: unknown): string | undefined {
-  const name = (choice as { function?: { name?: unknown } } | undefined)?.function?.name;
-  return typeof name === 'string' ? name : undefined;
-}
-
-/** The APIs that answer one choice per call refuse `n` > 1 rather than answer fewer. */
-export function assertOneChoice(n: unknown, provider: string, model: string): void {
-  if (n !== undefined && n !== 1) throw new BadRequestError(`${provider} answers one choice per call (n must be 1)`, { status: 400, provider, model });
 }

@@ -2,7 +2,7 @@
 // template), the messages for /api/chat, and the fields both take.
 import { BadRequestError } from '../../errors';
 import type { PlainMessage, ProviderParams } from '../provider';
-import { assertOneChoice } from '../kit/chat-turns';
+import { assertOneChoice } from '../kit/one-choice';
 import { dataUrl, imageUrlOf, parseArguments, stopList, textOf } from '../kit/message-parts';
 
 /** Request fields Ollama reads at the top level; every other param goes into `options`, as LiteLLM sends them. */

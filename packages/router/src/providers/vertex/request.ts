@@ -1,7 +1,8 @@
 // OpenAI chat params as a Gemini `generateContent` request.
 import { BadRequestError } from '../../errors';
 import type { PlainMessage, ProviderParams } from '../provider';
-import { chatTurns, chosenFunction, contentParts, functionsOf } from '../kit/chat-turns';
+import { chatTurns, contentParts } from '../kit/chat-turns';
+import { chosenFunction, functionsOf } from '../kit/tools';
 import { dataUrl, stopList, textOf } from '../kit/message-parts';
 
 type Part =
