@@ -14,6 +14,7 @@ import { InternalServerError, invalidRequest, RouterConfigError } from './errors
 import { getCache } from './global';
 import { asChatCompletion, asChatCompletionChunk, asTextCompletion } from './openai-shape';
 import type { PlainChatCompletion, PlainChunk, PlainEmbeddingResponse, PlainTranscription, ProviderParams, ProviderTarget } from './providers';
+import { withCall } from './providers';
 import { audioIdentity, embeddingInputs, flightKeyOf, mergeDeploymentParams, providerParamsOf, withExtraBody, type EmbeddingInput } from './request';
 import {
   estimateInputTokens,
@@ -273,7 +274,7 @@ export class Router extends EventEmitter<RouterEvents> {
     if (call.request.stream === true) throw invalidRequest('stream: textCompletion does not stream; use completion() with messages');
     const prompt = Array.isArray(request.prompt) ? request.prompt.join('\n') : String(request.prompt ?? '');
     const compute = (signal: AbortSignal) =>
-      this.answer(call, prompt, signal, (text, model) => mockTextCompletion(text, model, prompt), (d, target) => d.provider.textCompletion(this.paramsFor(d, call), target));
+      this.answer(call, prompt, signal, (text, model) => mockTextCompletion(text, model, prompt), (d, target) => withCall(d.provider, 'textCompletion').textCompletion(this.paramsFor(d, call), target));
     const { context, result } = this.lookup(call, compute, {
       validate: isStoredText,
       isStorable: (v) => isCompleteText(v.response) && this.answeredIdentity(call, v.modelGroup) === call.identity,
@@ -315,7 +316,7 @@ export class Router extends EventEmitter<RouterEvents> {
           call,
           estimateInputTokens(texts),
           async (d, target) => {
-            const answer = await d.provider.embedding({ ...this.paramsFor(d, call), input: single ? texts[0] : texts }, target);
+            const answer = await withCall(d.provider, 'embedding').embedding({ ...this.paramsFor(d, call), input: single ? texts[0] : texts }, target);
             // Checked inside the attempt, so that a short answer is retried like any server error.
             if (answer.data.length !== texts.length) {
               throw new InternalServerError(`asked for ${texts.length} embeddings, got ${answer.data.length}`, { status: 500, provider: d.provider.name, model: d.providerModel });
@@ -385,7 +386,7 @@ export class Router extends EventEmitter<RouterEvents> {
       const { value, deployment } = await this.dispatcher.execute(
         call,
         0,
-        (d, target) => d.provider.transcription({ file: blob, fileName, params: this.paramsFor(d, call) }, target),
+        (d, target) => withCall(d.provider, 'transcription').transcription({ file: blob, fileName, params: this.paramsFor(d, call) }, target),
         undefined,
         { signal },
       );

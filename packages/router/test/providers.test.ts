@@ -2,6 +2,7 @@ import { Cache } from '@llmcache/core';
 import {
   AuthenticationError,
   assembleChunks,
+  BadRequestError,
   InternalServerError,
   NotFoundError,
   Router,
@@ -100,6 +101,31 @@ describe('anthropic/', () => {
     expect(err).toBeInstanceOf(InternalServerError);
     expect(err).toMatchObject({ status: 529, provider: 'anthropic' });
     expect((err as Error).message).toContain('Overloaded');
+  });
+});
+
+describe('a call the provider has no API for', () => {
+  it('is one 400 naming the call and the provider, made without a request', async () => {
+    const router = new Router({
+      modelList: [
+        { modelName: 'claude', params: { model: 'anthropic/claude-3-5-haiku', apiBase: upstream().url, apiKey: 'ak' } },
+        { modelName: 'gemini', params: { model: 'vertex_ai/gemini-2.0-flash', apiBase: upstream().url, vertexProject: 'p' } },
+        { modelName: 'llama', params: { model: 'ollama/llama3.2', apiBase: upstream().url } },
+      ],
+    });
+    const cases: Array<[Promise<unknown>, string]> = [
+      [router.textCompletion({ model: 'claude', prompt: 'x' }), 'anthropic has no text completion API; use completion() with messages'],
+      [router.embedding({ model: 'claude', input: 'x' }), 'anthropic has no embeddings API'],
+      [router.embedding({ model: 'gemini', input: 'x' }), 'vertex_ai has no embeddings API'],
+      [router.transcription({ model: 'llama', file: Buffer.from('audio') }), 'ollama has no transcription API'],
+    ];
+    for (const [call, message] of cases) {
+      const err = await call.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BadRequestError);
+      expect(err).toMatchObject({ status: 400 });
+      expect((err as Error).message).toContain(message);
+    }
+    expect(upstream().calls).toHaveLength(0);
   });
 });
 

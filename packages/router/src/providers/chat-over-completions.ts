@@ -1,5 +1,6 @@
 // Chat on a text-completion API, as LiteLLM's `text-completion-openai/` does for instruct models: the
 // messages become one prompt for /completions, and the answer (or each streamed chunk) becomes chat-shaped.
+import { textOf } from './kit/message-parts';
 import type { OpenAiProvider } from './openai';
 import type { PlainChatCompletion, PlainChunk, PlainEmbeddingResponse, PlainMessage, PlainTextCompletion, PlainTranscription, Provider, ProviderParams, ProviderTarget, TranscriptionUpload } from './provider';
 
@@ -7,7 +8,7 @@ import type { PlainChatCompletion, PlainChunk, PlainEmbeddingResponse, PlainMess
 export function promptOf(messages: unknown): string {
   const list = Array.isArray(messages) ? (messages as PlainMessage[]) : [];
   return list
-    .map(({ content }) => (typeof content === 'string' ? content : Array.isArray(content) ? content.map((part) => (part.type === 'text' ? (part.text ?? '') : '')).join('') : ''))
+    .map(({ content }) => (typeof content === 'string' || Array.isArray(content) ? textOf(content) : ''))
     .join('\n');
 }
 

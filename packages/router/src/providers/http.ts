@@ -1,10 +1,8 @@
 import { APIConnectionError, errorForStatus, ProviderError, TimeoutError } from '../errors';
+import type { RequestContext } from './kit/context';
+import { streamWithoutBody } from './kit/stream-errors';
 
-export interface RequestContext {
-  provider: string;
-  model: string;
-  signal: AbortSignal;
-}
+export type { RequestContext } from './kit/context';
 
 /** Sends a request; network failures and error statuses become typed `ProviderError`s. */
 export async function send(url: string, init: RequestInit, ctx: RequestContext): Promise<Response> {
@@ -96,7 +94,7 @@ export async function* readNdjson(response: Response, ctx: RequestContext): Asyn
  * per line); with `unterminatedLast`, also a last one without a line break.
  */
 async function* readLines(response: Response, ctx: RequestContext, unterminatedLast: boolean): AsyncGenerator<string[]> {
-  if (!response.body) throw new APIConnectionError('stream has no body', { status: 500, provider: ctx.provider, model: ctx.model });
+  if (!response.body) throw streamWithoutBody(ctx);
   const decoder = new TextDecoder();
   let buffer = '';
   const reader = response.body.getReader();

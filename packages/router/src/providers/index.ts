@@ -1,13 +1,14 @@
-import { anthropicProvider } from './anthropic';
+import { anthropicProvider } from './anthropic/provider';
 import { azureProvider } from './azure';
-import { bedrockProvider } from './bedrock';
+import { bedrockProvider } from './bedrock/provider';
 import { COMPATIBLE_PROVIDERS, compatibleProvider } from './openai-compatible';
-import { ollamaChatProvider, ollamaProvider } from './ollama';
+import { ollamaChatProvider, ollamaProvider } from './ollama/provider';
 import type { Provider } from './provider';
-import { vertexProvider } from './vertex';
+import { vertexProvider } from './vertex/provider';
 
 export type { Provider, ProviderParams, ProviderTarget, TranscriptionUpload } from './provider';
 export { ClientPool } from './client-pool';
+export { withCall, type OptionalCall } from './unsupported-call';
 export type { PlainChatCompletion, PlainChunk, PlainEmbeddingResponse, PlainMessage, PlainTextCompletion, PlainToolCall, PlainTranscription } from './provider';
 export { COMPATIBLE_PROVIDERS, type CompatibleCall, type CompatibleProviderRow } from './openai-compatible';
 

@@ -1,5 +1,7 @@
-import { APIConnectionError, BadRequestError } from '../errors';
+import { BadRequestError } from '../errors';
 import { readJson, readSse, send, type RequestContext } from './http';
+import { requestContext } from './kit/context';
+import { streamEndedEarly } from './kit/stream-errors';
 import type {
   PlainChatCompletion,
   PlainChunk,
@@ -11,6 +13,7 @@ import type {
   ProviderTarget,
   TranscriptionUpload,
 } from './provider';
+import { callRefused } from './unsupported-call';
 import { expectChatChunk, expectChatCompletion, expectEmbeddings, expectTextChunk, expectTextCompletion, expectTranscription, parseStreamEvent } from './validate';
 
 export type OpenAiOperation = 'chat/completions' | 'completions' | 'embeddings' | 'audio/transcriptions';
@@ -97,7 +100,7 @@ export class OpenAiProvider implements Provider {
       }
       yield expect(parseStreamEvent(event, ctx), ctx);
     }
-    if (!done) throw new APIConnectionError('stream ended before [DONE]', { status: 500, provider: this.name, model: target.model });
+    if (!done) throw streamEndedEarly(ctx, '[DONE]');
   }
 
   async embedding(params: ProviderParams, target: ProviderTarget): Promise<PlainEmbeddingResponse> {
@@ -127,7 +130,7 @@ export class OpenAiProvider implements Provider {
   /** A call the API does not have is the request's fault: a 400, never retried, never sent. */
   private assertServes(operation: OpenAiOperation, target: ProviderTarget): void {
     if (this.dialect.serves && !this.dialect.serves.has(operation)) {
-      throw new BadRequestError(`${this.name} has no /${operation} API`, { status: 400, provider: this.name, model: target.model });
+      throw callRefused(this.name, `/${operation}`, { model: target.model });
     }
   }
 
@@ -143,6 +146,6 @@ export class OpenAiProvider implements Provider {
   }
 
   private context(target: ProviderTarget): RequestContext {
-    return { provider: this.name, model: target.model, signal: target.signal };
+    return requestContext(this.name, target);
   }
 }

@@ -102,7 +102,9 @@ export interface Provider {
   chat(params: ProviderParams, target: ProviderTarget): Promise<PlainChatCompletion>;
   /** Yields chunks as they arrive; throws `APIConnectionError` when the stream breaks off. */
   chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<PlainChunk>;
-  textCompletion(params: ProviderParams, target: ProviderTarget): Promise<PlainTextCompletion>;
-  embedding(params: ProviderParams, target: ProviderTarget): Promise<PlainEmbeddingResponse>;
-  transcription(upload: TranscriptionUpload, target: ProviderTarget): Promise<PlainTranscription>;
+  // The calls an API may lack: a provider leaves out what its API does not have, and the router answers
+  // a call of it with one 400 (`withCall`, unsupported-call.ts).
+  textCompletion?(params: ProviderParams, target: ProviderTarget): Promise<PlainTextCompletion>;
+  embedding?(params: ProviderParams, target: ProviderTarget): Promise<PlainEmbeddingResponse>;
+  transcription?(upload: TranscriptionUpload, target: ProviderTarget): Promise<PlainTranscription>;
 }

@@ -1,4 +1,5 @@
-// What an upstream answer must look like before a provider hands it out (and the router may store it).
+// What an upstream answer must look like before a provider hands it out (and the router may store it): the
+// checks every provider builds on, and OpenAI's shapes (a native API's own are in its folder's validate.ts).
 // A 200 of the wrong shape is the upstream misbehaving, so it becomes an InternalServerError (status 500,
 // retried like one), never a completion. A body or chunk that is not JSON at all stays an
 // APIConnectionError, as `readJson` has it: nothing usable arrived.
@@ -59,12 +60,6 @@ function embeddingItem(item: Json, path: string): Problem {
   return Number.isInteger(item.index) ? undefined : expected(`${path}.index`, 'an integer', item.index);
 }
 
-function anthropicBlock(block: Json, path: string): Problem {
-  if (block.type === 'text') return typeof block.text === 'string' ? undefined : expected(`${path}.text`, 'a string', block.text);
-  if (block.type === 'tool_use') return typeof block.name === 'string' ? undefined : expected(`${path}.name`, 'a string', block.name);
-  return typeof block.type === 'string' ? undefined : expected(`${path}.type`, 'a string', block.type);
-}
-
 /** The provider's own error inside an answer of the wrong shape, as its message and code. */
 function reportedError(value: unknown): { message: string; code: string | undefined } | undefined {
   const error = isObject(value) ? value.error : undefined;
@@ -109,16 +104,6 @@ export function expectTranscription(value: unknown, ctx: RequestContext): PlainT
   return expectShape(value, 'answer is not a transcription', (v) => (typeof v.text === 'string' ? undefined : expected('text', 'a string', v.text)), ctx);
 }
 
-/** An Anthropic Messages answer: a `content` array of typed blocks (`usage`, when given, an object). */
-export function expectAnthropicMessage<T>(value: unknown, ctx: RequestContext): T {
-  return expectShape(value, 'answer is not an Anthropic message', anthropicMessage, ctx);
-}
-
-function anthropicMessage(message: Json): Problem {
-  if (message.usage !== undefined && !isObject(message.usage)) return expected('usage', 'an object', message.usage);
-  return arrayOf('content', message.content, false, anthropicBlock);
-}
-
 /**
  * The JSON of one stream event. An event that reports an error (`event: error`, or a payload with an
  * `error` object, as OpenAI-compatible servers and Anthropic send) throws it, typed by its type or code.
@@ -154,21 +139,4 @@ export function expectChatChunk(value: unknown, ctx: RequestContext): PlainChunk
 
 function chunkChoice(choice: Json, path: string): Problem {
   return choice.delta === undefined || isObject(choice.delta) ? undefined : expected(`${path}.delta`, 'an object', choice.delta);
-}
-
-function anthropicEvent(event: Json): Problem {
-  if (typeof event.type !== 'string') return expected('type', 'a string', event.type);
-  if (event.type === 'message_start' && !isObject(event.message)) return expected('message', 'an object', event.message);
-  if (event.type === 'content_block_start' && !isObject(event.content_block)) return expected('content_block', 'an object', event.content_block);
-  if (event.type !== 'content_block_delta') return undefined;
-  const delta = event.delta;
-  if (!isObject(delta)) return expected('delta', 'an object', delta);
-  if (delta.type === 'text_delta' && typeof delta.text !== 'string') return expected('delta.text', 'a string', delta.text);
-  if (delta.type === 'input_json_delta' && typeof delta.partial_json !== 'string') return expected('delta.partial_json', 'a string', delta.partial_json);
-  return undefined;
-}
-
-/** An Anthropic stream event: an object with a string `type`, and the fields its type is read for. */
-export function expectAnthropicEvent(value: unknown, ctx: RequestContext): Json & { type: string } {
-  return expectShape(value, 'stream sent an event that is not an Anthropic stream event', anthropicEvent, ctx);
 }

@@ -1,7 +1,7 @@
 // A native provider's own deployment params (`awsRegionName`, `vertexProject`, …) reach it among the
 // request params, as every deployment param the router does not consume does. They configure the call
 // and must never be sent to the API, so they are taken out here.
-import type { ProviderParams } from './provider';
+import type { ProviderParams } from '../provider';
 
 /** `awsRegionName` → `aws_region_name`: LiteLLM's spelling, accepted too. */
 export function snakeCase(name: string): string {

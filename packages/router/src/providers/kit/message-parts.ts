@@ -1,5 +1,5 @@
 // Pieces of OpenAI chat messages that every native provider reads the same way.
-import type { PlainMessage } from './provider';
+import type { PlainMessage } from '../provider';
 
 /** The text of a message's content: a string as is, text parts joined. */
 export function textOf(content: PlainMessage['content']): string {
@@ -28,10 +28,6 @@ export function dataUrl(url: string): { mediaType: string; base64: string } | un
 export function imageUrlOf(part: Record<string, unknown>): string {
   const value = part.image_url;
   return typeof value === 'string' ? value : String((value as { url?: unknown } | undefined)?.url ?? '');
-}
-
-export function usageOf(prompt: number, completion: number, total = prompt + completion) {
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: total };
 }
 
 /** The `stop` param as a list. */
