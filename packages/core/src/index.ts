@@ -24,6 +24,8 @@ export type { TieredBackendOptions } from './tiered-backend';
 export { SingleFlight } from './single-flight';
 export { sleep } from './sleep';
 export type { DistributedLock } from './single-flight';
+export { MemoryRouterState } from './router-state';
+export type { MinuteUsage, RouterState } from './router-state';
 export { BACKEND_PACKAGES, createBackendForType } from './load-backend';
 export type { BackendPackage } from './load-backend';
 export { CacheBackendError, CacheConfigError, LlmcacheError, requireOption, requiredOptionError } from './errors';

@@ -16,7 +16,7 @@ import {
 import type { CallSettings } from './call-settings';
 import type { RouterLog } from './logger';
 import { ClientPool, type ProviderTarget } from './providers';
-import { MemoryRouterState, type MinuteUsage, type RouterState } from './state';
+import { MemoryRouterState, type MinuteUsage, type RouterState } from '@llmcache/core';
 import { LatencyTracker, STRATEGIES, type Strategy } from './strategies';
 import type { RouterEvents, RouterOptions } from './types';
 import { isPattern, type WildcardRoutes } from './wildcards';
