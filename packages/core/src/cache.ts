@@ -4,6 +4,7 @@ import { normalizeCallType, DEFAULT_SUPPORTED_CALL_TYPES, type CallType } from '
 import { validateCacheControl, type CacheControl, type ResolvedControl } from './cache-control';
 import { encodeEntry } from './entry';
 import { EntryDecoder } from './entry-decoder';
+import { CACHE_BRAND } from './cache-brand';
 import { CacheBackendError, CacheConfigError } from './errors';
 import { createBackendForType } from './load-backend';
 import { CacheMode, validateCacheOptions, type CacheOptions } from './options';
@@ -505,3 +506,6 @@ export class Cache extends EventEmitter<CacheEvents> {
     this.emit('error', new CacheBackendError(this.backend.name, operation, key, message, { cause: err }));
   }
 }
+
+// Recognised by brand, not instanceof: see cache-brand.ts.
+Object.defineProperty(Cache.prototype, CACHE_BRAND, { value: true });

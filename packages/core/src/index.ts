@@ -1,4 +1,5 @@
 export { Cache } from './cache';
+export { isCache } from './cache-brand';
 export type { CacheEvents, CacheHit, CacheStats, MissReason, ValueSource, WrapOptions, WrapResult } from './cache';
 export { CacheMode, CACHE_OPTION_NAMES, CACHE_TYPES, SEMANTIC_CACHE_TYPES, validateCacheOptions } from './options';
 export type { CacheOptions, CacheType, RedisNode } from './options';
