@@ -4,6 +4,7 @@ import { normalizeCallType, DEFAULT_SUPPORTED_CALL_TYPES, type CallType } from '
 import { validateCacheControl, type CacheControl, type ResolvedControl } from './cache-control';
 import { encodeEntry } from './entry';
 import { EntryDecoder } from './entry-decoder';
+import type { ExternalCacheOptions } from './backend-registry';
 import { CACHE_BRAND } from './cache-brand';
 import { CacheBackendError, CacheConfigError } from './errors';
 import { createBackendForType } from './load-backend';
@@ -132,7 +133,7 @@ export class Cache extends EventEmitter<CacheEvents> {
   private readonly counters = { hits: 0, misses: 0, writes: 0, errors: 0 };
   private closed = false;
 
-  constructor(options?: CacheOptions) {
+  constructor(options?: CacheOptions | ExternalCacheOptions) {
     super();
     const o = validateCacheOptions(options);
     this.backend = o.backend ?? createBackendForType(o);

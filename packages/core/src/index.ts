@@ -29,6 +29,8 @@ export { MemoryRouterState } from './router-state';
 export type { MinuteUsage, RouterState } from './router-state';
 export { BACKEND_PACKAGES, createBackendForType } from './load-backend';
 export type { BackendPackage } from './load-backend';
+export { registerCacheBackend } from './backend-registry';
+export type { CacheBackendFactory, ExternalCacheOptions, ExternalCacheType } from './backend-registry';
 export { CacheBackendError, CacheConfigError, LlmcacheError, requireOption, requiredOptionError } from './errors';
 export type { LlmcacheErrorOptions } from './errors';
 export { describe as describeValue, MAX_TIMER_MS, nonEmptyString, nonNegativeNumber, positiveInteger, positiveNumber, timerMilliseconds } from './validate';
