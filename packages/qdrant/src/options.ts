@@ -1,12 +1,10 @@
+import { CacheConfigError, type EmbedFunction, type Embedder } from '@llmcache/core';
 import {
-  CacheConfigError,
   describeValue,
   nonEmptyString,
   requireOption,
   timerMilliseconds,
-  type EmbedFunction,
-  type Embedder,
-} from '@llmcache/core';
+} from '@llmcache/core/internal';
 
 /** How Qdrant compresses the stored vectors, as LiteLLM's `qdrant_quantization_config`. */
 export type QdrantQuantization = 'binary' | 'scalar' | 'product';

@@ -1,8 +1,6 @@
 import {
   CacheConfigError,
   PromptVectors,
-  nonEmptyString,
-  positiveInteger,
   type BackendEntry,
   type EmbedFunction,
   type Embedder,
@@ -10,6 +8,7 @@ import {
   type SemanticMatch,
   type SemanticScope,
 } from '@llmcache/core';
+import { nonEmptyString, positiveInteger } from '@llmcache/core/internal';
 import { RedisBackend, type RedisBackendOptions } from '@llmcache/redis';
 import { DEFAULT_SHAPE, RedisVectorIndex, scopeId, type IndexShape } from './vector-index';
 

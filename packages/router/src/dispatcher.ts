@@ -1,4 +1,5 @@
-import { describeValue, isThenable, MAX_TIMER_MS, sleep } from '@llmcache/core';
+import { MAX_TIMER_MS } from '@llmcache/core';
+import { describeValue, isThenable, sleep } from '@llmcache/core/internal';
 import type { EventEmitter } from 'eventemitter3';
 import { takeSlot, type Deployment } from './deployments';
 import {

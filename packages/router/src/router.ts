@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { Cache, cacheKey, isCache, cacheKeyFromCanonicalParams, type CacheControl, type CacheHit, type ResolvedControl, type ValueSource, type WrapResult } from '@llmcache/core';
+import { Cache, cacheKey, isCache, type CacheControl, type CacheHit, type ResolvedControl, type ValueSource, type WrapResult } from '@llmcache/core';
+import { cacheKeyFromCanonicalParams } from '@llmcache/core/internal';
 import { EventEmitter } from 'eventemitter3';
 import { canonicalParams, DEFAULT_CALL_SETTINGS, readCallSettings, type CallSettings } from './call-settings';
 import { configPathOf, looksLikeConfigPath, readLiteLLMConfig, translateLiteLLMConfig } from './config';

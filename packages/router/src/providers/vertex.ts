@@ -1,6 +1,7 @@
 // Gemini models on Vertex AI (`generateContent`, `streamGenerateContent?alt=sse`), with an OAuth token from
 // google-auth-library (an optional peer), which reads service-account keys and Application Default Credentials.
 import { randomUUID } from 'node:crypto';
+import { untilAborted } from '@llmcache/core/internal';
 import type * as GoogleAuthSdk from 'google-auth-library';
 import { APIConnectionError, BadRequestError, ProviderError, RouterConfigError } from '../errors';
 import { fromEnv } from './env';
@@ -206,15 +207,6 @@ export class VertexProvider implements Provider {
   }
 }
 
-/** The promise, or the signal's reason once it aborts: a token request must not outlive the call's timeout. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
 
 function stringSetting(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
