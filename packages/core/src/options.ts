@@ -24,7 +24,8 @@ export interface RedisNode {
 /** Options of `new Cache()`: LiteLLM's `Cache(...)` arguments in camelCase, plus a few of llmcache's own. */
 export interface CacheOptions {
   /**
-   * Storage type; its package is loaded on demand (`redis` → `@llmcache/redis`, …).
+   * Storage type; its package is loaded on demand (`redis` → `@llmcache/redis`, …). A backend from
+   * another package takes `ExternalCacheOptions` instead (`type: '@acme/llmcache-dynamo'`).
    * @default 'local'
    */
   type?: CacheType;
