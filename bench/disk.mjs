@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { encodeEntry } from '@llmcache/core';
+import { encodeEntry } from '@llmcache/core/internal';
 import { DiskBackend } from '@llmcache/disk';
 import { chatResponse } from './fixtures.mjs';
 

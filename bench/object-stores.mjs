@@ -4,7 +4,8 @@
 // against the raw SDK write of the same bytes. The floor is always the store's own SDK, never our code.
 // Standalone: node bench/object-stores.mjs
 import { fileURLToPath } from 'node:url';
-import { Cache, encodeEntry } from '@llmcache/core';
+import { Cache } from '@llmcache/core';
+import { encodeEntry } from '@llmcache/core/internal';
 import { Router } from '@llmcache/router';
 import { chatRequest, chatResponse } from './fixtures.mjs';
 import { compare, ratioOf, us } from './harness.mjs';

@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 bin=$root/node_modules/.bin
-packages=(core router disk redis s3 gcs azure-blob redis-semantic qdrant)
+packages=(core router disk redis s3 gcs azure-blob redis-semantic qdrant test-suite)
 failed=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

@@ -1,5 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { CacheConfigError, ObjectStoreBackend, describeValue } from '@llmcache/core';
+import { CacheConfigError, ObjectStoreBackend } from '@llmcache/core';
+import { describeValue } from '@llmcache/core/internal';
 import { containerClientOf } from './client';
 import { withAzureEnv, type AzureBlobBackendOptions } from './options';
 import { AzureBlobStore } from './store';

@@ -1,5 +1,6 @@
 import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient, type newPipeline, type StoragePipelineOptions } from '@azure/storage-blob';
-import { CacheConfigError, nonEmptyString, requireOption } from '@llmcache/core';
+import { CacheConfigError } from '@llmcache/core';
+import { nonEmptyString, requireOption } from '@llmcache/core/internal';
 import type { AzureBlobBackendOptions } from './options';
 
 /** What the SDK accepts as a credential; its `TokenCredential` comes from a package we do not depend on directly. */

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import { Cache, CacheBackendError, LENGTH_METADATA, TieredBackend } from '@llmcache/core';
+import { Cache, CacheBackendError, TieredBackend } from '@llmcache/core';
+import { LENGTH_METADATA } from '@llmcache/core/internal';
 import { AzureBlobBackend } from '@llmcache/azure-blob';
 import { Router } from '@llmcache/router';
 import { ACCOUNT, ACCOUNT_KEY, startAzurite, startHangingServer, useAzuriteAndUpstream } from './servers';

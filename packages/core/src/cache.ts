@@ -6,6 +6,8 @@ import { normalizeCallType, DEFAULT_SUPPORTED_CALL_TYPES, type CallType } from '
 import { validateCacheControl, type CacheControl, type ResolvedControl } from './cache-control';
 import { encodeEntry } from './entry';
 import { EntryReader } from './entry-reader';
+import type { ExternalCacheOptions } from './backend-registry';
+import { CACHE_BRAND } from './cache-brand';
 import { CacheConfigError } from './errors';
 import { FAILED, GuardedBackend } from './guarded-backend';
 import { createBackendForType } from './load-backend';
@@ -36,7 +38,7 @@ export class Cache extends EventEmitter<CacheEvents> {
   private readonly reader: EntryReader;
   private readonly calls: CachedCall;
 
-  constructor(options?: CacheOptions) {
+  constructor(options?: CacheOptions | ExternalCacheOptions) {
     super();
     const o = validateCacheOptions(options);
     this.backend = o.backend ?? createBackendForType(o);
@@ -173,3 +175,6 @@ export class Cache extends EventEmitter<CacheEvents> {
     if (this.backend.close) await this.guard.call('close', undefined, () => this.backend.close!());
   }
 }
+
+// Recognised by brand, not instanceof: see cache-brand.ts.
+Object.defineProperty(Cache.prototype, CACHE_BRAND, { value: true });

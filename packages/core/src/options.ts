@@ -2,6 +2,7 @@ import type { CacheBackend, Embedder } from './backend';
 import { BACKEND_OPTION_CHECKS, type BackendCacheOptions, type OptionCheck } from './backend-options';
 import { DEFAULT_SUPPORTED_CALL_TYPES, normalizeCallType, type CallTypeName } from './call-types';
 import { CacheConfigError, requiredOptionError } from './errors';
+import { isExternalCacheType } from './backend-registry';
 import { checkEmbedder, type EmbedFunction } from './semantic';
 import type { DistributedLock } from './single-flight';
 import { describe, nonEmptyString, positiveInteger, positiveNumber, timerMilliseconds, trueOrFalse } from './validate';
@@ -24,7 +25,8 @@ export type { RedisNode } from './backend-options';
  */
 export interface CacheOptions extends BackendCacheOptions {
   /**
-   * Storage type; its package is loaded on demand (`redis` → `@llmcache/redis`, …).
+   * Storage type; its package is loaded on demand (`redis` → `@llmcache/redis`, …). A backend from
+   * another package takes `ExternalCacheOptions` instead (`type: '@acme/llmcache-dynamo'`).
    * @default 'local'
    */
   type?: CacheType;
@@ -89,8 +91,8 @@ const boolean: OptionCheck = (option, value) => void trueOrFalse('core', option,
 /** The plain type of each shared option; a backend's own options are checked by `BACKEND_OPTION_CHECKS`. */
 const SHARED_CHECKS: Record<Exclude<keyof CacheOptions, keyof BackendCacheOptions>, OptionCheck> = {
   type: (option, value) => {
-    if (!CACHE_TYPES.includes(value as CacheType)) {
-      throw new CacheConfigError('core', option, `must be one of ${CACHE_TYPES.join(', ')}, got ${describe(value)}`);
+    if (!CACHE_TYPES.includes(value as CacheType) && !isExternalCacheType(value)) {
+      throw new CacheConfigError('core', option, `must be one of ${CACHE_TYPES.join(', ')} or a scoped package name (@scope/name), got ${describe(value)}`);
     }
   },
   backend: (option, value) => {
@@ -146,19 +148,23 @@ export const CACHE_TYPES: readonly CacheType[] = ['local', 'redis', 'redis-seman
 
 /** Throws `CacheConfigError` naming the first unknown, mistyped or out-of-range option. `undefined` means "not given". */
 export function validateCacheOptions(options: unknown): CacheOptions {
+  // ExternalCacheOptions too; typed as CacheOptions, which is all core reads of them.
   if (options === undefined) return {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new CacheConfigError('core', 'options', `must be an object, got ${describe(options)}`);
   }
+  // An external backend defines options core does not know: they pass to its factory unchecked.
+  const external = isExternalCacheType((options as { type?: unknown }).type);
   for (const [name, value] of Object.entries(options)) {
     // Own names only: `constructor`, `toString` or an own `__proto__` key are unknown options, not Object's members.
     const check = Object.hasOwn(CHECKS, name) ? (CHECKS as Record<string, OptionCheck>)[name] : undefined;
+    if (!check && external) continue;
     if (!check) throw new CacheConfigError('core', name, `is not a Cache option${suggest(name)}`);
     if (value !== undefined) check(name, value);
   }
   const valid = options as CacheOptions;
   if (valid.backend && valid.type) throw new CacheConfigError('core', 'backend', 'give either type or backend, not both');
-  if (valid.embedder && !valid.backend && !SEMANTIC_CACHE_TYPES.includes(valid.type ?? 'local')) {
+  if (valid.embedder && !valid.backend && !external && !SEMANTIC_CACHE_TYPES.includes(valid.type ?? 'local')) {
     throw new CacheConfigError('core', 'embedder', `is for semantic cache types (${SEMANTIC_CACHE_TYPES.join(', ')}), not ${valid.type ?? 'local'}`);
   }
   if (valid.type && SEMANTIC_CACHE_TYPES.includes(valid.type) && valid.similarityThreshold === undefined) {

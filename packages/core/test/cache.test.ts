@@ -3,10 +3,10 @@ import {
   CacheBackendError,
   CacheConfigError,
   MemoryBackend,
-  validateCacheOptions,
   type CacheBackend,
   type DistributedLock,
 } from '@llmcache/core';
+import { validateCacheOptions } from '@llmcache/core/internal';
 
 const control = (cache: Cache) => cache.resolveControl('completion');
 

@@ -1,4 +1,4 @@
-import { canonicalJson } from '@llmcache/core';
+import { canonicalJson } from '@llmcache/core/internal';
 
 describe('canonicalJson', () => {
   it('prints every string and number exactly as JSON.stringify does', () => {

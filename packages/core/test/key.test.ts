@@ -1,4 +1,5 @@
-import { cacheKey, cacheKeyMaterial, canonicalJson, CacheConfigError } from '@llmcache/core';
+import { cacheKey, CacheConfigError } from '@llmcache/core';
+import { cacheKeyMaterial, canonicalJson } from '@llmcache/core/internal';
 
 // Golden vectors: the canonical JSON is written out by hand and the hex is `printf '%s' JSON | sha256sum`,
 // so these pin the documented algorithm, not whatever the code happens to do.

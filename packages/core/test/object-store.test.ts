@@ -2,16 +2,18 @@ import { runBackendConformance } from '@llmcache/test-suite';
 import {
   Cache,
   CacheConfigError,
-  EXPIRES_AT_METADATA,
-  LENGTH_METADATA,
   ObjectStoreBackend,
   TieredBackend,
-  objectNameOf,
-  validateObjectPrefix,
   withMemoryTier,
   type ObjectStore,
   type StoredObject,
 } from '@llmcache/core';
+import {
+  EXPIRES_AT_METADATA,
+  LENGTH_METADATA,
+  objectNameOf,
+  validateObjectPrefix,
+} from '@llmcache/core/internal';
 
 /**
  * The object-store contract kept in a Map, the way S3, GCS and Azure Blob keep objects: whole bodies

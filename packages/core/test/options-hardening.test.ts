@@ -1,12 +1,11 @@
 import {
   Cache,
   CacheConfigError,
-  createBackendForType,
-  describeValue,
   MAX_TIMER_MS,
   MemoryBackend,
   type CacheBackend,
 } from '@llmcache/core';
+import { createBackendForType, describeValue } from '@llmcache/core/internal';
 import { thrown } from '@llmcache/test-suite';
 
 function expectConfigError(fn: () => unknown, option: string, message?: RegExp): void {

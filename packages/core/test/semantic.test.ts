@@ -1,4 +1,5 @@
-import { Cache, CacheConfigError, messagesText, PromptVectors, semanticQuery, validateCacheOptions } from '@llmcache/core';
+import { Cache, CacheConfigError, messagesText, PromptVectors, semanticQuery } from '@llmcache/core';
+import { validateCacheOptions } from '@llmcache/core/internal';
 
 describe('messagesText: the text a semantic cache embeds', () => {
   it('writes every message with its role, the text of multi-part content, tool calls and tool answers', () => {

@@ -1,5 +1,6 @@
 import { runBackendConformance } from '@llmcache/test-suite';
-import { Cache, MemoryBackend, TieredBackend, decodeEntry } from '@llmcache/core';
+import { Cache, MemoryBackend, TieredBackend } from '@llmcache/core';
+import { decodeEntry } from '@llmcache/core/internal';
 
 // The remote tier here is a second MemoryBackend that outlives each TieredBackend, standing in for a
 // shared store; @llmcache/disk runs the same suite with disk as the remote tier.

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
-import { positiveInteger, nonEmptyString, type BackendEntry, type CacheBackend } from '@llmcache/core';
+import { type BackendEntry, type CacheBackend } from '@llmcache/core';
+import { positiveInteger, nonEmptyString } from '@llmcache/core/internal';
 import { openDatabase } from './open-database';
 import type { DiskBackendOptions } from './options';
 

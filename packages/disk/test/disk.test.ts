@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runBackendConformance, runDualEntryCheck } from '@llmcache/test-suite';
-import { Cache, CacheConfigError, MemoryBackend, TieredBackend, decodeEntry } from '@llmcache/core';
+import { Cache, CacheConfigError, MemoryBackend, TieredBackend } from '@llmcache/core';
+import { decodeEntry } from '@llmcache/core/internal';
 import { DiskBackend } from '@llmcache/disk';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'llmcache-disk-'));
@@ -114,7 +115,7 @@ describe('DiskBackend', () => {
     const where = tempDir();
     const child = otherProcess(`
       const { DiskBackend } = require('@llmcache/disk');
-      const { encodeEntry } = require('@llmcache/core');
+      const { encodeEntry } = require('@llmcache/core/internal');
       const backend = new DiskBackend({ dir: ${JSON.stringify(where)} });
       process.stdout.write('ready\\n');
       for (let i = 0; ; i++) backend.set('k' + (i % 50), encodeEntry('z'.repeat(200000) + i, Date.now(), null), null);`);

@@ -1,6 +1,7 @@
 import { Storage, type Bucket } from '@google-cloud/storage';
 import { JWT } from 'google-auth-library';
-import { ObjectStoreBackend, validateObjectPrefix } from '@llmcache/core';
+import { ObjectStoreBackend } from '@llmcache/core';
+import { validateObjectPrefix } from '@llmcache/core/internal';
 import { GcsStore } from './gcs-store';
 import { resolveGcsTarget, type CredentialsFile, type GcsBackendOptions, type GcsTarget } from './options';
 

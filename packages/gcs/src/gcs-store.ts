@@ -1,5 +1,6 @@
 import type { Bucket } from '@google-cloud/storage';
-import { LENGTH_METADATA, type ObjectStore, type StoredObject } from '@llmcache/core';
+import type { ObjectStore, StoredObject } from '@llmcache/core';
+import { LENGTH_METADATA, untilAborted } from '@llmcache/core/internal';
 
 const META_HEADER = 'x-goog-meta-';
 
@@ -47,7 +48,7 @@ export class GcsStore implements ObjectStore {
     if (metadata[LENGTH_METADATA] !== undefined) return { body, metadata };
     const generation = headers['x-goog-generation'];
     try {
-      const [resource] = await untilAborted(signal, this.bucket.file(name, { generation }).getMetadata());
+      const [resource] = await untilAborted(this.bucket.file(name, { generation }).getMetadata(), signal);
       return { body, metadata: Object.fromEntries(Object.entries(resource.metadata ?? {}).map(([k, v]) => [k, v === null ? undefined : String(v)])) };
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -61,16 +62,16 @@ export class GcsStore implements ObjectStore {
       resumable: false,
       metadata: { contentType: 'text/plain; charset=utf-8', metadata },
     });
-    await untilAborted(signal, saved);
+    await untilAborted(saved, signal);
   }
 
   async remove(name: string, signal: AbortSignal): Promise<void> {
-    await untilAborted(signal, this.bucket.file(name).delete({ ignoreNotFound: true }));
+    await untilAborted(this.bucket.file(name).delete({ ignoreNotFound: true }), signal);
   }
 
   /** Lists at most one object of the cache's folder: the bucket exists and the credentials may read it. */
   async ping(signal: AbortSignal): Promise<boolean> {
-    await untilAborted(signal, this.bucket.getFiles({ prefix: this.prefix ? `${this.prefix}/` : '', maxResults: 1, autoPaginate: false }));
+    await untilAborted(this.bucket.getFiles({ prefix: this.prefix ? `${this.prefix}/` : '', maxResults: 1, autoPaginate: false }), signal);
     return true;
   }
 }
@@ -79,12 +80,3 @@ function isNotFound(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === 404;
 }
 
-/** Settles as `work` does, or rejects with the signal's reason as soon as it fires; `work` is left to finish unobserved. */
-function untilAborted<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-}

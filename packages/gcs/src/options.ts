@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { CacheConfigError, describeValue, nonEmptyString, requiredOptionError, type CacheOptions } from '@llmcache/core';
+import { CacheConfigError, type CacheOptions } from '@llmcache/core';
+import { describeValue, nonEmptyString, requiredOptionError } from '@llmcache/core/internal';
 
 /**
  * A `Bucket` of `@google-cloud/storage`. Declared by the members we check rather than as the SDK's class,

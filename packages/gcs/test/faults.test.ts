@@ -1,4 +1,5 @@
-import { Cache, CacheBackendError, EXPIRES_AT_METADATA, LENGTH_METADATA, encodeEntry } from '@llmcache/core';
+import { Cache, CacheBackendError } from '@llmcache/core';
+import { EXPIRES_AT_METADATA, LENGTH_METADATA, encodeEntry } from '@llmcache/core/internal';
 import { GcsBackend } from '@llmcache/gcs';
 import { startGcsServer, type GcsServer } from './gcs-server';
 

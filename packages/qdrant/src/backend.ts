@@ -8,6 +8,7 @@ import {
   type SemanticMatch,
   type SemanticScope,
 } from '@llmcache/core';
+import { untilAborted } from '@llmcache/core/internal';
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { Collection } from './collection';
 import { QdrantVectorSizeError, isMissingCollection, request } from './errors';
@@ -212,13 +213,3 @@ export class QdrantSemanticBackend implements SemanticBackend {
   }
 }
 
-/** `promise`, or a rejection with the signal's reason as soon as it fires. The request itself runs on under its own timeout. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}

@@ -1,13 +1,5 @@
-import {
-  CacheConfigError,
-  describeValue,
-  nonEmptyString,
-  requireOption,
-  timerMilliseconds,
-  type CacheOptions,
-  type EmbedFunction,
-  type Embedder,
-} from '@llmcache/core';
+import { CacheConfigError, type CacheOptions, type EmbedFunction, type Embedder } from '@llmcache/core';
+import { describeValue, nonEmptyString, requireOption, timerMilliseconds } from '@llmcache/core/internal';
 
 /** How Qdrant compresses the stored vectors, as LiteLLM's `qdrant_quantization_config` (core checks the name at `new Cache()`). */
 export type QdrantQuantization = NonNullable<CacheOptions['qdrantQuantizationConfig']>;

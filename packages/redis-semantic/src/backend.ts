@@ -1,14 +1,13 @@
 import {
   CacheConfigError,
   PromptVectors,
-  nonEmptyString,
-  positiveInteger,
   type BackendEntry,
   type Embedder,
   type SemanticBackend,
   type SemanticMatch,
   type SemanticScope,
 } from '@llmcache/core';
+import { nonEmptyString, positiveInteger } from '@llmcache/core/internal';
 import { RedisBackend } from '@llmcache/redis';
 import type { RedisSemanticBackendOptions } from './options';
 import { DEFAULT_SHAPE, RedisVectorIndex, scopeId, type IndexShape } from './vector-index';

@@ -1,4 +1,5 @@
-import { MemoryBackend, TieredBackend, decodeEntry, remainingTtlMs, type BackendEntry, type CacheBackend, type MemoryBackendOptions } from '@llmcache/core';
+import { MemoryBackend, TieredBackend, type BackendEntry, type CacheBackend, type MemoryBackendOptions } from '@llmcache/core';
+import { decodeEntry, remainingTtlMs } from '@llmcache/core/internal';
 import type { RedisBackend } from './backend';
 import { InvalidationBus } from './invalidation';
 

@@ -1,4 +1,5 @@
-import { CacheConfigError, describeValue, type CacheOptions, type RedisNode } from '@llmcache/core';
+import { CacheConfigError, type CacheOptions, type RedisNode } from '@llmcache/core';
+import { describeValue } from '@llmcache/core/internal';
 import type { Cluster, Redis } from 'ioredis';
 
 /**

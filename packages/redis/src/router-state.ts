@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
-import type { MinuteUsage, RouterState } from '@llmcache/router';
+import { MemoryRouterState, type MinuteUsage, type RouterState } from '@llmcache/core';
 import { connect, guarded, release, type Connection } from './connection';
 import type { RedisConnectionOptions } from './options';
 
@@ -56,8 +56,6 @@ export class RedisRouterState extends EventEmitter<RedisRouterStateEvents> imple
     super();
     this.connection = connect({ ...options, commandTimeoutMs: options.commandTimeoutMs ?? 500 });
     this.tag = `{${options.prefix ?? 'llmcache'}:router}`;
-    // Loaded here rather than imported at the top: the cache half of this package must not need the router.
-    const { MemoryRouterState } = require('@llmcache/router') as typeof import('@llmcache/router');
     this.local = new MemoryRouterState();
   }
 

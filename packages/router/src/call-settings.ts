@@ -1,4 +1,5 @@
-import { CacheConfigError, canonicalJson, describeValue, MAX_TIMER_MS, validateCacheControl } from '@llmcache/core';
+import { CacheConfigError, MAX_TIMER_MS } from '@llmcache/core';
+import { canonicalJson, describeValue, validateCacheControl } from '@llmcache/core/internal';
 import { invalidRequest } from './errors';
 import { isHeaderName, isHeaderValue } from './headers';
 import { isObject } from './providers/validate';

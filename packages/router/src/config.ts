@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { CACHE_OPTION_NAMES, describeValue, MAX_TIMER_MS, normalizeCallType, validateCacheOptions, type CacheOptions } from '@llmcache/core';
+import { MAX_TIMER_MS, type CacheOptions } from '@llmcache/core';
+import { CACHE_OPTION_NAMES, describeValue, normalizeCallType, validateCacheOptions } from '@llmcache/core/internal';
 import { parse, type Tags } from 'yaml';
 import { providerEnvDefaults } from './config-env';
 import { RouterConfigError } from './errors';

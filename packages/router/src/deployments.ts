@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, describeValue, MAX_TIMER_MS } from '@llmcache/core';
+import { MAX_TIMER_MS } from '@llmcache/core';
+import { canonicalJson, describeValue } from '@llmcache/core/internal';
 import PQueue from 'p-queue';
 import { headersOf } from './call-settings';
 import { RouterConfigError } from './errors';

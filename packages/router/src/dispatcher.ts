@@ -1,4 +1,5 @@
-import { describeValue, isThenable, MAX_TIMER_MS, sleep } from '@llmcache/core';
+import { MAX_TIMER_MS } from '@llmcache/core';
+import { describeValue, isThenable, sleep } from '@llmcache/core/internal';
 import type { EventEmitter } from 'eventemitter3';
 import { takeSlot, type Deployment } from './deployments';
 import {
@@ -16,7 +17,7 @@ import {
 import type { CallSettings } from './call-settings';
 import type { RouterLog } from './logger';
 import { ClientPool, type ProviderTarget } from './providers';
-import { MemoryRouterState, type MinuteUsage, type RouterState } from './state';
+import { MemoryRouterState, type MinuteUsage, type RouterState } from '@llmcache/core';
 import { LatencyTracker, STRATEGIES, type Strategy } from './strategies';
 import type { RouterEvents, RouterOptions } from './types';
 import { isPattern, type WildcardRoutes } from './wildcards';

@@ -1,4 +1,4 @@
-import { SingleFlight } from '@llmcache/core';
+import { SingleFlight } from '@llmcache/core/internal';
 
 /** What one upstream embedding call gave for one input. */
 export interface EmbeddedItem<M> {

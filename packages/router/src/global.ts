@@ -1,4 +1,4 @@
-import { Cache, type CacheOptions } from '@llmcache/core';
+import { Cache, isCache, type CacheOptions } from '@llmcache/core';
 
 let current: Cache | undefined;
 
@@ -14,7 +14,7 @@ export function getCache(): Cache | undefined {
 
 /** Turns the global cache on: the given cache, or a new one from options (in-memory by default). */
 export function enableCache(cacheOrOptions?: Cache | CacheOptions): Cache {
-  current = cacheOrOptions instanceof Cache ? cacheOrOptions : new Cache(cacheOrOptions);
+  current = isCache(cacheOrOptions) ? cacheOrOptions : new Cache(cacheOrOptions);
   return current;
 }
 

@@ -1,6 +1,6 @@
 // LiteLLM's `model_group_alias`: another name a model group answers to. A call for the alias is a call for
 // its group (same deployments, same cache entries); a hidden alias routes but is not listed.
-import { describeValue } from '@llmcache/core';
+import { describeValue } from '@llmcache/core/internal';
 import { RouterConfigError } from './errors';
 import type { RouterOptions } from './types';
 

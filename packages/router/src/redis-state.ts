@@ -1,4 +1,4 @@
-import { describeValue } from '@llmcache/core';
+import { describeValue } from '@llmcache/core/internal';
 import { RouterConfigError } from './errors';
 import type { RouterState } from './state';
 import type { RouterOptions } from './types';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, NON_KEY_PARAMS } from '@llmcache/core';
+import { NON_KEY_PARAMS } from '@llmcache/core';
+import { canonicalJson } from '@llmcache/core/internal';
 import { CALL_SETTING_FIELDS } from './call-settings';
 import { invalidRequest } from './errors';
 import type { ProviderParams } from './providers';

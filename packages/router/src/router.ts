@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { Cache, cacheKey, cacheKeyFromCanonicalParams, type CacheControl, type CacheHit, type ResolvedControl, type ValueSource, type WrapResult } from '@llmcache/core';
+import { Cache, cacheKey, isCache, type CacheControl, type CacheHit, type ResolvedControl, type ValueSource, type WrapResult } from '@llmcache/core';
+import { cacheKeyFromCanonicalParams } from '@llmcache/core/internal';
 import { EventEmitter } from 'eventemitter3';
 import { canonicalParams, DEFAULT_CALL_SETTINGS, readCallSettings, type CallSettings } from './call-settings';
 import { configPathOf, looksLikeConfigPath, readLiteLLMConfig, translateLiteLLMConfig } from './config';
@@ -156,7 +157,7 @@ export class Router extends EventEmitter<RouterEvents> {
     this.deploymentsById = new Map([...groups.values()].flat().map((d) => [d.id, d]));
     this.cacheIdentity = cacheIdentity;
     this.log = new RouterLog(options.logger, [...this.deploymentsById.values()].flatMap((d) => [d.params, d.headers]));
-    if (options.cache !== undefined && !(options.cache instanceof Cache)) throw new RouterConfigError('cache', 'must be a Cache from @llmcache/core');
+    if (options.cache !== undefined && !isCache(options.cache)) throw new RouterConfigError('cache', 'must be a Cache from @llmcache/core');
     this.ownCache = options.cache;
     this.ownCache?.on('error', this.logCacheError);
     supplyEmbedder(this.ownCache, this);

@@ -1,4 +1,5 @@
-import { isSemanticBackend, semanticQuery, type Cache, type Embedder, type SemanticBackend, type SemanticQuery } from '@llmcache/core';
+import { semanticQuery, type Cache, type Embedder, type SemanticBackend, type SemanticQuery } from '@llmcache/core';
+import { isSemanticBackend } from '@llmcache/core/internal';
 import { embedding as topLevelEmbedding } from './toplevel';
 import type { EmbeddingRequest, EmbeddingResponse } from './types';
 

@@ -1,3 +1,4 @@
+import { untilAborted } from '@llmcache/core/internal';
 import type { PlainChatCompletion, PlainChunk } from './providers';
 
 /** An upstream stream whose first chunk has arrived. */
@@ -196,13 +197,3 @@ export class SharedStream {
   }
 }
 
-/** `promise`, or the signal's reason as soon as it fires. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  signal.throwIfAborted();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}

@@ -1,4 +1,4 @@
-import { canonicalJson } from '@llmcache/core';
+import { canonicalJson } from '@llmcache/core/internal';
 import { BadRequestError, RouterConfigError } from './errors';
 import { Router } from './router';
 import type {

@@ -1,5 +1,6 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { CacheConfigError, describeValue, nonEmptyString, requireOption, type CacheOptions } from '@llmcache/core';
+import { CacheConfigError, type CacheOptions } from '@llmcache/core';
+import { describeValue, nonEmptyString, requireOption } from '@llmcache/core/internal';
 
 /**
  * An `S3Client` from `@aws-sdk/client-s3`. Declared by the members we use, not as the SDK's class, so

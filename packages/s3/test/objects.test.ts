@@ -1,5 +1,6 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { Cache, CacheBackendError, EXPIRES_AT_METADATA, LENGTH_METADATA, encodeEntry } from '@llmcache/core';
+import { Cache, CacheBackendError } from '@llmcache/core';
+import { EXPIRES_AT_METADATA, LENGTH_METADATA, encodeEntry } from '@llmcache/core/internal';
 import { S3Backend } from '@llmcache/s3';
 import { useS3rver, writeHalf } from './servers';
 

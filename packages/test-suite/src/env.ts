@@ -1,4 +1,4 @@
-import { isThenable } from '@llmcache/core';
+import { isThenable } from '@llmcache/core/internal';
 
 /**
  * Runs `fn` with `vars` set in `process.env` (`undefined` removes one), then puts the environment back,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { Cache, cacheKey, type CacheBackend, type CacheBackendError } from '@llmcache/core';
 
 /** The test functions of the runner (jest, vitest and mocha all provide these). */
@@ -208,7 +209,6 @@ export function runBackendConformance(t: TestApi, options: ConformanceOptions): 
 export function runDualEntryCheck(t: TestApi, packageName: string): void {
   t.describe(`${packageName} entry points`, () => {
     t.it('exposes the same names through require and import', async () => {
-      const { execFileSync } = await import('node:child_process');
       const names = (args: string[]) => JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8' })) as string[];
       const viaRequire = names(['-e', `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(packageName)})).sort()))`]);
       const viaImport = names(['--input-type=module', '-e', `const m = await import(${JSON.stringify(packageName)}); console.log(JSON.stringify(Object.keys(m).filter((n) => n !== 'default').sort()))`]);

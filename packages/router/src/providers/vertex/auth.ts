@@ -1,6 +1,7 @@
 // Vertex AI's OAuth token, from google-auth-library (an optional peer), which reads service-account keys
 // and Application Default Credentials; one GoogleAuth per distinct credentials, kept in the router's pool.
 import type * as GoogleAuthSdk from 'google-auth-library';
+import { untilAborted } from '@llmcache/core/internal';
 import { APIConnectionError, ProviderError, RouterConfigError } from '../../errors';
 import { connectionError, type RequestContext } from '../http';
 import { requireOptional } from '../optional-package';
@@ -57,16 +58,6 @@ function authError(err: unknown, ctx: RequestContext): ProviderError | RouterCon
     return new ProviderError(message, { status: 401, provider: ctx.provider, model: ctx.model, cause: err });
   }
   return new APIConnectionError(message, { status: 500, provider: ctx.provider, model: ctx.model, cause: err });
-}
-
-/** The promise, or the signal's reason once it aborts: a token request must not outlive the call's timeout. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 /**
