@@ -21,4 +21,9 @@ npm run typecheck
 # What npm users get: publint and attw on each public package, and its types without @types/node.
 bash scripts/check-packages.sh
 bash scripts/check-types-without-node.sh
+# The habits: typed lint rules (they read the built .d.ts of sibling packages, so after the build), one
+# format, and no import cycle in any package's src.
+npm run lint
+npm run format:check
+npm run cycles
 npx jest --ci

@@ -1,4 +1,4 @@
-import { Cache, MemoryBackend, type CacheBackend } from '@llmcache/core';
+import { Cache, MemoryBackend, type CacheBackend, type CacheBackendError } from '@llmcache/core';
 import { execFileSync } from 'node:child_process';
 import { assembleChunks, deploymentId, disableCache, Router, RouterConfigError, setCache, type ChatCompletionChunk, type FunctionTool } from '@llmcache/router';
 import { ask, collect, deployment, fromJavaScript, useUpstream } from './helpers';
@@ -270,6 +270,16 @@ describe('streaming and the cache', () => {
     expect(assembleChunks(await collect(stream)).choices[0]!.message.content).toBe('Reply to "retry the stream" from gpt-3.5-turbo');
     expect(upstream().callCount()).toBe(2);
   });
+
+  it('a stream stored without include_usage still answers later calls with usage', async () => {
+    const router = new Router({ modelList: [deployment(upstream(), 'g', 'usage-model')], cache: new Cache() });
+    await collect(await router.completion({ model: 'g', messages: ask('usage please'), stream: true }));
+    const hit = await router.completion({ model: 'g', messages: ask('usage please') });
+    expect(hit._hiddenParams.cacheHit).toBe(true);
+    expect(hit.usage).toMatchObject({ prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number), total_tokens: expect.any(Number) });
+    const replayed = await collect(await router.completion({ model: 'g', messages: ask('usage please'), stream: true, stream_options: { include_usage: true } }));
+    expect(replayed.at(-1)!.usage).toEqual(hit.usage);
+  });
 });
 
 describe('RouterConfigError at construction', () => {
@@ -319,5 +329,50 @@ describe('the cache option', () => {
     const res = await router.completion({ model: 'gpt-3.5', messages: ask('ns') });
     expect(res._hiddenParams.cacheKey).toMatch(/^team:/);
     expect(backend.get(res._hiddenParams.cacheKey!)).toBeDefined();
+  });
+});
+
+describe('fallback answers and the cache', () => {
+  it('an answer from a fallback group is stored under that group, never under the group that failed', async () => {
+    const router = new Router({
+      modelList: [deployment(upstream(), 'big', 'big-model'), deployment(upstream(), 'small', 'small-model')],
+      numRetries: 0,
+      fallbacks: [{ big: ['small'] }],
+      cache: new Cache(),
+    });
+    upstream().script('big-model', { status: 503 });
+    const during = await router.completion({ model: 'big', messages: ask('q') });
+    expect(during.choices[0]!.message.content).toBe('Reply to "q" from small-model');
+    expect(during._hiddenParams).toMatchObject({ modelGroup: 'small', model: 'small-model', cacheHit: false });
+    const recovered = await router.completion({ model: 'big', messages: ask('q') });
+    expect(recovered._hiddenParams.cacheHit).toBe(false);
+    expect(recovered.choices[0]!.message.content).toBe('Reply to "q" from big-model');
+    const small = await router.completion({ model: 'small', messages: ask('q') });
+    expect(small._hiddenParams.cacheHit).toBe(true);
+    expect(small.choices[0]!.message.content).toBe('Reply to "q" from small-model');
+  });
+});
+
+describe('stored values of the wrong shape', () => {
+  it('are a miss and an error event, never a crash, for completions, streams and embeddings', async () => {
+    const backend = new MemoryBackend();
+    const cache = new Cache({ backend });
+    const errors: CacheBackendError[] = [];
+    cache.on('error', (e) => errors.push(e));
+    const router = new Router({ modelList: [deployment(upstream(), 'g', 'shape'), deployment(upstream(), 'e', 'text-embedding-3-small')], cache });
+    const chatKey = router.cacheKey({ model: 'g', messages: ask('shape') });
+    const embedKey = router.cacheKey({ model: 'e', input: 'shape' });
+    for (const d of [null, {}, 'text', { response: null }]) {
+      await cache.set(chatKey, d);
+      expect((await router.completion({ model: 'g', messages: ask('shape') })).choices[0]!.message.content).toContain('shape');
+      await cache.set(chatKey, d);
+      expect(assembleChunks(await collect(await router.completion({ model: 'g', messages: ask('shape'), stream: true }))).choices[0]!.message.content).toContain('shape');
+      await cache.set(embedKey, d);
+      const embedded = await router.embedding({ model: 'e', input: 'shape' });
+      expect(embedded._hiddenParams.cacheHit).toBe(false);
+      expect(Array.isArray(embedded.data[0]!.embedding)).toBe(true);
+    }
+    expect(errors.length).toBe(12);
+    expect(errors.every((e) => e.operation === 'decode')).toBe(true);
   });
 });

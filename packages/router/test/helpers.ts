@@ -1,5 +1,5 @@
 import { startUpstream, type Upstream } from '@llmcache/test-upstream';
-import type { CompletionRequestNonStreaming, FunctionToolCall, ModelListEntry, ToolCall } from '@llmcache/router';
+import { Router, type CompletionRequestNonStreaming, type FunctionToolCall, type ModelListEntry, type ToolCall } from '@llmcache/router';
 
 /** Starts one local upstream for a test file and resets it between tests. */
 export function useUpstream(): () => Upstream {
@@ -39,4 +39,27 @@ export async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of stream) out.push(item);
   return out;
+}
+
+export function fragileRouter(upstream: Upstream, extra: Record<string, unknown> = {}) {
+  const router = new Router({
+    modelList: [deployment(upstream, 'g', 'dep-a'), deployment(upstream, 'g', 'dep-b')],
+    allowedFails: 0,
+    cooldownTime: 60,
+    retryAfter: 0.01,
+    ...extra,
+  });
+  const cooldowns: string[] = [];
+  router.on('cooldown', (e) => cooldowns.push(e.deploymentId));
+  return { router, cooldowns };
+}
+
+/** The error a call rejects with; fails the test if the call resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected the call to reject');
+    },
+    (err: unknown) => err,
+  );
 }

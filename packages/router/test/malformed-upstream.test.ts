@@ -3,7 +3,7 @@
 import { Cache } from '@llmcache/core';
 import { APIConnectionError, InternalServerError, type ChatCompletionChunk, RateLimitError, Router } from '@llmcache/router';
 import type { Step, Upstream } from '@llmcache/test-upstream';
-import { ask, useUpstream } from './helpers';
+import { ask, deployment, useUpstream } from './helpers';
 
 const upstream = useUpstream();
 const NUM_RETRIES = 2;
@@ -339,5 +339,16 @@ describe('a stream with a malformed event', () => {
       },
       { type, message },
     );
+  });
+});
+
+describe('short embedding answers', () => {
+  it('an answer with fewer vectors than inputs is retried as a server error', async () => {
+    const short = { object: 'list', model: 'text-embedding-3-small', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }], usage: { prompt_tokens: 1, total_tokens: 1 } };
+    upstream().script('text-embedding-3-small', { body: short });
+    const router = new Router({ modelList: [deployment(upstream(), 'e', 'text-embedding-3-small')], retryAfter: 0.01, cache: new Cache() });
+    const res = await router.embedding({ model: 'e', input: ['one', 'two'] });
+    expect(res.data).toHaveLength(2);
+    expect(upstream().callCount({ model: 'text-embedding-3-small' })).toBe(2);
   });
 });

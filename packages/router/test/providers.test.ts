@@ -9,7 +9,7 @@ import {
   type ChatCompletionChunk,
   type FunctionTool,
 } from '@llmcache/router';
-import { ask, collect, functionCall, useUpstream } from './helpers';
+import { ask, collect, deployment, fromJavaScript, functionCall, useUpstream } from './helpers';
 
 const upstream = useUpstream();
 const tools: FunctionTool[] = [{ type: 'function', function: { name: 'search', description: 'Search the web', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
@@ -158,5 +158,25 @@ describe('openai/ and inference', () => {
     expect(first.choices[0]!.text).toBe('Reply to "Once upon" from davinci-002');
     expect((await router.textCompletion({ model: 't', prompt: 'Once upon' }))._hiddenParams.cacheHit).toBe(true);
     expect(upstream().callCount({ path: '/v1/completions' })).toBe(1);
+  });
+
+  it('transport and control params never reach the body; headers and organization go as headers', async () => {
+    const router = new Router({ modelList: [deployment(upstream(), 'g', 'plain', { organization: 'org-dep' })] });
+    // max_retries is the openai client's option, which a JavaScript caller may send along.
+    await router.completion(fromJavaScript({
+      model: 'g',
+      messages: ask('clean body'),
+      extra_headers: { 'X-Trace': 'abc' },
+      num_retries: 0,
+      max_retries: 0,
+      request_timeout: 5,
+      metadata: { run: 1 },
+      stream_options: { include_usage: true },
+      temperature: 0.3,
+    }));
+    const call = upstream().calls[0]!;
+    expect(Object.keys(call.body).sort()).toEqual(['messages', 'model', 'stream', 'temperature']);
+    expect(call.headers['x-trace']).toBe('abc');
+    expect(call.headers['openai-organization']).toBe('org-dep');
   });
 });

@@ -1,5 +1,5 @@
-import { deploymentId, Router, RateLimitError, TimeoutError, BadRequestError, ContextWindowExceededError } from '@llmcache/router';
-import { ask, deployment, useUpstream } from './helpers';
+import { AuthenticationError, deploymentId, Router, RateLimitError, TimeoutError, BadRequestError, ContextWindowExceededError } from '@llmcache/router';
+import { ask, deployment, fragileRouter, rejection, useUpstream } from './helpers';
 
 const upstream = useUpstream();
 
@@ -199,5 +199,86 @@ describe('retries, fallbacks and cooldowns', () => {
     const router = new Router({ modelList: [deployment(upstream(), 'a', 'capped', { maxParallelRequests: 2 })] });
     await Promise.all(Array.from({ length: 6 }, (_, i) => router.completion({ model: 'a', messages: ask(`cap ${i}`) })));
     expect(upstream().peakConcurrency('capped')).toBe(2);
+  });
+});
+
+describe('fallbacks that cannot help', () => {
+  it('a fallback group that cannot be used does not hide the error the provider gave', async () => {
+    const router = new Router({
+      modelList: [{ ...deployment(upstream(), 'a', 'a-model'), params: { ...deployment(upstream(), 'a', 'a-model').params, apiKey: 'bad-key' } }, deployment(upstream(), 'b', 'b-1', { rpm: 1 })],
+      routingStrategy: 'usage-based-routing',
+      numRetries: 0,
+      fallbacks: [{ a: ['b'] }],
+    });
+    await router.completion({ model: 'b', messages: ask('use up b') });
+    const err = await router.completion({ model: 'a', messages: ask('x') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthenticationError);
+  });
+
+  it('a context window error with no context-window fallback uses the ordinary fallbacks', async () => {
+    const router = new Router({ modelList: [deployment(upstream(), 'small', 'small-model'), deployment(upstream(), 'large', 'large-model')], fallbacks: [{ small: ['large'] }] });
+    upstream().script('small-model', { status: 400, message: "This model's maximum context length is 4096 tokens." });
+    expect((await router.completion({ model: 'small', messages: ask('long') })).choices[0]!.message.content).toContain('large-model');
+  });
+});
+
+describe('nothing waits longer than the caller allowed', () => {
+  it('a call queued for a maxParallelRequests slot gives up at its own timeout', async () => {
+    upstream().setLatency('one-slot', 3000);
+    const router = new Router({ modelList: [deployment(upstream(), 'g', 'one-slot', { maxParallelRequests: 1 })], numRetries: 0 });
+    const holder = router.completion({ model: 'g', messages: ask('holds the slot') }).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    const err = await rejection(router.completion({ model: 'g', messages: ask('queued'), timeout: 0.5 }));
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(upstream().callCount({ model: 'one-slot' })).toBe(1);
+    await router.close();
+    await holder;
+  });
+
+  it('an abort during a Retry-After wait rejects at once', async () => {
+    upstream().script('patient-model', { status: 429, retryAfter: 20 });
+    const router = new Router({ modelList: [deployment(upstream(), 'g', 'patient-model')] });
+    const controller = new AbortController();
+    const retried = new Promise<void>((resolve) => router.on('retry', () => resolve()));
+    const pending = rejection(router.completion({ model: 'g', messages: ask('wait'), signal: controller.signal }));
+    await retried;
+    const abortedAt = Date.now();
+    controller.abort();
+    const err = await pending;
+    expect(Date.now() - abortedAt).toBeLessThan(500);
+    expect((err as Error).name).toBe('AbortError');
+  });
+
+  it('a Retry-After longer than the call\'s timeout is not waited for', async () => {
+    upstream().script('late-model', { status: 429, retryAfter: 20 });
+    const router = new Router({ modelList: [deployment(upstream(), 'g', 'late-model')] });
+    const started = Date.now();
+    expect(await rejection(router.completion({ model: 'g', messages: ask('wait'), timeout: 1 }))).toBeInstanceOf(RateLimitError);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('a short timeout of the caller\'s own never cools a deployment down', async () => {
+    upstream().setLatency('dep-a', 200);
+    upstream().setLatency('dep-b', 200);
+    const { router, cooldowns } = fragileRouter(upstream());
+    for (let i = 0; i < 3; i++) {
+      expect(await rejection(router.completion({ model: 'g', messages: ask(`hurry ${i}`), timeout: 0.02 }))).toBeInstanceOf(TimeoutError);
+    }
+    expect(cooldowns).toEqual([]);
+    const ok = await router.completion({ model: 'g', messages: ask('patient') });
+    expect(ok.choices[0]!.message.content).toContain('patient');
+  });
+
+  it('a request signal aborts the call, without retries', async () => {
+    upstream().setLatency('slow-abort', 1500);
+    const router = new Router({ modelList: [deployment(upstream(), 'g', 'slow-abort')] });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const started = Date.now();
+    await expect(router.completion({ model: 'g', messages: ask('abort me'), signal: controller.signal })).rejects.toBeDefined();
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(upstream().callCount()).toBe(1);
   });
 });

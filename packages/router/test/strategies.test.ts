@@ -101,3 +101,18 @@ describe('usage-based routing under concurrency', () => {
     expect(upstream().callCount()).toBe(3);
   });
 });
+
+describe('latency-based routing and failures', () => {
+  it('a deployment that only fails is not preferred as untried: calls go to the healthy one', async () => {
+    const router = new Router({
+      modelList: [deployment(upstream(), 'g', 'broken'), deployment(upstream(), 'g', 'healthy')],
+      routingStrategy: 'latency-based-routing',
+      allowedFails: 1000,
+      numRetries: 1,
+      retryAfter: 0.01,
+    });
+    upstream().script('broken', ...Array.from({ length: 20 }, () => ({ status: 500 })));
+    for (let i = 0; i < 8; i++) await router.completion({ model: 'g', messages: ask(`l${i}`) });
+    expect(upstream().callCount({ model: 'broken' })).toBeLessThanOrEqual(1);
+  });
+});

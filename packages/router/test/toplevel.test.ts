@@ -1,5 +1,5 @@
 import { Cache } from '@llmcache/core';
-import { completion, disableCache, embedding, enableCache, getCache, Router, setCache } from '@llmcache/router';
+import { BadRequestError, completion, disableCache, embedding, enableCache, getCache, Router, setCache } from '@llmcache/router';
 import { ask, useUpstream } from './helpers';
 
 const upstream = useUpstream();
@@ -37,5 +37,17 @@ describe('top-level functions and the global cache', () => {
     await router.completion({ model: 'openai/gpt-4o-mini', messages: ask('shared global') });
     const res = await completion({ model: 'openai/gpt-4o-mini', messages: ask('shared global'), apiBase: upstream().openaiBase });
     expect(res._hiddenParams.cacheHit).toBe(true);
+  });
+});
+
+describe('top-level calls', () => {
+  it('reject (never throw synchronously) with a BadRequestError naming the field', async () => {
+    let pending: Promise<unknown> | undefined;
+    expect(() => {
+      pending = completion({ model: 'mystery-model', messages: ask('x') });
+    }).not.toThrow();
+    const err = await pending!.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadRequestError);
+    expect((err as Error).message).toMatch(/model: cannot tell the provider/);
   });
 });

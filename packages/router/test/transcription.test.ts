@@ -1,5 +1,5 @@
 import { Cache } from '@llmcache/core';
-import { Router } from '@llmcache/router';
+import { BadRequestError, Router } from '@llmcache/router';
 import { deployment, useUpstream } from './helpers';
 
 const upstream = useUpstream();
@@ -18,5 +18,13 @@ describe('transcription', () => {
     const otherAudio = await router.transcription({ model: 'whisper', file: Buffer.concat([audio, Buffer.from('!')]), language: 'en' });
     expect(otherAudio._hiddenParams.cacheHit).toBe(false);
     expect(upstream().callCount()).toBe(2);
+  });
+
+  it('router.cacheKey() gives a transcription’s key, by its audio bytes', async () => {
+    const router = new Router({ modelList: [deployment(upstream(), 'w', 'whisper-1')], cache: new Cache() });
+    const audio = Buffer.from('some audio bytes');
+    const res = await router.transcription({ model: 'w', file: audio });
+    expect(router.cacheKey({ model: 'w', file: audio })).toBe(res._hiddenParams.cacheKey);
+    expect(() => router.cacheKey({ model: 'w', file: new Blob([audio]) })).toThrow(BadRequestError);
   });
 });
