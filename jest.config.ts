@@ -3,7 +3,17 @@ import type { Config } from 'jest';
 // One project per package; tests import sibling packages by name, which resolves to their built
 // dist/ (the turbo `test` task depends on `build`), so the tests exercise what users install.
 const packages = ['core', 'disk', 'test-upstream', 'router', 'redis', 's3', 'gcs', 'azure-blob', 'redis-semantic', 'qdrant'];
-const ESM_PACKAGES = ['p-queue', 'p-timeout', 'teeny-request', 'gaxios', 'node-fetch', 'data-uri-to-buffer', 'fetch-blob', 'formdata-polyfill', 'node-domexception'];
+const ESM_PACKAGES = [
+  'p-queue',
+  'p-timeout',
+  'teeny-request',
+  'gaxios',
+  'node-fetch',
+  'data-uri-to-buffer',
+  'fetch-blob',
+  'formdata-polyfill',
+  'node-domexception',
+];
 
 const config: Config = {
   projects: packages.map((name) => ({

@@ -23,7 +23,17 @@ function freePort() {
 
 /** Resolves with the azurite process once it listens on `port`. */
 async function startAzurite(port) {
-  const args = ['--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--skipApiVersionCheck', '--loose', '--disableTelemetry', '--silent'];
+  const args = [
+    '--blobHost',
+    '127.0.0.1',
+    '--blobPort',
+    String(port),
+    '--inMemoryPersistence',
+    '--skipApiVersionCheck',
+    '--loose',
+    '--disableTelemetry',
+    '--silent',
+  ];
   const child = spawn(process.execPath, [AZURITE_BLOB, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
     let output = '';

@@ -97,7 +97,13 @@ export async function diskBench() {
       target: '',
       result: '',
     },
-    { case: `disk: DiskBackend.set, ${k(BATCHES * BATCH_SIZE)} inserts of ~1 KB`, 'µs/op': us(diskNs), 'ratio to floor': ratio(diskNs, floorNs), target: '', result: '' },
+    {
+      case: `disk: DiskBackend.set, ${k(BATCHES * BATCH_SIZE)} inserts of ~1 KB`,
+      'µs/op': us(diskNs),
+      'ratio to floor': ratio(diskNs, floorNs),
+      target: '',
+      result: '',
+    },
     ...batches.map((batch) => ({
       case: `disk: inserts ${k(batch.from)}–${k(batch.to)}`,
       'µs/op': us(batch.disk.totalNs / BATCH_SIZE),

@@ -85,7 +85,13 @@ export async function benchObjectStore({ name, start }) {
       };
     });
     return [
-      { case: `${name}: raw SDK read of the stored entry (${stored.length} bytes)`, 'µs/op': us(r.rawRead.medianNs), 'ratio to floor': 1, target: '', result: '' },
+      {
+        case: `${name}: raw SDK read of the stored entry (${stored.length} bytes)`,
+        'µs/op': us(r.rawRead.medianNs),
+        'ratio to floor': 1,
+        target: '',
+        result: '',
+      },
       {
         case: `${name}: hit through router.completion(), memory tier off`,
         'µs/op': us(r.routerHit.medianNs),

@@ -80,7 +80,9 @@ async function singleFlightAcrossProcesses(port) {
   const children = Array.from({ length: 4 }, () => spawn(process.execPath, [worker, config], { stdio: ['pipe', 'pipe', 'inherit'] }));
   // Each worker says "ready", then waits for "go", so that all four miss at the same moment.
   await Promise.all(children.map((c) => new Promise((resolve) => c.stdout.once('data', resolve))));
-  const done = children.map((c) => new Promise((resolve, reject) => c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bench worker exited with ${code}`))))));
+  const done = children.map(
+    (c) => new Promise((resolve, reject) => c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bench worker exited with ${code}`))))),
+  );
   for (const c of children) c.stdin.end('go\n');
   await Promise.all(done);
   const calls = upstream.callCount({ model: 'gpt-4o' });

@@ -66,8 +66,20 @@ const langchainOverRouter = ratioOf(langchainHit, routerHit);
 
 const rows = [
   { case: 'floor: safe-stable-stringify + crypto.hash sha256 + Map.get', 'µs/op': us(floor.medianNs), 'ratio to floor': 1, target: '', result: '' },
-  { case: 'memory hit through Cache.get', 'µs/op': us(cacheHit.medianNs), 'ratio to floor': cacheRatio, target: '≤ 2× floor', result: cacheRatio <= 2 ? 'ok' : 'MISSED' },
-  { case: 'memory hit through router.completion()', 'µs/op': us(routerHit.medianNs), 'ratio to floor': routerRatio, target: '≤ 2× floor', result: routerRatio <= 2 ? 'ok' : 'MISSED' },
+  {
+    case: 'memory hit through Cache.get',
+    'µs/op': us(cacheHit.medianNs),
+    'ratio to floor': cacheRatio,
+    target: '≤ 2× floor',
+    result: cacheRatio <= 2 ? 'ok' : 'MISSED',
+  },
+  {
+    case: 'memory hit through router.completion()',
+    'µs/op': us(routerHit.medianNs),
+    'ratio to floor': routerRatio,
+    target: '≤ 2× floor',
+    result: routerRatio <= 2 ? 'ok' : 'MISSED',
+  },
   {
     case: 'LangChain.js hit (InMemoryCache, fake chat model)',
     'µs/op': us(langchainHit.medianNs),
@@ -75,7 +87,13 @@ const rows = [
     target: `router ≥ 2.5× faster (is ${langchainOverRouter}×)`,
     result: langchainOverRouter >= 2.5 ? 'ok' : 'MISSED',
   },
-  { case: 'router pick among 50 deployments', 'µs/op': us(pick.medianNs), 'ratio to floor': ratioOf(pick, floor), target: '≤ 10 µs', result: pick.medianNs <= 10_000 ? 'ok' : 'MISSED' },
+  {
+    case: 'router pick among 50 deployments',
+    'µs/op': us(pick.medianNs),
+    'ratio to floor': ratioOf(pick, floor),
+    target: '≤ 10 µs',
+    result: pick.medianNs <= 10_000 ? 'ok' : 'MISSED',
+  },
 ];
 rows.push(...(await redisBench()), ...(await semanticBench()), ...(await diskBench()), ...(await objectStoresBench()));
 report(

@@ -130,7 +130,10 @@ export async function semanticBench() {
   try {
     const rows = [];
     // Thresholds between a paraphrase (0.9; 0.96 with the shared direction) and a prompt of the same topic (0.5; 0.8).
-    for (const [name, dominant, threshold] of [['clustered', 0, 0.8], ['dominant-direction', 0.6, 0.9]]) {
+    for (const [name, dominant, threshold] of [
+      ['clustered', 0, 0.8],
+      ['dominant-direction', 0.6, 0.9],
+    ]) {
       const r = await runDataset(redis.port, name, dominant, threshold);
       rows.push(
         {

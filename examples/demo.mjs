@@ -26,8 +26,7 @@ const router = new Router({
 
 const messages = [{ role: 'user', content: 'In one sentence: why cache LLM answers?' }];
 const ms = (res) => `${res._hiddenParams.latencyMs.toFixed(1).padStart(7)} ms`;
-const show = (label, res, text) =>
-  console.log(`${label.padEnd(31)} ${res._hiddenParams.cacheHit ? 'HIT ' : 'MISS'} ${ms(res)}  ${text.slice(0, 90)}`);
+const show = (label, res, text) => console.log(`${label.padEnd(31)} ${res._hiddenParams.cacheHit ? 'HIT ' : 'MISS'} ${ms(res)}  ${text.slice(0, 90)}`);
 
 console.log(live ? 'Calling the OpenAI API.' : `Local OpenAI-compatible server at ${upstream.url} (no keys needed).`);
 console.log(`Model groups "fast" (${models[0]}) and "smart" (${models[1]}) share one caching group.\n`);

@@ -37,11 +37,18 @@ function serviceClientOf(options: AzureBlobBackendOptions): BlobServiceClient {
       return BlobServiceClient.fromConnectionString(connectionString, PIPELINE);
     } catch (err) {
       // Never the string itself in the message: it holds the key.
-      const reason = String((err as Error).message).split(connectionString).join('<connection string>');
+      const reason = String((err as Error).message)
+        .split(connectionString)
+        .join('<connection string>');
       throw new CacheConfigError(PKG, 'azureConnectionString', `is not a valid Azure Storage connection string (${reason})`, { cause: err });
     }
   }
-  const accountUrl = requireOption(PKG, 'azureAccountUrl', options.azureAccountUrl, 'or azureConnectionString, or AZURE_STORAGE_CONNECTION_STRING in the environment');
+  const accountUrl = requireOption(
+    PKG,
+    'azureAccountUrl',
+    options.azureAccountUrl,
+    'or azureConnectionString, or AZURE_STORAGE_CONNECTION_STRING in the environment',
+  );
   const url = parseAccountUrl(accountUrl);
   if (options.azureAccountKey !== undefined) {
     const key = nonEmptyString(PKG, 'azureAccountKey', options.azureAccountKey);

@@ -32,6 +32,13 @@ runBackendConformance(api, { name: 'azure-blob', create: remote, corrupt });
 runBackendConformance(api, {
   name: 'tiered(memory+azure-blob)',
   // The memory tier takes the small entries; the 5 MB ones go to Azure alone.
-  create: () => new Cache({ type: 'azure-blob', azureConnectionString: azurite.connectionString, azureBlobContainer: CONTAINER, azurePath: 'llmcache/tiered', maxSizePerItem: 1024 }).backend,
+  create: () =>
+    new Cache({
+      type: 'azure-blob',
+      azureConnectionString: azurite.connectionString,
+      azureBlobContainer: CONTAINER,
+      azurePath: 'llmcache/tiered',
+      maxSizePerItem: 1024,
+    }).backend,
   corrupt,
 });

@@ -54,7 +54,12 @@ describe('a slow or failing Azure is a miss, never a failed call', () => {
     });
     await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
     const { port } = stalled.address() as { port: number };
-    const backend = new AzureBlobBackend({ azureAccountUrl: `http://127.0.0.1:${port}/devstoreaccount1`, azureAccountKey: ACCOUNT_KEY, azureBlobContainer: 'stalls', requestTimeoutMs: 300 });
+    const backend = new AzureBlobBackend({
+      azureAccountUrl: `http://127.0.0.1:${port}/devstoreaccount1`,
+      azureAccountKey: ACCOUNT_KEY,
+      azureBlobContainer: 'stalls',
+      requestTimeoutMs: 300,
+    });
     try {
       const started = Date.now();
       await expect(backend.get('k')).rejects.toBeDefined();
@@ -69,7 +74,13 @@ describe('a slow or failing Azure is a miss, never a failed call', () => {
   it('a stopped azurite: calls go upstream and report errors; once it is back, the cache works again', async () => {
     const own = await startAzurite();
     // A long timeout, so that only the retry policy can make a refused connection a quick miss.
-    const cache = new Cache({ type: 'azure-blob', azureConnectionString: own.connectionString, azureBlobContainer: 'stops', memoryTier: false, operationTimeoutMs: 10_000 });
+    const cache = new Cache({
+      type: 'azure-blob',
+      azureConnectionString: own.connectionString,
+      azureBlobContainer: 'stops',
+      memoryTier: false,
+      operationTimeoutMs: 10_000,
+    });
     const errors = errorsOf(cache);
     const router = routerWith(cache);
     try {

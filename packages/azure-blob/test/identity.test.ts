@@ -12,7 +12,9 @@ const CORE = require.resolve('@llmcache/core');
 /** Runs `body` in a fresh Node process (optionally one where @azure/identity cannot be found) and returns its JSON lines. */
 function inFreshProcess(body: string, options: { withoutIdentity?: boolean } = {}): unknown[] {
   const script = `
-    ${options.withoutIdentity ? `
+    ${
+      options.withoutIdentity
+        ? `
     const Module = require('node:module');
     const resolve = Module._resolveFilename;
     Module._resolveFilename = function (request, ...rest) {
@@ -22,7 +24,9 @@ function inFreshProcess(body: string, options: { withoutIdentity?: boolean } = {
         throw err;
       }
       return resolve.call(this, request, ...rest);
-    };` : ''}
+    };`
+        : ''
+    }
     const { Cache } = require(${JSON.stringify(CORE)});
     const azure = require(${JSON.stringify(PACKAGE)});
     const identityLoaded = () => Object.keys(require.cache).some((file) => file.includes('@azure/identity'));

@@ -47,11 +47,18 @@ function configError(fn: () => unknown): CacheConfigError {
 
 describe('connecting', () => {
   it('with a connection string, creating the container on the first write', async () => {
-    expect(await roundTrip(new AzureBlobBackend({ azureConnectionString: azurite.connectionString, azureBlobContainer: 'by-connection-string' }), 'by-connection-string')).toBe('stored');
+    expect(
+      await roundTrip(
+        new AzureBlobBackend({ azureConnectionString: azurite.connectionString, azureBlobContainer: 'by-connection-string' }),
+        'by-connection-string',
+      ),
+    ).toBe('stored');
   });
 
   it('with an account URL and a shared key, from the option or AZURE_STORAGE_ACCOUNT_KEY', async () => {
-    expect(await roundTrip(new AzureBlobBackend({ azureAccountUrl: azurite.accountUrl, azureAccountKey: ACCOUNT_KEY, azureBlobContainer: 'by-key' }), 'by-key')).toBe('stored');
+    expect(
+      await roundTrip(new AzureBlobBackend({ azureAccountUrl: azurite.accountUrl, azureAccountKey: ACCOUNT_KEY, azureBlobContainer: 'by-key' }), 'by-key'),
+    ).toBe('stored');
     process.env.AZURE_STORAGE_ACCOUNT_KEY = ACCOUNT_KEY;
     expect(await roundTrip(new AzureBlobBackend({ azureAccountUrl: azurite.accountUrl, azureBlobContainer: 'by-env-key' }), 'by-env-key')).toBe('stored');
   });
@@ -73,7 +80,12 @@ describe('connecting', () => {
     process.env.AZURE_STORAGE_CONNECTION_STRING = azurite.connectionString;
     expect(await roundTrip(new AzureBlobBackend({ azureBlobContainer: 'by-env-connection-string' }), 'by-env-connection-string')).toBe('stored');
     // Were the environment's connection string used, this would reach azurite; the named URL is used instead.
-    const named = new AzureBlobBackend({ azureAccountUrl: 'http://127.0.0.1:9/devstoreaccount1', azureAccountKey: ACCOUNT_KEY, azureBlobContainer: 'elsewhere', requestTimeoutMs: 1000 });
+    const named = new AzureBlobBackend({
+      azureAccountUrl: 'http://127.0.0.1:9/devstoreaccount1',
+      azureAccountKey: ACCOUNT_KEY,
+      azureBlobContainer: 'elsewhere',
+      requestTimeoutMs: 1000,
+    });
     expect(await named.ping()).toBe(false);
     await named.close();
   });
@@ -177,7 +189,10 @@ describe('bad options are a CacheConfigError naming the option', () => {
 
 describe('azureOptionsFromEnv', () => {
   it('reads AZURE_STORAGE_CONNECTION_STRING and AZURE_STORAGE_ACCOUNT_KEY, and nothing empty', () => {
-    expect(azureOptionsFromEnv({ AZURE_STORAGE_CONNECTION_STRING: 'cs', AZURE_STORAGE_ACCOUNT_KEY: 'key', OTHER: 'x' })).toEqual({ azureConnectionString: 'cs', azureAccountKey: 'key' });
+    expect(azureOptionsFromEnv({ AZURE_STORAGE_CONNECTION_STRING: 'cs', AZURE_STORAGE_ACCOUNT_KEY: 'key', OTHER: 'x' })).toEqual({
+      azureConnectionString: 'cs',
+      azureAccountKey: 'key',
+    });
     expect(azureOptionsFromEnv({ AZURE_STORAGE_CONNECTION_STRING: '' })).toEqual({});
   });
 });

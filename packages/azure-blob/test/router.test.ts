@@ -52,7 +52,7 @@ describe('a router with Azure Blob as its cache', () => {
     }
   });
 
-  it('across two processes loading the LiteLLM config: the second is served the first one\'s answer', async () => {
+  it("across two processes loading the LiteLLM config: the second is served the first one's answer", async () => {
     // Each process loads the config, asks once, closes its router and must then exit by itself:
     // close() leaves no socket or timer that would keep it alive.
     const script = `

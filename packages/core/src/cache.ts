@@ -64,10 +64,7 @@ export class Cache extends EventEmitter<CacheEvents> {
   resolveControl(callType: string, control?: CacheControl): ResolvedControl {
     const c = validateCacheControl(control);
     const type = normalizeCallType(callType);
-    const enabled =
-      type !== undefined &&
-      this.supported.has(type) &&
-      (this.mode === CacheMode.default_on ? c['use-cache'] !== false : c['use-cache'] === true);
+    const enabled = type !== undefined && this.supported.has(type) && (this.mode === CacheMode.default_on ? c['use-cache'] !== false : c['use-cache'] === true);
     return {
       read: enabled && c['no-cache'] !== true,
       write: enabled && c['no-store'] !== true && c.ttl !== 0,
@@ -130,9 +127,12 @@ export class Cache extends EventEmitter<CacheEvents> {
         const { prompt, namespace, scope } = semantic;
         return backend.setWithPrompt(entries[0]!.key, prompt, entries[0]!.value, ttlMs, { namespace, scope }).then(() => true);
       }
-      const done: MaybePromise<unknown> = entries.length === 1 ? backend.set(entries[0]!.key, entries[0]!.value, ttlMs)
-        : backend.setMany ? backend.setMany(entries)
-        : Promise.all(entries.map((e) => backend.set(e.key, e.value, e.ttlMs)));
+      const done: MaybePromise<unknown> =
+        entries.length === 1
+          ? backend.set(entries[0]!.key, entries[0]!.value, ttlMs)
+          : backend.setMany
+            ? backend.setMany(entries)
+            : Promise.all(entries.map((e) => backend.set(e.key, e.value, e.ttlMs)));
       // A backend answers false when it declines an entry (too large to keep): not stored, not an error.
       return isThenable(done) ? done.then((answer) => answer !== false) : done !== false;
     });

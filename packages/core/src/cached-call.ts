@@ -189,7 +189,11 @@ export class CachedCall {
    * holder died, overran or failed, the lock ends (it expires or is released) and one waiter takes it and
    * computes, rather than every waiter at once. Past `lockWaitMs` it gives up and computes anyway.
    */
-  private async waitForWinner<T>(key: string, read: ReadOptions, signal: AbortSignal): Promise<{ hit?: CacheHit<T>; release?: (() => Promise<void>) | undefined }> {
+  private async waitForWinner<T>(
+    key: string,
+    read: ReadOptions,
+    signal: AbortSignal,
+  ): Promise<{ hit?: CacheHit<T>; release?: (() => Promise<void>) | undefined }> {
     const deadline = Date.now() + this.options.lockWaitMs;
     for (let delay = 10; Date.now() < deadline && !this.closed; delay = Math.min(delay * 2, 250)) {
       await sleep(delay, signal);

@@ -4,8 +4,14 @@ export type CallType = (typeof CALL_TYPES)[number];
 export type CallTypeName = CallType | `a${CallType}`;
 
 export const DEFAULT_SUPPORTED_CALL_TYPES: readonly CallTypeName[] = [
-  'completion', 'acompletion', 'embedding', 'aembedding',
-  'transcription', 'atranscription', 'text_completion', 'atext_completion',
+  'completion',
+  'acompletion',
+  'embedding',
+  'aembedding',
+  'transcription',
+  'atranscription',
+  'text_completion',
+  'atext_completion',
 ];
 
 /** Maps an alias (`acompletion`) to its call type (`completion`); undefined for an unknown name. */

@@ -25,10 +25,15 @@ export class EntryReader {
    * of `wrap` then never waits), else in the one promise reaction of the read.
    */
   read<T, R = CacheHit<T> | undefined>(key: string, options: ReadOptions, next?: (hit: CacheHit<T> | undefined) => R): R | Promise<Awaited<R>> {
-    return this.guard.callThen('get', key, () => this.backend.get(key), (raw) => {
-      const hit = this.accept<T>(key, raw, options);
-      return next ? next(hit) : (hit as R);
-    });
+    return this.guard.callThen(
+      'get',
+      key,
+      () => this.backend.get(key),
+      (raw) => {
+        const hit = this.accept<T>(key, raw, options);
+        return next ? next(hit) : (hit as R);
+      },
+    );
   }
 
   /** A read's outcome, judged and counted. */

@@ -9,15 +9,42 @@ import { CacheConfigError } from './errors';
  * does not know (provider-specific `top_k`, `num_ctx`, …).
  */
 export const NON_KEY_PARAMS: ReadonlySet<string> = new Set([
-  'model', 'cache', 'stream', 'stream_options', 'streamOptions',
-  'apiKey', 'api_key', 'apiBase', 'api_base', 'baseUrl', 'base_url', 'apiVersion', 'api_version',
-  'organization', 'headers', 'extraHeaders', 'extra_headers',
-  'timeout', 'requestTimeout', 'request_timeout', 'stream_timeout', 'streamTimeout', 'signal',
-  'numRetries', 'num_retries', 'maxRetries', 'max_retries',
-  'fallbacks', 'contextWindowFallbacks', 'context_window_fallbacks',
-  'metadata', 'caching', 'proxy_server_request',
+  'model',
+  'cache',
+  'stream',
+  'stream_options',
+  'streamOptions',
+  'apiKey',
+  'api_key',
+  'apiBase',
+  'api_base',
+  'baseUrl',
+  'base_url',
+  'apiVersion',
+  'api_version',
+  'organization',
+  'headers',
+  'extraHeaders',
+  'extra_headers',
+  'timeout',
+  'requestTimeout',
+  'request_timeout',
+  'stream_timeout',
+  'streamTimeout',
+  'signal',
+  'numRetries',
+  'num_retries',
+  'maxRetries',
+  'max_retries',
+  'fallbacks',
+  'contextWindowFallbacks',
+  'context_window_fallbacks',
+  'metadata',
+  'caching',
+  'proxy_server_request',
   // Whether refused params are dropped: the params themselves stay in the key.
-  'drop_params', 'dropParams',
+  'drop_params',
+  'dropParams',
 ]);
 
 export interface CacheKeyInput {
@@ -83,6 +110,5 @@ function keyPrefix(callType: string, model: string): string {
 // crypto.hash (Node 20.12+) skips the Hash object: a third faster for short inputs. Read once: the
 // bundle's namespace import would look it up through a getter on every call.
 const oneShotHash = crypto.hash;
-const sha256Hex: (text: string) => string = typeof oneShotHash === 'function'
-  ? (text) => oneShotHash('sha256', text, 'hex')
-  : (text) => crypto.createHash('sha256').update(text).digest('hex');
+const sha256Hex: (text: string) => string =
+  typeof oneShotHash === 'function' ? (text) => oneShotHash('sha256', text, 'hex') : (text) => crypto.createHash('sha256').update(text).digest('hex');

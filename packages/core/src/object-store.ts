@@ -214,7 +214,10 @@ export class ObjectStoreBackend implements CacheBackend {
     const onClose = () => controller.abort(closing.reason);
     if (closing.aborted) onClose();
     else closing.addEventListener('abort', onClose, { once: true });
-    const timer = setTimeout(() => controller.abort(new DOMException(`request timeout: no answer within ${this.timeoutMs} ms`, 'TimeoutError')), this.timeoutMs);
+    const timer = setTimeout(
+      () => controller.abort(new DOMException(`request timeout: no answer within ${this.timeoutMs} ms`, 'TimeoutError')),
+      this.timeoutMs,
+    );
     try {
       return await op(controller.signal);
     } finally {

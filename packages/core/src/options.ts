@@ -144,7 +144,18 @@ const CHECKS: Record<keyof CacheOptions, OptionCheck> = { ...SHARED_CHECKS, ...B
 /** Every option `new Cache()` accepts. */
 export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set(Object.keys(CHECKS));
 
-export const CACHE_TYPES: readonly CacheType[] = ['local', 'redis', 'redis-semantic', 'valkey-semantic', 'qdrant-semantic', 's3', 'gcs', 'azure-blob', 'azure_blob', 'disk'];
+export const CACHE_TYPES: readonly CacheType[] = [
+  'local',
+  'redis',
+  'redis-semantic',
+  'valkey-semantic',
+  'qdrant-semantic',
+  's3',
+  'gcs',
+  'azure-blob',
+  'azure_blob',
+  'disk',
+];
 
 /** Throws `CacheConfigError` naming the first unknown, mistyped or out-of-range option. `undefined` means "not given". */
 export function validateCacheOptions(options: unknown): CacheOptions {

@@ -41,7 +41,12 @@ export function checkEmbedder(pkg: string, option: string, value: unknown): Embe
  * can change the answer except the wording of the prompt; parts of the prompt that are not text (an image,
  * audio, a file) are in the scope too, so that the same question about another picture never matches.
  */
-export function semanticQuery(input: { callType: string; model: string; params: Record<string, unknown>; namespace?: string | undefined }): SemanticQuery | undefined {
+export function semanticQuery(input: {
+  callType: string;
+  model: string;
+  params: Record<string, unknown>;
+  namespace?: string | undefined;
+}): SemanticQuery | undefined {
   try {
     const { callType, model, params } = cacheKeyMaterial(input);
     const field = 'messages' in params ? 'messages' : 'prompt' in params ? 'prompt' : undefined;
@@ -155,20 +160,26 @@ export class PromptVectors {
     const known = this.memo.get(prompt);
     if (known) return known;
     const embedder = this.embedder;
-    if (!embedder) throw new Error(`[${this.pkg}] no embedder: give one (embedder option or setEmbedder), or use the cache with a Router that has the embedding model`);
-    const flight = this.flights.run(prompt, async (shared) => {
-      const vectors = await embedder.embed([prompt], { signal: shared });
-      const vector = this.check(vectors);
-      // Kept only while the embedder is the one that made it.
-      if (this.embedder === embedder) this.memo.set(prompt, vector);
-      return vector;
-    }, signal);
+    if (!embedder)
+      throw new Error(`[${this.pkg}] no embedder: give one (embedder option or setEmbedder), or use the cache with a Router that has the embedding model`);
+    const flight = this.flights.run(
+      prompt,
+      async (shared) => {
+        const vectors = await embedder.embed([prompt], { signal: shared });
+        const vector = this.check(vectors);
+        // Kept only while the embedder is the one that made it.
+        if (this.embedder === embedder) this.memo.set(prompt, vector);
+        return vector;
+      },
+      signal,
+    );
     return flight.promise;
   }
 
   private check(vectors: unknown): Float64Array {
     const raw = Array.isArray(vectors) ? (vectors[0] as unknown) : undefined;
-    if (!Array.isArray(raw) && !ArrayBuffer.isView(raw)) throw new Error(`[${this.pkg}] the embedder answered ${Array.isArray(vectors) ? 'no vector' : 'something that is not a list of vectors'}`);
+    if (!Array.isArray(raw) && !ArrayBuffer.isView(raw))
+      throw new Error(`[${this.pkg}] the embedder answered ${Array.isArray(vectors) ? 'no vector' : 'something that is not a list of vectors'}`);
     const values = raw as ArrayLike<unknown>;
     if (values.length === 0) throw new Error(`[${this.pkg}] the embedder answered an empty vector`);
     if (this.learned !== undefined && values.length !== this.learned) {

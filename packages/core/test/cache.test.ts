@@ -1,11 +1,4 @@
-import {
-  Cache,
-  CacheBackendError,
-  CacheConfigError,
-  MemoryBackend,
-  type CacheBackend,
-  type DistributedLock,
-} from '@llmcache/core';
+import { Cache, CacheBackendError, CacheConfigError, MemoryBackend, type CacheBackend, type DistributedLock } from '@llmcache/core';
 import { validateCacheOptions } from '@llmcache/core/internal';
 
 const control = (cache: Cache) => cache.resolveControl('completion');

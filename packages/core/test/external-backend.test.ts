@@ -10,11 +10,14 @@ const TYPE = '@fixture/llmcache-map';
 registerCacheBackend(TYPE, createCacheBackend);
 
 const mapName = `conformance-${Date.now().toString(36)}`;
-runBackendConformance({ describe, it, beforeAll, afterAll }, {
-  name: 'registered third-party',
-  // Through Cache, as users reach it; the fixture's maps outlive a backend, hence persistent.
-  create: () => new Cache({ type: TYPE, mapName }).backend,
-});
+runBackendConformance(
+  { describe, it, beforeAll, afterAll },
+  {
+    name: 'registered third-party',
+    // Through Cache, as users reach it; the fixture's maps outlive a backend, hence persistent.
+    create: () => new Cache({ type: TYPE, mapName }).backend,
+  },
+);
 
 function expectConfigError(fn: () => unknown, option: string, message?: RegExp): void {
   const err = thrown(fn);
@@ -56,6 +59,10 @@ describe('a registered external backend type', () => {
   });
 
   it('names the package to install when an external type is neither registered nor installed', () => {
-    expectConfigError(() => new Cache({ type: '@acme/llmcache-absent' }), 'type', /needs the package @acme\/llmcache-absent: npm install @acme\/llmcache-absent/);
+    expectConfigError(
+      () => new Cache({ type: '@acme/llmcache-absent' }),
+      'type',
+      /needs the package @acme\/llmcache-absent: npm install @acme\/llmcache-absent/,
+    );
   });
 });

@@ -6,7 +6,17 @@ runDualEntryCheck({ describe, it, beforeAll, afterAll }, '@llmcache/core/interna
 
 describe('@llmcache/core/internal', () => {
   it('holds the helpers for our own packages, which the main entry no longer exports', () => {
-    for (const name of ['describeValue', 'sleep', 'isThenable', 'encodeEntry', 'decodeEntry', 'objectNameOf', 'EXPIRES_AT_METADATA', 'untilAborted', 'SingleFlight']) {
+    for (const name of [
+      'describeValue',
+      'sleep',
+      'isThenable',
+      'encodeEntry',
+      'decodeEntry',
+      'objectNameOf',
+      'EXPIRES_AT_METADATA',
+      'untilAborted',
+      'SingleFlight',
+    ]) {
       expect(internal).toHaveProperty(name);
       expect(core).not.toHaveProperty(name);
     }

@@ -53,12 +53,20 @@ describe('cacheKey', () => {
     const a = cacheKey({
       callType: 'completion',
       model: 'm',
-      params: { messages: [{ role: 'user', content: 'x' }], response_format: { type: 'json_schema', json_schema: { name: 'n', strict: true } }, temperature: 0 },
+      params: {
+        messages: [{ role: 'user', content: 'x' }],
+        response_format: { type: 'json_schema', json_schema: { name: 'n', strict: true } },
+        temperature: 0,
+      },
     });
     const b = cacheKey({
       callType: 'completion',
       model: 'm',
-      params: { temperature: 0, response_format: { json_schema: { strict: true, name: 'n' }, type: 'json_schema' }, messages: [{ content: 'x', role: 'user' }] },
+      params: {
+        temperature: 0,
+        response_format: { json_schema: { strict: true, name: 'n' }, type: 'json_schema' },
+        messages: [{ content: 'x', role: 'user' }],
+      },
     });
     expect(a).toBe(b);
   });
@@ -87,7 +95,17 @@ describe('cacheKey', () => {
     const noisy = cacheKey({
       callType: 'completion',
       model: 'm',
-      params: { messages: [], stream: true, stream_options: { include_usage: true }, apiKey: 'k', apiBase: 'b', timeout: 1, numRetries: 3, metadata: {}, cache: { 'no-cache': true } },
+      params: {
+        messages: [],
+        stream: true,
+        stream_options: { include_usage: true },
+        apiKey: 'k',
+        apiBase: 'b',
+        timeout: 1,
+        numRetries: 3,
+        metadata: {},
+        cache: { 'no-cache': true },
+      },
     });
     expect(noisy).toBe(plain);
   });
@@ -111,7 +129,7 @@ describe('cacheKey', () => {
 
 describe('canonicalJson', () => {
   it('sorts keys, drops undefined members, prints numbers and strings as JSON does', () => {
-    expect(canonicalJson({ b: 1, a: [undefined, 2.50, 1e21, -0], c: undefined, d: 'q"\n' })).toBe('{"a":[null,2.5,1e+21,0],"b":1,"d":"q\\"\\n"}');
+    expect(canonicalJson({ b: 1, a: [undefined, 2.5, 1e21, -0], c: undefined, d: 'q"\n' })).toBe('{"a":[null,2.5,1e+21,0],"b":1,"d":"q\\"\\n"}');
     expect(canonicalJson({ z: { y: { x: 1, w: null } } })).toBe('{"z":{"y":{"w":null,"x":1}}}');
     expect(canonicalJson({ when: new Date(0) })).toBe('{"when":"1970-01-01T00:00:00.000Z"}');
   });

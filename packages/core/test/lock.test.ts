@@ -49,6 +49,8 @@ describe('cross-process single-flight when the lock holder goes away', () => {
     const settled = await Promise.allSettled(caches.map((cache) => cache.wrap('k', compute, { control: cache.resolveControl('completion') })));
     expect(calls).toBe(2);
     expect(settled.filter((s) => s.status === 'rejected')).toHaveLength(1);
-    expect(settled.filter((s) => s.status === 'fulfilled').map((s) => (s as PromiseFulfilledResult<{ value: string }>).value.value)).toEqual(Array(3).fill('second try'));
+    expect(settled.filter((s) => s.status === 'fulfilled').map((s) => (s as PromiseFulfilledResult<{ value: string }>).value.value)).toEqual(
+      Array(3).fill('second try'),
+    );
   });
 });

@@ -2,11 +2,14 @@ import { runBackendConformance, runDualEntryCheck } from '@llmcache/test-suite';
 import { Cache, MemoryBackend } from '@llmcache/core';
 
 runDualEntryCheck({ describe, it, beforeAll, afterAll }, '@llmcache/core');
-runBackendConformance({ describe, it, beforeAll, afterAll }, {
-  name: 'memory',
-  create: () => new MemoryBackend({ maxSizePerItem: 16 * 1024 }),
-  persistent: false,
-});
+runBackendConformance(
+  { describe, it, beforeAll, afterAll },
+  {
+    name: 'memory',
+    create: () => new MemoryBackend({ maxSizePerItem: 16 * 1024 }),
+    persistent: false,
+  },
+);
 
 describe('MemoryBackend bounds', () => {
   it('evicts the least recently used entry past maxSizeInMemory', async () => {

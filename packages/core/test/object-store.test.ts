@@ -1,19 +1,6 @@
 import { runBackendConformance } from '@llmcache/test-suite';
-import {
-  Cache,
-  CacheConfigError,
-  ObjectStoreBackend,
-  TieredBackend,
-  withMemoryTier,
-  type ObjectStore,
-  type StoredObject,
-} from '@llmcache/core';
-import {
-  EXPIRES_AT_METADATA,
-  LENGTH_METADATA,
-  objectNameOf,
-  validateObjectPrefix,
-} from '@llmcache/core/internal';
+import { Cache, CacheConfigError, ObjectStoreBackend, TieredBackend, withMemoryTier, type ObjectStore, type StoredObject } from '@llmcache/core';
+import { EXPIRES_AT_METADATA, LENGTH_METADATA, objectNameOf, validateObjectPrefix } from '@llmcache/core/internal';
 
 /**
  * The object-store contract kept in a Map, the way S3, GCS and Azure Blob keep objects: whole bodies
@@ -53,15 +40,18 @@ class MapStore implements ObjectStore {
 }
 
 const shared = new MapStore();
-runBackendConformance({ describe, it, beforeAll, afterAll }, {
-  name: 'object-store(map)',
-  create: () => new ObjectStoreBackend({ store: shared, pkg: 'test', prefix: 'conformance' }),
-  corrupt: async (backend, key) => {
-    const name = (backend as ObjectStoreBackend).objectName(key);
-    const object = shared.objects.get(name)!;
-    shared.objects.set(name, { body: object.body.slice(0, object.body.length / 2), metadata: {} });
+runBackendConformance(
+  { describe, it, beforeAll, afterAll },
+  {
+    name: 'object-store(map)',
+    create: () => new ObjectStoreBackend({ store: shared, pkg: 'test', prefix: 'conformance' }),
+    corrupt: async (backend, key) => {
+      const name = (backend as ObjectStoreBackend).objectName(key);
+      const object = shared.objects.get(name)!;
+      shared.objects.set(name, { body: object.body.slice(0, object.body.length / 2), metadata: {} });
+    },
   },
-});
+);
 
 describe('object names', () => {
   it('puts a namespaced key under prefix/namespace/hash and a plain key under prefix/hash', () => {

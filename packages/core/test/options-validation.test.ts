@@ -1,10 +1,4 @@
-import {
-  Cache,
-  CacheConfigError,
-  MAX_TIMER_MS,
-  MemoryBackend,
-  type CacheBackend,
-} from '@llmcache/core';
+import { Cache, CacheConfigError, MAX_TIMER_MS, MemoryBackend, type CacheBackend } from '@llmcache/core';
 import { createBackendForType, describeValue } from '@llmcache/core/internal';
 import { thrown } from '@llmcache/test-suite';
 

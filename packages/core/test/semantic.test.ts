@@ -5,26 +5,41 @@ describe('messagesText: the text a semantic cache embeds', () => {
   it('writes every message with its role, the text of multi-part content, tool calls and tool answers', () => {
     const text = messagesText([
       { role: 'system', content: 'Be brief.' },
-      { role: 'user', content: [{ type: 'text', text: 'What is in' }, { type: 'text', text: 'this picture?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'What is in' },
+          { type: 'text', text: 'this picture?' },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+        ],
+      },
       { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"q":"cat"}' } }] },
       { role: 'tool', tool_call_id: 'call_1', name: 'lookup', content: 'a cat' },
       { role: 'assistant', content: '', function_call: { name: 'legacy', arguments: '{}' } },
     ]);
-    expect(text).toBe([
-      'system: Be brief.',
-      'user: What is in this picture? [image_url]',
-      'assistant: lookup({"q":"cat"})',
-      'tool (lookup): a cat',
-      'assistant: legacy({})',
-    ].join('\n'));
+    expect(text).toBe(
+      [
+        'system: Be brief.',
+        'user: What is in this picture? [image_url]',
+        'assistant: lookup({"q":"cat"})',
+        'tool (lookup): a cat',
+        'assistant: legacy({})',
+      ].join('\n'),
+    );
   });
 
   it('never throws on odd shapes', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     const odd: unknown[] = [
-      undefined, null, 42, 'plain', { role: 5, content: { nested: true } }, { content: [null, 7, 'word', { type: 'text' }] },
-      { role: 'assistant', tool_calls: [null, 'x', { function: { name: 'f', arguments: { a: 1 } } }] }, { role: 'user', content: circular },
+      undefined,
+      null,
+      42,
+      'plain',
+      { role: 5, content: { nested: true } },
+      { content: [null, 7, 'word', { type: 'text' }] },
+      { role: 'assistant', tool_calls: [null, 'x', { function: { name: 'f', arguments: { a: 1 } } }] },
+      { role: 'user', content: circular },
     ];
     expect(() => messagesText(odd)).not.toThrow();
     expect(messagesText(odd).split('\n')).toHaveLength(odd.length);
@@ -49,7 +64,21 @@ describe('semanticQuery: what must match besides the meaning', () => {
   });
 
   it('keeps non-text parts in the scope, so the same words about another picture never match', () => {
-    const withImage = (url: string) => semanticQuery({ ...base, params: { messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }, { type: 'image_url', image_url: { url } }] }] } })!;
+    const withImage = (url: string) =>
+      semanticQuery({
+        ...base,
+        params: {
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'text', text: 'hi' },
+                { type: 'image_url', image_url: { url } },
+              ],
+            },
+          ],
+        },
+      })!;
     expect(withImage('a.png').prompt).toBe(withImage('b.png').prompt);
     expect(withImage('a.png').scope).not.toBe(withImage('b.png').scope);
     expect(withImage('a.png').scope).toBe(withImage('a.png').scope);
@@ -96,7 +125,9 @@ describe('semantic cache options', () => {
 
   it('check embedder and qdrantQuantizationConfig', () => {
     expect(() => validateCacheOptions({ embedder: 'text-embedding-3-small' })).toThrow(/embedder: must be an Embedder/);
-    expect(() => new Cache({ embedder: async () => [[1]] })).toThrow(/embedder: is for semantic cache types \(redis-semantic, valkey-semantic, qdrant-semantic\), not local/);
+    expect(() => new Cache({ embedder: async () => [[1]] })).toThrow(
+      /embedder: is for semantic cache types \(redis-semantic, valkey-semantic, qdrant-semantic\), not local/,
+    );
     expect(() => validateCacheOptions({ qdrantQuantizationConfig: 'int4' })).toThrow(/'binary', 'scalar' or 'product'/);
     expect(validateCacheOptions({ qdrantQuantizationConfig: 'scalar' })).toEqual({ qdrantQuantizationConfig: 'scalar' });
   });

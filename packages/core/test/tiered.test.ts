@@ -5,10 +5,13 @@ import { decodeEntry } from '@llmcache/core/internal';
 // The remote tier here is a second MemoryBackend that outlives each TieredBackend, standing in for a
 // shared store; @llmcache/disk runs the same suite with disk as the remote tier.
 const remote = new MemoryBackend({ maxSizePerItem: 16 * 1024, maxSizeInMemory: 10_000 });
-runBackendConformance({ describe, it, beforeAll, afterAll }, {
-  name: 'tiered(memory+memory)',
-  create: () => new TieredBackend({ memory: new MemoryBackend({ maxSizePerItem: 16 * 1024 }), remote: { ...remoteFacade(remote), close: () => {} } }),
-});
+runBackendConformance(
+  { describe, it, beforeAll, afterAll },
+  {
+    name: 'tiered(memory+memory)',
+    create: () => new TieredBackend({ memory: new MemoryBackend({ maxSizePerItem: 16 * 1024 }), remote: { ...remoteFacade(remote), close: () => {} } }),
+  },
+);
 
 function remoteFacade(store: MemoryBackend) {
   return {
@@ -64,7 +67,10 @@ describe('TieredBackend', () => {
     const far = new MemoryBackend();
     const near = new MemoryBackend();
     const cache = new Cache({ backend: far });
-    await cache.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 2 }]);
+    await cache.setMany([
+      { key: 'a', value: 1 },
+      { key: 'b', value: 2 },
+    ]);
     near.set('a', far.get('a')!, null);
     const reads: string[] = [];
     const spyRemote = { name: 'far', get: (k: string) => (reads.push(k), far.get(k)), set: far.set.bind(far), delete: far.delete.bind(far) };

@@ -48,7 +48,9 @@ describe('the size bound and the expiry sweep', () => {
     );
     expect(unbounded).toEqual([]);
     // What the sweep and the bound run, named: expired entries through their index, the oldest through theirs.
-    expect(plans.flatMap((p) => p.plan)).toEqual(expect.arrayContaining([expect.stringMatching(/USING (COVERING )?INDEX entries_expires_at/), 'SCAN entries USING INDEX entries_created_at']));
+    expect(plans.flatMap((p) => p.plan)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/USING (COVERING )?INDEX entries_expires_at/), 'SCAN entries USING INDEX entries_created_at']),
+    );
   });
 
   it('keeps a running total equal to the bytes stored, through replaces, deletes, expiry and trims', async () => {
@@ -56,7 +58,11 @@ describe('the size bound and the expiry sweep', () => {
     for (let i = 0; i < 600; i++) {
       const key = `k${i % 40}`;
       if (i % 11 === 0) backend.delete(key);
-      else if (i % 5 === 0) backend.setMany([{ key, value: 'a'.repeat(i % 900), ttlMs: 1 }, { key: `m${i % 13}`, value: 'b'.repeat(2000), ttlMs: null }]);
+      else if (i % 5 === 0)
+        backend.setMany([
+          { key, value: 'a'.repeat(i % 900), ttlMs: 1 },
+          { key: `m${i % 13}`, value: 'b'.repeat(2000), ttlMs: null },
+        ]);
       else backend.set(key, 'c'.repeat((i * 37) % 3000), i % 3 ? null : 5);
       if (i % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 10)); // let some entries expire
     }
@@ -100,7 +106,10 @@ describe('the size bound and the expiry sweep', () => {
       }
       backend.close();`;
     const results = await Promise.all([exitOf(nodeProcess(writer(7))), exitOf(nodeProcess(writer(13)))]);
-    expect(results.map((r) => [r.code, r.stderr])).toEqual([[0, ''], [0, '']]);
+    expect(results.map((r) => [r.code, r.stderr])).toEqual([
+      [0, ''],
+      [0, ''],
+    ]);
     const { sum, total } = bytesIn(join(dir, 'cache.db'));
     expect(total).toBe(sum);
     expect(sum).toBeLessThanOrEqual(50_000);

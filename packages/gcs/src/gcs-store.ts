@@ -79,4 +79,3 @@ export class GcsStore implements ObjectStore {
 function isNotFound(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === 404;
 }
-

@@ -128,7 +128,11 @@ function checkBucketName(option: string, name: unknown): void {
   }
   const valid = /^[a-z0-9][a-z0-9._-]*[a-z0-9]$/.test(text) && text.length <= 222 && text.split('.').every((part) => part.length <= 63) && text.length >= 3;
   if (!valid || (!text.includes('.') && text.length > 63)) {
-    throw new CacheConfigError('gcs', option, `is not a valid bucket name (3-63 lowercase letters, digits, "-", "_" or ".", starting and ending with a letter or digit), got ${describeValue(text)}`);
+    throw new CacheConfigError(
+      'gcs',
+      option,
+      `is not a valid bucket name (3-63 lowercase letters, digits, "-", "_" or ".", starting and ending with a letter or digit), got ${describeValue(text)}`,
+    );
   }
 }
 

@@ -23,7 +23,15 @@ afterEach(() => {
 });
 
 function cacheOn(url: string, extra: Record<string, unknown> = {}) {
-  const cache = new Cache({ type: 'gcs', gcsBucketName: BUCKET, gcsApiEndpoint: url, gcsPath: 'faults', memoryTier: false, namespace: `n${namespace++}`, ...extra });
+  const cache = new Cache({
+    type: 'gcs',
+    gcsBucketName: BUCKET,
+    gcsApiEndpoint: url,
+    gcsPath: 'faults',
+    memoryTier: false,
+    namespace: `n${namespace++}`,
+    ...extra,
+  });
   const errors: CacheBackendError[] = [];
   cache.on('error', (err) => errors.push(err));
   return { cache, errors, backend: cache.backend as GcsBackend };
@@ -64,7 +72,7 @@ describe('a GCS that hangs', () => {
 });
 
 describe('a GCS that stalls mid-download', () => {
-  it('settles at requestTimeoutMs and closes the download\'s connection', async () => {
+  it("settles at requestTimeoutMs and closes the download's connection", async () => {
     const stalling = await startGcsServer({ buckets: [BUCKET] });
     const backend = new GcsBackend({ gcsBucketName: BUCKET, gcsApiEndpoint: stalling.url, requestTimeoutMs: 600 });
     try {

@@ -19,14 +19,20 @@ afterAll(() => server.close());
 
 const raw = async (path: string, init?: RequestInit) => {
   const res = await fetch(`${server.url}${path}`, init);
-  return { status: res.status, headers: res.headers, body: res.status === 204 ? undefined : ((await res.json().catch(() => undefined)) as Record<string, any>) };
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: res.status === 204 ? undefined : ((await res.json().catch(() => undefined)) as Record<string, any>),
+  };
 };
 
 describe('the GCS test server', () => {
   it('stores a multipart upload and answers with the object resource, checksums computed from the bytes', async () => {
     const data = Buffer.from('123456789');
     // The client checks the answer's crc32c against what it sent, and deletes the object and throws on a mismatch.
-    await bucket().file('dir/nine').save(data, { resumable: false, metadata: { contentType: 'text/plain', metadata: { owner: 'tests' } } });
+    await bucket()
+      .file('dir/nine')
+      .save(data, { resumable: false, metadata: { contentType: 'text/plain', metadata: { owner: 'tests' } } });
     const upload = server.requests.at(-1)!;
     expect(upload).toMatchObject({ method: 'POST', path: '/upload/storage/v1/b/shapes/o', query: { uploadType: 'multipart', name: 'dir/nine' } });
 
@@ -53,7 +59,9 @@ describe('the GCS test server', () => {
 
   it('downloads with alt=media: the bytes, and the object metadata as x-goog-* headers of the same generation', async () => {
     const text = 'añ€😀 '.repeat(1000);
-    await bucket().file('media').save(Buffer.from(text), { resumable: false, metadata: { metadata: { k: 'v' } } });
+    await bucket()
+      .file('media')
+      .save(Buffer.from(text), { resumable: false, metadata: { metadata: { k: 'v' } } });
     const [meta] = await bucket().file('media').getMetadata();
     const res = await fetch(`${server.url}/storage/v1/b/shapes/o/media?alt=media`);
     expect(res.status).toBe(200);
@@ -69,11 +77,18 @@ describe('the GCS test server', () => {
     expect(downloaded.toString('utf8')).toBe(text);
   });
 
-  it('answers a missing object, bucket or route with 404 in Google\'s error shape', async () => {
-    for (const path of ['/storage/v1/b/shapes/o/nothing', '/storage/v1/b/shapes/o/nothing?alt=media', '/storage/v1/b/no-bucket/o/x', '/storage/v1/b/no-bucket/o']) {
+  it("answers a missing object, bucket or route with 404 in Google's error shape", async () => {
+    for (const path of [
+      '/storage/v1/b/shapes/o/nothing',
+      '/storage/v1/b/shapes/o/nothing?alt=media',
+      '/storage/v1/b/no-bucket/o/x',
+      '/storage/v1/b/no-bucket/o',
+    ]) {
       const { status, body } = await raw(path);
       expect(status).toBe(404);
-      expect(body).toEqual({ error: { code: 404, message: expect.any(String), errors: [{ message: body!.error.message, domain: 'global', reason: 'notFound' }] } });
+      expect(body).toEqual({
+        error: { code: 404, message: expect.any(String), errors: [{ message: body!.error.message, domain: 'global', reason: 'notFound' }] },
+      });
     }
     expect((await raw('/storage/v1/b/shapes/o/nothing')).body!.error.message).toBe('No such object: shapes/nothing');
     await expect(bucket().file('nothing').download()).rejects.toMatchObject({ code: 404 });
@@ -118,10 +133,22 @@ describe('the GCS test server', () => {
     await expect(bucket().file('gen', { generation: first.generation }).download()).rejects.toMatchObject({ code: 404 });
     expect((await bucket().file('gen', { generation: second.generation }).download())[0].toString()).toBe('two');
 
-    await expect(bucket().file('gen').save('three', { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } })).rejects.toMatchObject({ code: 412 });
-    await expect(bucket().file('gen').save('three', { resumable: false, preconditionOpts: { ifGenerationMatch: first.generation! } })).rejects.toMatchObject({ code: 412 });
-    await bucket().file('gen').save('three', { resumable: false, preconditionOpts: { ifGenerationMatch: second.generation! } });
-    await bucket().file('fresh').save('new', { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } });
+    await expect(
+      bucket()
+        .file('gen')
+        .save('three', { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } }),
+    ).rejects.toMatchObject({ code: 412 });
+    await expect(
+      bucket()
+        .file('gen')
+        .save('three', { resumable: false, preconditionOpts: { ifGenerationMatch: first.generation! } }),
+    ).rejects.toMatchObject({ code: 412 });
+    await bucket()
+      .file('gen')
+      .save('three', { resumable: false, preconditionOpts: { ifGenerationMatch: second.generation! } });
+    await bucket()
+      .file('fresh')
+      .save('new', { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } });
     expect(server.object('shapes', 'gen')!.data.toString()).toBe('three');
   });
 

@@ -292,10 +292,14 @@ function multipartParts(body: Buffer, boundary: string): { headers: Record<strin
     const split = part.indexOf('\r\n\r\n');
     if (split < 0) return undefined;
     const headers = Object.fromEntries(
-      part.subarray(0, split).toString('utf8').split('\r\n').map((line) => {
-        const colon = line.indexOf(':');
-        return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()];
-      }),
+      part
+        .subarray(0, split)
+        .toString('utf8')
+        .split('\r\n')
+        .map((line) => {
+          const colon = line.indexOf(':');
+          return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()];
+        }),
     );
     parts.push({ headers, body: part.subarray(split + 4) });
     at = next;

@@ -33,10 +33,16 @@ it("loads LiteLLM's gcs cache_params through Router.fromConfig, reports what it 
   const keyFile = join(dir, 'service-account.json');
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   // Outside googleapis.com's universe the library signs its own JWT rather than trading it for a token at Google.
-  writeFileSync(keyFile, JSON.stringify({
-    type: 'service_account', client_email: 'litellm@p.iam.gserviceaccount.com', private_key_id: 'k1',
-    private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }), universe_domain: 'example.test',
-  }));
+  writeFileSync(
+    keyFile,
+    JSON.stringify({
+      type: 'service_account',
+      client_email: 'litellm@p.iam.gserviceaccount.com',
+      private_key_id: 'k1',
+      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+      universe_domain: 'example.test',
+    }),
+  );
   const config = `
 model_list:
   - model_name: gpt-4o
@@ -76,7 +82,9 @@ litellm_settings:
     expect(second.choices[0]!.message.content).toBe(first.choices[0]!.message.content);
     expect(upstream.callCount({ model: 'gpt-4o' })).toBe(1);
     for (const request of server.requests) {
-      const claims = String(request.headers.authorization).replace(/^Bearer /, '').split('.')[1]!;
+      const claims = String(request.headers.authorization)
+        .replace(/^Bearer /, '')
+        .split('.')[1]!;
       expect(JSON.parse(Buffer.from(claims, 'base64url').toString())).toMatchObject({ iss: 'litellm@p.iam.gserviceaccount.com' });
     }
   } finally {

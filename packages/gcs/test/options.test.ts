@@ -55,7 +55,13 @@ describe("new Cache({ type: 'gcs' })", () => {
     try {
       // The request is still pending at the default 2 s: only the 60 s given applies.
       const pending = (cache.backend as GcsBackend).get('slow');
-      const settled = await Promise.race([pending.then(() => 'settled', () => 'settled'), new Promise((r) => setTimeout(() => r('pending'), 2500))]);
+      const settled = await Promise.race([
+        pending.then(
+          () => 'settled',
+          () => 'settled',
+        ),
+        new Promise((r) => setTimeout(() => r('pending'), 2500)),
+      ]);
       expect(settled).toBe('pending');
       await cache.close();
       await expect(pending).rejects.toThrow(/closed/);
@@ -85,20 +91,24 @@ describe("new Cache({ type: 'gcs' })", () => {
     // token URL is the test upstream: google-auth-library trades the refresh token there for the bearer
     // token it then sends to the bucket.
     const file = join(dir, 'credentials.json');
-    writeFileSync(file, JSON.stringify({
-      type: 'external_account_authorized_user',
-      audience: '//iam.googleapis.com/locations/global/workforcePools/pool/providers/test',
-      client_id: 'client-id',
-      client_secret: 'client-secret',
-      refresh_token: 'refresh-token',
-      token_url: upstream.tokenUrl,
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        type: 'external_account_authorized_user',
+        audience: '//iam.googleapis.com/locations/global/workforcePools/pool/providers/test',
+        client_id: 'client-id',
+        client_secret: 'client-secret',
+        refresh_token: 'refresh-token',
+        token_url: upstream.tokenUrl,
+      }),
+    );
     // google-auth-library 11 loads such files from a path only with a deprecation notice: its own policy.
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
       for (const cache of [
         () => new Cache({ type: 'gcs', gcsBucketName: BUCKET, gcsApiEndpoint: server.url, gcsPathServiceAccount: file, memoryTier: false }),
-        () => withEnv({ GCS_PATH_SERVICE_ACCOUNT: file }, () => new Cache({ type: 'gcs', gcsBucketName: BUCKET, gcsApiEndpoint: server.url, memoryTier: false })),
+        () =>
+          withEnv({ GCS_PATH_SERVICE_ACCOUNT: file }, () => new Cache({ type: 'gcs', gcsBucketName: BUCKET, gcsApiEndpoint: server.url, memoryTier: false })),
       ]) {
         const before = server.requests.length;
         await roundTrip(await cache());
@@ -120,18 +130,30 @@ describe("new Cache({ type: 'gcs' })", () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const file = join(dir, 'service-account.json');
     // Outside googleapis.com's universe the library signs its own JWT instead of trading it for a token: checkable here.
-    writeFileSync(file, JSON.stringify({
-      type: 'service_account', project_id: 'p', private_key_id: 'key-1', client_email: 'cache@p.iam.gserviceaccount.com',
-      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }), universe_domain: 'example.test',
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        type: 'service_account',
+        project_id: 'p',
+        private_key_id: 'key-1',
+        client_email: 'cache@p.iam.gserviceaccount.com',
+        private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+        universe_domain: 'example.test',
+      }),
+    );
     const warn = jest.spyOn(console, 'warn');
     try {
       const before = server.requests.length;
       await roundTrip(new Cache({ type: 'gcs', gcsBucketName: BUCKET, gcsApiEndpoint: server.url, gcsPathServiceAccount: file, memoryTier: false }));
       expect(warn).not.toHaveBeenCalled();
       for (const request of server.requests.slice(before)) {
-        const [header, claims, signature] = String(request.headers.authorization).replace(/^Bearer /, '').split('.');
-        expect(JSON.parse(Buffer.from(claims!, 'base64url').toString())).toMatchObject({ iss: 'cache@p.iam.gserviceaccount.com', scope: 'https://www.googleapis.com/auth/devstorage.read_write' });
+        const [header, claims, signature] = String(request.headers.authorization)
+          .replace(/^Bearer /, '')
+          .split('.');
+        expect(JSON.parse(Buffer.from(claims!, 'base64url').toString())).toMatchObject({
+          iss: 'cache@p.iam.gserviceaccount.com',
+          scope: 'https://www.googleapis.com/auth/devstorage.read_write',
+        });
         expect(verify('RSA-SHA256', Buffer.from(`${header}.${claims}`), publicKey, Buffer.from(signature!, 'base64url'))).toBe(true);
       }
     } finally {
@@ -210,11 +232,18 @@ describe('bad GCS options', () => {
     expect(configError(() => new GcsBackend({ bucket: {} as never })).option).toBe('bucket');
     expect(configError(() => new GcsBackend({ storage: {} as never, gcsBucketName: BUCKET })).option).toBe('storage');
     expect(configError(() => new GcsBackend({ bucket: storage.bucket(BUCKET), gcsBucketName: BUCKET })).detail).toMatch(/either bucket or gcsBucketName/);
-    expect(configError(() => new GcsBackend({ storage, gcsBucketName: BUCKET, gcsApiEndpoint: server.url })).detail).toMatch(/either storage or gcsApiEndpoint/);
+    expect(configError(() => new GcsBackend({ storage, gcsBucketName: BUCKET, gcsApiEndpoint: server.url })).detail).toMatch(
+      /either storage or gcsApiEndpoint/,
+    );
   });
 
   it("has core check the gcs* options' types at new Cache()", () => {
-    for (const [option, value] of [['gcsBucketName', 42], ['gcsPathServiceAccount', ''], ['gcsPath', 7], ['gcsApiEndpoint', '']] as const) {
+    for (const [option, value] of [
+      ['gcsBucketName', 42],
+      ['gcsPathServiceAccount', ''],
+      ['gcsPath', 7],
+      ['gcsApiEndpoint', ''],
+    ] as const) {
       const err = configError(() => new Cache({ type: 'gcs', [option]: value }));
       expect(err.option).toBe(option);
       expect(err.message).toMatch(/^\[llmcache\]\[core\] /);

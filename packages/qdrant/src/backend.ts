@@ -72,7 +72,9 @@ export class QdrantSemanticBackend implements SemanticBackend {
 
   async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
     if (keys.length === 0) return [];
-    const points = await this.read('retrieve', () => this.client.retrieve(this.collectionName, { ids: keys.map(pointId), with_payload: true, with_vector: false }));
+    const points = await this.read('retrieve', () =>
+      this.client.retrieve(this.collectionName, { ids: keys.map(pointId), with_payload: true, with_vector: false }),
+    );
     const byId = new Map(points?.map((point) => [String(point.id), point.payload]));
     const now = Date.now();
     return keys.map((key) => liveValue(key, byId.get(pointId(key)), now));
@@ -88,7 +90,10 @@ export class QdrantSemanticBackend implements SemanticBackend {
 
   setMany(entries: readonly BackendEntry[]): Promise<boolean> {
     const now = Date.now();
-    return this.upsert(entries.map((e) => ({ id: pointId(e.key), vector: {}, payload: payloadOf(e.key, e.value, e.ttlMs, now) })), undefined);
+    return this.upsert(
+      entries.map((e) => ({ id: pointId(e.key), vector: {}, payload: payloadOf(e.key, e.value, e.ttlMs, now) })),
+      undefined,
+    );
   }
 
   async delete(key: string): Promise<void> {
@@ -134,7 +139,8 @@ export class QdrantSemanticBackend implements SemanticBackend {
     const best = found?.points[0];
     if (!best) return undefined;
     const { key, value } = best.payload ?? {};
-    if (typeof key !== 'string' || typeof value !== 'string') throw new LlmcacheError('qdrant', `point ${String(best.id)} of collection "${this.collectionName}" is not an llmcache entry`);
+    if (typeof key !== 'string' || typeof value !== 'string')
+      throw new LlmcacheError('qdrant', `point ${String(best.id)} of collection "${this.collectionName}" is not an llmcache entry`);
     return { key, value, similarity: best.score };
   }
 
@@ -212,4 +218,3 @@ export class QdrantSemanticBackend implements SemanticBackend {
     if (this.closed) throw new LlmcacheError('qdrant', `the backend of collection "${this.collectionName}" is closed`);
   }
 }
-

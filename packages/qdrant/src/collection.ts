@@ -88,7 +88,11 @@ export class Collection {
 
   private promptVectorSize(vectors: Schemas['VectorsConfig'] | undefined): number {
     const unfit = (why: string) =>
-      new CacheConfigError('qdrant', 'qdrantCollectionName', `collection "${this.name}" ${why}; llmcache keeps its entries under a cosine vector named "${VECTOR_NAME}": give it a collection of its own`);
+      new CacheConfigError(
+        'qdrant',
+        'qdrantCollectionName',
+        `collection "${this.name}" ${why}; llmcache keeps its entries under a cosine vector named "${VECTOR_NAME}": give it a collection of its own`,
+      );
     if (vectors === undefined || typeof (vectors as Schemas['VectorParams']).size === 'number') throw unfit('has no named vectors');
     const params = (vectors as Record<string, Schemas['VectorParams'] | undefined>)[VECTOR_NAME];
     if (params === undefined) throw unfit(`has no vector named "${VECTOR_NAME}"`);

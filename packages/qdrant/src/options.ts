@@ -81,7 +81,12 @@ export interface ResolvedOptions {
 
 /** Applies the environment (as LiteLLM reads it) and the defaults; throws `CacheConfigError` naming the bad option. */
 export function resolveOptions(options: QdrantSemanticBackendOptions, env: Record<string, string | undefined> = process.env): ResolvedOptions {
-  const url = requireOption('qdrant', 'qdrantApiBase', options.qdrantApiBase ?? (env.QDRANT_URL || env.QDRANT_API_BASE), 'or QDRANT_URL / QDRANT_API_BASE in the environment');
+  const url = requireOption(
+    'qdrant',
+    'qdrantApiBase',
+    options.qdrantApiBase ?? (env.QDRANT_URL || env.QDRANT_API_BASE),
+    'or QDRANT_URL / QDRANT_API_BASE in the environment',
+  );
   if (!/^https?:\/\//.test(nonEmptyString('qdrant', 'qdrantApiBase', url))) {
     throw new CacheConfigError('qdrant', 'qdrantApiBase', `must be an http:// or https:// URL, got ${describeValue(url)}`);
   }
@@ -113,7 +118,11 @@ const FORBIDDEN_IN_NAME = /[<>:"/\\|?*\0\u001f]/;
 function collectionName(value: unknown): string {
   const name = nonEmptyString('qdrant', 'qdrantCollectionName', value);
   if (name.length > 255 || FORBIDDEN_IN_NAME.test(name)) {
-    throw new CacheConfigError('qdrant', 'qdrantCollectionName', `must be 1-255 characters without < > : " / \\ | ? * or control characters, got ${describeValue(name)}`);
+    throw new CacheConfigError(
+      'qdrant',
+      'qdrantCollectionName',
+      `must be 1-255 characters without < > : " / \\ | ? * or control characters, got ${describeValue(name)}`,
+    );
   }
   return name;
 }

@@ -15,7 +15,11 @@ afterAll(() => server.stop());
 type Message = { role: string; content: string | { type: string; text?: string; image_url?: { url: string } }[] };
 
 const user = (content: Message['content']): Message[] => [{ role: 'user', content }];
-const withImage = (url: string) => user([{ type: 'text', text: PHRASES.northEast }, { type: 'image_url', image_url: { url } }]);
+const withImage = (url: string) =>
+  user([
+    { type: 'text', text: PHRASES.northEast },
+    { type: 'image_url', image_url: { url } },
+  ]);
 
 /** The fixed vectors, under the text core embeds for a one-message chat (an image is a placeholder in it). */
 const CHAT_TABLE = {
@@ -47,11 +51,14 @@ function setUp(options: { similarityThreshold?: number; embedder?: RecordingEmbe
   return { cache, embedder, errors, hits, ask, computed: () => computed };
 }
 
-
 describe('a semantic Cache on Qdrant', () => {
   it('goes upstream with error events when the collection was made by another embedding model', async () => {
     const collection = `cache-${randomUUID()}`;
-    const six = new QdrantSemanticBackend({ qdrantApiBase: server.url, qdrantCollectionName: collection, embedder: async (texts) => texts.map(() => [1, 2, 3, 4, 5, 6]) });
+    const six = new QdrantSemanticBackend({
+      qdrantApiBase: server.url,
+      qdrantCollectionName: collection,
+      embedder: async (texts) => texts.map(() => [1, 2, 3, 4, 5, 6]),
+    });
     await six.setWithPrompt('someone-else', 'any prompt', 'v', null, { scope: 'another' });
     const { cache, errors, ask, computed } = setUp({ collection });
     expect(await ask(user(PHRASES.capital), 'Paris')).toEqual({ value: 'Paris', source: 'computed' });

@@ -53,7 +53,9 @@ describe('a Qdrant that is down', () => {
       expect(Date.now() - started).toBeLessThan(1000); // refused connections fail at once, far below the timeouts
       expect(errors.map((e) => e.operation)).toEqual(['get', 'set', 'ping']);
       expect(errors[0]!.cause).toBeInstanceOf(QdrantRequestError);
-      expect(errors[0]!.message).toMatch(/^\[llmcache\]\[core\] qdrant get "exact": \[llmcache\]\[qdrant\] retrieve failed: fetch failed \(.*(closed|ECONNREFUSED).*\)$/); // a pooled socket that was cut, or a refused connection
+      expect(errors[0]!.message).toMatch(
+        /^\[llmcache\]\[core\] qdrant get "exact": \[llmcache\]\[qdrant\] retrieve failed: fetch failed \(.*(closed|ECONNREFUSED).*\)$/,
+      ); // a pooled socket that was cut, or a refused connection
     });
     expect((await cache.get('exact'))?.value).toBe('by key');
     await expect(backend.findSimilar(PHRASES.capitalReworded, { scope, threshold: 0.9 })).resolves.toMatchObject({ value: 'stored' });

@@ -85,7 +85,11 @@ describe("new Cache({ type: 'qdrant-semantic' })", () => {
     expect(configError(() => cacheOf({ qdrantCollectionName: 'c' }), 'qdrantApiBase').message).toContain('QDRANT_URL / QDRANT_API_BASE');
     configError(() => cacheOf({ qdrantApiBase: 'localhost:6333', qdrantCollectionName: 'c' }), 'qdrantApiBase');
     configError(() => cacheOf({ qdrantApiBase: server.url, qdrantCollectionName: 'a/b' }), 'qdrantCollectionName');
-    configError(() => cacheOf({ qdrantApiBase: server.url, qdrantCollectionName: 'c', qdrantQuantizationConfig: 'turbo' as 'binary' }), 'qdrantQuantizationConfig', 'core');
+    configError(
+      () => cacheOf({ qdrantApiBase: server.url, qdrantCollectionName: 'c', qdrantQuantizationConfig: 'turbo' as 'binary' }),
+      'qdrantQuantizationConfig',
+      'core',
+    );
     configError(() => cacheOf({ qdrantApiBase: server.url, qdrantCollectionName: 'c', operationTimeoutMs: -1 }), 'operationTimeoutMs', 'core');
   });
 });

@@ -43,7 +43,10 @@ it('normalises cosine vectors on write and scores by their dot product, dropping
   const [stored] = await client.retrieve('docs', { ids: [1], with_vector: true });
   expect(stored!.vector).toEqual({ v: [expect.closeTo(0.6, 6), expect.closeTo(0.8, 6)] });
   const { points } = await client.query('docs', { query: [1, 0], using: 'v', with_payload: true });
-  expect(points.map((p) => [p.id, p.score])).toEqual([[1, Math.fround(0.6)], ['550e8400-e29b-41d4-a716-446655440000', 0]]); // point 3 has no `v`
+  expect(points.map((p) => [p.id, p.score])).toEqual([
+    [1, Math.fround(0.6)],
+    ['550e8400-e29b-41d4-a716-446655440000', 0],
+  ]); // point 3 has no `v`
   expect(points[0]!.payload).toEqual({ color: 'red', n: 5 });
   const above = await client.query('docs', { query: [1, 0], using: 'v', score_threshold: 0.5 });
   expect(above.points.map((p) => p.id)).toEqual([1]);
@@ -70,14 +73,26 @@ it('deletes points by id and by filter', async () => {
 });
 
 it("errors as Qdrant does: { status: { error } } with Qdrant's codes", async () => {
-  expect(await failure(client.getCollection('nope'))).toEqual({ status: 404, data: { status: { error: 'Not found: Collection `nope` doesn\'t exist!' }, time: expect.any(Number) } });
-  expect(await failure(client.createCollection('docs', { vectors: { size: 2, distance: 'Cosine' } }))).toMatchObject({ status: 409, data: { status: { error: 'Wrong input: Collection `docs` already exists!' } } });
+  expect(await failure(client.getCollection('nope'))).toEqual({
+    status: 404,
+    data: { status: { error: "Not found: Collection `nope` doesn't exist!" }, time: expect.any(Number) },
+  });
+  expect(await failure(client.createCollection('docs', { vectors: { size: 2, distance: 'Cosine' } }))).toMatchObject({
+    status: 409,
+    data: { status: { error: 'Wrong input: Collection `docs` already exists!' } },
+  });
   expect(await failure(client.upsert('docs', { points: [{ id: 9, vector: { v: [1, 2, 3] } }] }))).toMatchObject({
     status: 400,
     data: { status: { error: 'Wrong input: Vector dimension error: expected dim: 2, got 3' } },
   });
-  expect(await failure(client.query('docs', { query: [1, 2, 3], using: 'v' }))).toMatchObject({ status: 400, data: { status: { error: 'Wrong input: Vector dimension error: expected dim: 2, got 3' } } });
-  expect(await failure(client.query('docs', { query: [1, 2] }))).toMatchObject({ status: 400, data: { status: { error: 'Wrong input: Not existing vector name error: ' } } });
+  expect(await failure(client.query('docs', { query: [1, 2, 3], using: 'v' }))).toMatchObject({
+    status: 400,
+    data: { status: { error: 'Wrong input: Vector dimension error: expected dim: 2, got 3' } },
+  });
+  expect(await failure(client.query('docs', { query: [1, 2] }))).toMatchObject({
+    status: 400,
+    data: { status: { error: 'Wrong input: Not existing vector name error: ' } },
+  });
   expect(await failure(client.upsert('docs', { points: [{ id: 'not-an-id', vector: {} }] }))).toMatchObject({ status: 400 });
-  expect((await client.retrieve('docs', { ids: [9] }))).toEqual([]); // a rejected upsert wrote nothing
+  expect(await client.retrieve('docs', { ids: [9] })).toEqual([]); // a rejected upsert wrote nothing
 });

@@ -205,7 +205,8 @@ export class QdrantTestServer {
     }
     if (this.collections.has(name)) throw new QdrantHttpError(409, `Wrong input: Collection \`${name}\` already exists!`);
     const vectors = object(body.vectors, 'vectors');
-    const vectorsConfig = 'size' in vectors ? vectorParams(vectors, 'vectors') : Object.fromEntries(Object.entries(vectors).map(([n, p]) => [n, vectorParams(p, `vectors.${n}`)]));
+    const vectorsConfig =
+      'size' in vectors ? vectorParams(vectors, 'vectors') : Object.fromEntries(Object.entries(vectors).map(([n, p]) => [n, vectorParams(p, `vectors.${n}`)]));
     this.collections.set(name, { vectorsConfig, quantization: quantization(body.quantization_config), points: new Map(), payloadSchema: new Map() });
     return true;
   }
@@ -222,12 +223,24 @@ export class QdrantTestServer {
       config: {
         params: { vectors: c.vectorsConfig, shard_number: 1, replication_factor: 1, write_consistency_factor: 1, on_disk_payload: true },
         hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10000, max_indexing_threads: 0, on_disk: false },
-        optimizer_config: { deleted_threshold: 0.2, vacuum_min_vector_number: 1000, default_segment_number: 0, max_segment_size: null, memmap_threshold: null, indexing_threshold: 10000, flush_interval_sec: 5, max_optimization_threads: null },
+        optimizer_config: {
+          deleted_threshold: 0.2,
+          vacuum_min_vector_number: 1000,
+          default_segment_number: 0,
+          max_segment_size: null,
+          memmap_threshold: null,
+          indexing_threshold: 10000,
+          flush_interval_sec: 5,
+          max_optimization_threads: null,
+        },
         wal_config: { wal_capacity_mb: 32, wal_segments_ahead: 0 },
         quantization_config: c.quantization,
       },
       payload_schema: Object.fromEntries(
-        [...c.payloadSchema].map(([field, type]) => [field, { data_type: type, params: { type }, points: points.filter((p) => p.payload[field] !== undefined).length }]),
+        [...c.payloadSchema].map(([field, type]) => [
+          field,
+          { data_type: type, params: { type }, points: points.filter((p) => p.payload[field] !== undefined).length },
+        ]),
       ),
     };
   }
@@ -293,7 +306,8 @@ export class QdrantTestServer {
     const raw = Array.isArray(body.query) ? body.query : (body.query as { nearest?: unknown } | undefined)?.nearest;
     if (raw === undefined) throw new QdrantHttpError(400, 'Format error in JSON body: this test server takes only a nearest-vector query');
     const params = paramsOf(c, vectorName);
-    if (params.distance !== 'Cosine' && params.distance !== 'Dot') throw new QdrantHttpError(400, `this test server scores only Cosine and Dot, not ${params.distance}`);
+    if (params.distance !== 'Cosine' && params.distance !== 'Dot')
+      throw new QdrantHttpError(400, `this test server scores only Cosine and Dot, not ${params.distance}`);
     const query = this.prepare(c, vectorName, raw);
     const filter = body.filter === undefined || body.filter === null ? undefined : object(body.filter, 'filter');
     const threshold = typeof body.score_threshold === 'number' ? body.score_threshold : undefined;
@@ -306,7 +320,11 @@ export class QdrantTestServer {
       .sort((a, b) => b.score - a.score)
       .slice(offset, offset + limit);
     return {
-      points: scored.map(({ point, score }) => ({ ...this.record(c, point, body.with_payload ?? false, body.with_vector ?? false), version: point.version, score })),
+      points: scored.map(({ point, score }) => ({
+        ...this.record(c, point, body.with_payload ?? false, body.with_vector ?? false),
+        version: point.version,
+        score,
+      })),
     };
   }
 
@@ -348,7 +366,11 @@ function readBody(req: IncomingMessage): Promise<string> {
       size += chunk.length;
       if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
     });
-    req.on('end', () => (size > MAX_REQUEST_BYTES ? reject(new QdrantHttpError(413, `Payload error: JSON payload (${size} bytes) is larger than allowed (limit: ${MAX_REQUEST_BYTES} bytes).`)) : resolve(Buffer.concat(chunks).toString('utf8'))));
+    req.on('end', () =>
+      size > MAX_REQUEST_BYTES
+        ? reject(new QdrantHttpError(413, `Payload error: JSON payload (${size} bytes) is larger than allowed (limit: ${MAX_REQUEST_BYTES} bytes).`))
+        : resolve(Buffer.concat(chunks).toString('utf8')),
+    );
     req.on('error', reject);
   });
 }
@@ -362,14 +384,17 @@ function parseJson(text: string): unknown {
 }
 
 function object(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new QdrantHttpError(400, `Format error in JSON body: ${what} must be an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new QdrantHttpError(400, `Format error in JSON body: ${what} must be an object`);
   return value as Record<string, unknown>;
 }
 
 function vectorParams(value: unknown, what: string): VectorParams {
   const { size, distance } = object(value, what);
-  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) throw new QdrantHttpError(422, `Validation error in JSON body: [${what}.size: value ${String(size)} invalid, must be 1 or larger]`);
-  if (!DISTANCES.includes(distance as Distance)) throw new QdrantHttpError(400, `Format error in JSON body: unknown variant \`${String(distance)}\`, expected one of ${DISTANCES.join(', ')}`);
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1)
+    throw new QdrantHttpError(422, `Validation error in JSON body: [${what}.size: value ${String(size)} invalid, must be 1 or larger]`);
+  if (!DISTANCES.includes(distance as Distance))
+    throw new QdrantHttpError(400, `Format error in JSON body: unknown variant \`${String(distance)}\`, expected one of ${DISTANCES.join(', ')}`);
   return { size, distance: distance as Distance };
 }
 
@@ -380,7 +405,9 @@ function quantization(value: unknown): Json {
   const params = object(config[kind!], `quantization_config.${kind}`);
   const valid =
     others.length === 0 &&
-    ((kind === 'scalar' && params.type === 'int8' && (params.quantile === undefined || (typeof params.quantile === 'number' && params.quantile >= 0.5 && params.quantile <= 1))) ||
+    ((kind === 'scalar' &&
+      params.type === 'int8' &&
+      (params.quantile === undefined || (typeof params.quantile === 'number' && params.quantile >= 0.5 && params.quantile <= 1))) ||
       (kind === 'product' && ['x4', 'x8', 'x16', 'x32', 'x64'].includes(String(params.compression))) ||
       kind === 'binary');
   if (!valid) throw new QdrantHttpError(400, `Format error in JSON body: invalid quantization_config ${JSON.stringify(value)}`);
@@ -388,7 +415,12 @@ function quantization(value: unknown): Json {
 }
 
 function paramsOf(c: StoredCollection, vectorName: string): VectorParams {
-  const params = 'size' in c.vectorsConfig ? (vectorName === '' ? (c.vectorsConfig as VectorParams) : undefined) : (c.vectorsConfig as Record<string, VectorParams>)[vectorName];
+  const params =
+    'size' in c.vectorsConfig
+      ? vectorName === ''
+        ? (c.vectorsConfig as VectorParams)
+        : undefined
+      : (c.vectorsConfig as Record<string, VectorParams>)[vectorName];
   if (!params) throw wrongInput(`Not existing vector name error: ${vectorName}`);
   return params;
 }
@@ -397,7 +429,11 @@ function paramsOf(c: StoredCollection, vectorName: string): VectorParams {
 function pointIdOf(raw: unknown): string | number {
   if (typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= 0) return raw;
   const uuid = typeof raw === 'string' ? UUID.exec(raw) : null;
-  if (!uuid) throw new QdrantHttpError(400, `Format error in JSON body: value ${JSON.stringify(raw)} is not a valid point ID, valid values are either an unsigned integer or a UUID`);
+  if (!uuid)
+    throw new QdrantHttpError(
+      400,
+      `Format error in JSON body: value ${JSON.stringify(raw)} is not a valid point ID, valid values are either an unsigned integer or a UUID`,
+    );
   return uuid.slice(1).join('-').toLowerCase();
 }
 

@@ -246,16 +246,28 @@ describe('the collection', () => {
     );
     const dot = `dot-${randomUUID()}`;
     server.collections.set(dot, { vectorsConfig: { prompt: { size: 4, distance: 'Dot' } }, quantization: null, points: new Map(), payloadSchema: new Map() });
-    await expect(backend({ qdrantCollectionName: dot }).backend.findSimilar(PHRASES.capital, { scope, threshold: 0.5 })).rejects.toThrow(/compares "prompt" vectors by Dot/);
+    await expect(backend({ qdrantCollectionName: dot }).backend.findSimilar(PHRASES.capital, { scope, threshold: 0.5 })).rejects.toThrow(
+      /compares "prompt" vectors by Dot/,
+    );
   });
 
   it('made by another process is used as it is, with the payload indexes it lacks added', async () => {
     const collection = `existing-${randomUUID()}`;
-    server.collections.set(collection, { vectorsConfig: { prompt: { size: 4, distance: 'Cosine' } }, quantization: null, points: new Map(), payloadSchema: new Map([['scope', 'keyword']]) });
+    server.collections.set(collection, {
+      vectorsConfig: { prompt: { size: 4, distance: 'Cosine' } },
+      quantization: null,
+      points: new Map(),
+      payloadSchema: new Map([['scope', 'keyword']]),
+    });
     const { backend: b } = backend({ qdrantCollectionName: collection });
     await b.setWithPrompt('k', PHRASES.capital, 'Paris', null, { scope });
     expect(server.calls(new RegExp(`^PUT /collections/${collection}$`))).toEqual([]);
-    expect(server.calls(new RegExp(`^PUT /collections/${collection}/index`)).map((r) => (r.body as { field_name: string }).field_name).sort()).toEqual(['expires_at', 'namespace']);
+    expect(
+      server
+        .calls(new RegExp(`^PUT /collections/${collection}/index`))
+        .map((r) => (r.body as { field_name: string }).field_name)
+        .sort(),
+    ).toEqual(['expires_at', 'namespace']);
   });
 });
 

@@ -111,7 +111,9 @@ export class RedisVectorIndex {
     while (next < entries.length) {
       const meta = await this.ensureMeta(entries[next]!.vector.length);
       const chunk = entries.slice(next, next + batch);
-      const pipeline = this.client.pipeline() as unknown as Record<string, (...args: unknown[]) => unknown> & { exec(): Promise<[Error | null, unknown][] | null> };
+      const pipeline = this.client.pipeline() as unknown as Record<string, (...args: unknown[]) => unknown> & {
+        exec(): Promise<[Error | null, unknown][] | null>;
+      };
       for (const e of chunk) pipeline.llmcacheSemAdd!(...this.addArgs(meta, e.key, e.vector, e.scopeId, e.ttlMs, Date.now()));
       const answers = this.results(await this.run(() => pipeline.exec()));
       // An entry the index's change refused is added again one by one.
@@ -128,9 +130,26 @@ export class RedisVectorIndex {
     const codes = meta.thresholds ? codesOf(meta.planes.project(vector), meta.thresholds, meta.shape) : [];
     const buckets = codes.map((code, t) => this.bucketKey(scopeId, t, code));
     const px = ttlMs === null ? 0 : Math.ceil(ttlMs) + RECORD_GRACE_MS;
-    return [5 + buckets.length, this.key('meta'), this.key('warm'), this.key('exp'), this.key('h'), this.recordKey(id), ...buckets,
-      meta.ver, id, encodeHead(vector, scopeId, expiresAt), encodeRecord(vector, scopeId, codes, key), px, expiresAt, now,
-      this.key('r:'), this.key('b:'), tailOffset(meta.dim), SWEEP];
+    return [
+      5 + buckets.length,
+      this.key('meta'),
+      this.key('warm'),
+      this.key('exp'),
+      this.key('h'),
+      this.recordKey(id),
+      ...buckets,
+      meta.ver,
+      id,
+      encodeHead(vector, scopeId, expiresAt),
+      encodeRecord(vector, scopeId, codes, key),
+      px,
+      expiresAt,
+      now,
+      this.key('r:'),
+      this.key('b:'),
+      tailOffset(meta.dim),
+      SWEEP,
+    ];
   }
 
   /** Entries of the scope whose cosine similarity to `vector` is at least `threshold`, most similar first. */
@@ -139,7 +158,9 @@ export class RedisVectorIndex {
     for (let attempt = 0; meta && attempt < 2; attempt++) {
       this.checkDimension(meta, vector.length);
       const buckets = meta.thresholds
-        ? probesOf(meta.planes.project(vector), meta.thresholds, meta.shape, this.shape.probes).flatMap((codes, t) => codes.map((code) => this.bucketKey(scopeId, t, code)))
+        ? probesOf(meta.planes.project(vector), meta.thresholds, meta.shape, this.shape.probes).flatMap((codes, t) =>
+            codes.map((code) => this.bucketKey(scopeId, t, code)),
+          )
         : [];
       const candidates = await this.candidates(meta, buckets);
       if (candidates) return this.rank(candidates.ids, candidates.heads, meta, vector, scopeId, threshold);
@@ -217,7 +238,9 @@ export class RedisVectorIndex {
     const meta = await this.currentMeta();
     if (!meta) return;
     const id = entryId(key);
-    await this.run(() => this.client.llmcacheSemRemove!(4, this.key('warm'), this.key('exp'), this.key('h'), this.recordKey(id), id, this.key('b:'), tailOffset(meta.dim)));
+    await this.run(() =>
+      this.client.llmcacheSemRemove!(4, this.key('warm'), this.key('exp'), this.key('h'), this.recordKey(id), id, this.key('b:'), tailOffset(meta.dim)),
+    );
   }
 
   /** Fixes each plane's threshold at the median of the warm-up sample, and hashes the sample into buckets. */
@@ -236,7 +259,18 @@ export class RedisVectorIndex {
     const frozenVer = `${meta.ver.split(':')[0]}:frozen`;
     const th = Buffer.from(thresholds.buffer, thresholds.byteOffset, thresholds.byteLength);
     await this.run(() =>
-      this.client.llmcacheSemFreeze!(2, this.key('meta'), this.key('warm'), meta.ver, frozenVer, th, this.key('r:'), this.key('b:'), tailOffset(meta.dim), ...pairs),
+      this.client.llmcacheSemFreeze!(
+        2,
+        this.key('meta'),
+        this.key('warm'),
+        meta.ver,
+        frozenVer,
+        th,
+        this.key('r:'),
+        this.key('b:'),
+        tailOffset(meta.dim),
+        ...pairs,
+      ),
     );
     this.meta = undefined;
   }
@@ -262,7 +296,9 @@ export class RedisVectorIndex {
     if (!reload && cached) {
       return cached.value.then((meta) => (meta || Date.now() - cached.at < ABSENT_RECHECK_MS ? meta : this.currentMeta(true)));
     }
-    const value = this.run(() => this.client.hmgetBuffer(this.key('meta'), 'ver', 'dim', 'seed', 'tables', 'bits', 'th')).then((fields) => this.parseMeta(fields));
+    const value = this.run(() => this.client.hmgetBuffer(this.key('meta'), 'ver', 'dim', 'seed', 'tables', 'bits', 'th')).then((fields) =>
+      this.parseMeta(fields),
+    );
     const entry = { value, at: Date.now() };
     this.meta = entry;
     // A failed read is not remembered.
@@ -276,7 +312,12 @@ export class RedisVectorIndex {
     const shape = { tables: Number(tables.toString()), bits: Number(bits.toString()) };
     const dimension = Number(dim.toString());
     const seedValue = Number(seed.toString());
-    if (this.planes?.seed !== seedValue || this.planes.planes.dim !== dimension || this.planes.planes.shape.tables !== shape.tables || this.planes.planes.shape.bits !== shape.bits) {
+    if (
+      this.planes?.seed !== seedValue ||
+      this.planes.planes.dim !== dimension ||
+      this.planes.planes.shape.tables !== shape.tables ||
+      this.planes.planes.shape.bits !== shape.bits
+    ) {
       this.planes = { seed: seedValue, planes: new Hyperplanes(seedValue, dimension, shape) };
     }
     const thresholds = th && th.length === shape.tables * shape.bits * 8 ? new Float64Array(new Uint8Array(th).buffer) : undefined;
@@ -285,7 +326,9 @@ export class RedisVectorIndex {
 
   private checkDimension(meta: Meta, dim: number): void {
     if (meta.dim !== dim) {
-      throw new Error(`index ${this.tag} holds ${meta.dim}-dimension vectors and the embedder answered ${dim}: give another embedding model its own index name`);
+      throw new Error(
+        `index ${this.tag} holds ${meta.dim}-dimension vectors and the embedder answered ${dim}: give another embedding model its own index name`,
+      );
     }
   }
 
@@ -305,5 +348,8 @@ function entryId(key: string): string {
 
 /** The 64-bit id of a namespace and scope, in bucket keys and records. */
 export function scopeId(namespace: string | undefined, scope: string): string {
-  return createHash('sha256').update(`${namespace ?? ''}\n${scope}`).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(`${namespace ?? ''}\n${scope}`)
+    .digest('hex')
+    .slice(0, 16);
 }

@@ -15,7 +15,10 @@ afterAll(async () => {
 });
 
 describeRedis('redis-semantic on a 3-master Redis Cluster', () => {
-  runBackendConformance(api, { name: 'redis-semantic (cluster)', create: () => new RedisSemanticBackend({ redisStartupNodes: cluster.startupNodes, embedder: tableEmbedder() }) });
+  runBackendConformance(api, {
+    name: 'redis-semantic (cluster)',
+    create: () => new RedisSemanticBackend({ redisStartupNodes: cluster.startupNodes, embedder: tableEmbedder() }),
+  });
 
   it('indexes, freezes and searches with every index key in one slot, and the entries spread over the masters', async () => {
     const source = vectorSource(48, 11);

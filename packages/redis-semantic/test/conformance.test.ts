@@ -19,5 +19,8 @@ describeRedis('on a standalone Redis', () => {
   // The exact-match part of the contract: a semantic backend is an ordinary backend first.
   runBackendConformance(api, { name: 'redis-semantic (standalone)', create: () => new RedisSemanticBackend({ port: server.port, embedder: tableEmbedder() }) });
   // A store is exact keys (prefix) and an index.
-  runSemanticBackendConformance(api, { name: 'redis-semantic (standalone)', create: ({ store, embedder }) => new RedisSemanticBackend({ port: server.port, prefix: store, indexName: store, embedder }) });
+  runSemanticBackendConformance(api, {
+    name: 'redis-semantic (standalone)',
+    create: ({ store, embedder }) => new RedisSemanticBackend({ port: server.port, prefix: store, indexName: store, embedder }),
+  });
 });

@@ -57,7 +57,8 @@ function router(cache: Cache | undefined, extra: Record<string, unknown> = {}): 
 
 const user = (content: string) => [{ role: 'user' as const, content }];
 const calls = () => ({ chat: upstream.callCount({ path: CHAT }), embedding: upstream.callCount({ path: EMBEDDING }) });
-const ask = (r: Router, content: string, extra: Record<string, unknown> = {}) => r.completion({ model: 'chat', messages: user(content), ...extra }) as Promise<ChatCompletion>;
+const ask = (r: Router, content: string, extra: Record<string, unknown> = {}) =>
+  r.completion({ model: 'chat', messages: user(content), ...extra }) as Promise<ChatCompletion>;
 
 describeRedis('a semantic cache under router.completion(), embedding through the same router', () => {
   it('serves a paraphrase from the cache; an exact hit makes no embedding call at all', async () => {
@@ -141,7 +142,8 @@ describeRedis('a semantic cache under router.completion(), embedding through the
     setCache(cache);
     try {
       await withEnv({ OPENAI_API_BASE: upstream.openaiBase, OPENAI_API_KEY: 'sk-env' }, async () => {
-        const call = (content: string) => completion({ model: 'openai/gpt-4o', messages: user(content), apiBase: upstream.openaiBase }) as Promise<ChatCompletion>;
+        const call = (content: string) =>
+          completion({ model: 'openai/gpt-4o', messages: user(content), apiBase: upstream.openaiBase }) as Promise<ChatCompletion>;
         await call(CAPITAL);
         const hit = await call(CAPITAL_PARAPHRASE);
         expect(hit._hiddenParams.cacheHit).toBe(true);
@@ -156,7 +158,10 @@ describeRedis('a semantic cache under router.completion(), embedding through the
 
   it('leaves an embedder of the cache’s own alone (a plain function)', async () => {
     const seen: string[] = [];
-    const cache = semanticCache({ redisSemanticCacheEmbeddingModel: undefined, embedder: async (texts: readonly string[]) => texts.map((t) => (seen.push(t), VECTORS[t]!)) });
+    const cache = semanticCache({
+      redisSemanticCacheEmbeddingModel: undefined,
+      embedder: async (texts: readonly string[]) => texts.map((t) => (seen.push(t), VECTORS[t]!)),
+    });
     const r = router(cache);
     await ask(r, CAPITAL);
     expect((await ask(r, CAPITAL_PARAPHRASE))._hiddenParams.cacheHit).toBe(true);

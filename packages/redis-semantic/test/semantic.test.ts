@@ -26,7 +26,8 @@ let indexes = 0;
 /** A cache on its own index, with the table embedder unless options say otherwise. */
 function open(options: RedisSemanticBackendOptions & { similarityThreshold?: number } = {}) {
   const embedder = tableEmbedder();
-  const { similarityThreshold = 0.85, ...backendOptions } = 'similarityThreshold' in options && options.similarityThreshold === undefined ? { ...options, similarityThreshold: undefined } : options;
+  const { similarityThreshold = 0.85, ...backendOptions } =
+    'similarityThreshold' in options && options.similarityThreshold === undefined ? { ...options, similarityThreshold: undefined } : options;
   const n = ++indexes;
   // Each test has its own exact keys (prefix) and index, unless it shares them on purpose.
   const backend = new RedisSemanticBackend({ port: server.port, prefix: `test-${n}`, indexName: `index-${n}`, embedder, ...backendOptions });
@@ -132,7 +133,13 @@ describeRedis('redis-semantic on a standalone Redis', () => {
 
   it("is what new Cache({ type: 'redis-semantic' | 'valkey-semantic' }) makes, and checks its options", async () => {
     for (const type of ['redis-semantic', 'valkey-semantic'] as const) {
-      const cache = new Cache({ type, port: server.port, similarityThreshold: 0.9, redisSemanticCacheIndexName: 'typed', redisSemanticCacheEmbeddingModel: 'embed' });
+      const cache = new Cache({
+        type,
+        port: server.port,
+        similarityThreshold: 0.9,
+        redisSemanticCacheIndexName: 'typed',
+        redisSemanticCacheEmbeddingModel: 'embed',
+      });
       opened.push(cache);
       expect(cache.backend).toBeInstanceOf(RedisSemanticBackend);
       expect((cache.backend as RedisSemanticBackend).embeddingModel).toBe('embed');

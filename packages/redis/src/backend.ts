@@ -189,7 +189,11 @@ export class RedisBackend implements CacheBackend {
         const [next, keys] = await this.run(() => node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT));
         cursor = next;
         // Keys of one node may still span slots: unlink them slot by slot.
-        for (const group of this.bySlot(keys.map((key) => ({ key })), (key) => key)) deleted += await this.run(() => node.unlink(...group.map((g) => g.key)));
+        for (const group of this.bySlot(
+          keys.map((key) => ({ key })),
+          (key) => key,
+        ))
+          deleted += await this.run(() => node.unlink(...group.map((g) => g.key)));
       } while (cursor !== '0');
     }
     return deleted;

@@ -67,7 +67,10 @@ export function connect(options: RedisConnectionOptions = {}): Connection {
       slotsRefreshTimeout: Math.max(timeoutMs, 1000),
       redisOptions: { ...base, ...auth },
     };
-    client = new Cluster(o.redisStartupNodes.map((n) => ({ host: n.host, port: Number(n.port) })), clusterOptions);
+    client = new Cluster(
+      o.redisStartupNodes.map((n) => ({ host: n.host, port: Number(n.port) })),
+      clusterOptions,
+    );
   } else if (o.sentinels) {
     client = new Redis({
       ...base,

@@ -79,7 +79,9 @@ export function parseNodes(option: string, text: string): RedisNode[] {
       throw new CacheConfigError('redis', option, `is not valid JSON: ${(err as Error).message}`, { cause: err });
     }
     if (!Array.isArray(parsed)) throw new CacheConfigError('redis', option, 'must be a list of nodes');
-    nodes = parsed.map((n: unknown) => (Array.isArray(n) ? { host: String(n[0]), port: Number(n[1]) } : { host: String((n as RedisNode)?.host), port: Number((n as RedisNode)?.port) }));
+    nodes = parsed.map((n: unknown) =>
+      Array.isArray(n) ? { host: String(n[0]), port: Number(n[1]) } : { host: String((n as RedisNode)?.host), port: Number((n as RedisNode)?.port) },
+    );
   } else {
     nodes = trimmed.split(',').map((part) => {
       const at = part.trim().lastIndexOf(':');

@@ -132,7 +132,10 @@ export class RedisRouterState extends EventEmitter<RedisRouterStateEvents> imple
 
   /** Whether Redis answers now. */
   async ping(): Promise<boolean> {
-    return this.shared(async () => (await this.client.ping()) === 'PONG', () => false);
+    return this.shared(
+      async () => (await this.client.ping()) === 'PONG',
+      () => false,
+    );
   }
 
   /** Closes the connection we opened; a client passed in is left open. */

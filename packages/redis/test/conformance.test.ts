@@ -35,7 +35,12 @@ describeRedis('on a standalone Redis', () => {
 
   it('sends a lone read as GET at once, and gathers concurrent reads into MGETs of at most 128 keys', async () => {
     const backend = new RedisBackend({ port: server.port, prefix: 'batch' });
-    const calls = async (command: string) => Number(/calls=(\d+)/.exec(await server.cli('info', 'commandstats').then((t) => t.split('\n').find((l) => l.startsWith(`cmdstat_${command}:`)) ?? 'calls=0'))![1]);
+    const calls = async (command: string) =>
+      Number(
+        /calls=(\d+)/.exec(
+          await server.cli('info', 'commandstats').then((t) => t.split('\n').find((l) => l.startsWith(`cmdstat_${command}:`)) ?? 'calls=0'),
+        )![1],
+      );
     try {
       await backend.setMany(Array.from({ length: 100 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, ttlMs: 60_000 })));
       const [gets, mgets] = [await calls('get'), await calls('mget')];

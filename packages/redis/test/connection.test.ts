@@ -36,11 +36,17 @@ describe('reading the environment as LiteLLM does', () => {
       password: 'pw',
       username: 'user',
       ssl: true,
-      redisStartupNodes: [{ host: 'a', port: 7001 }, { host: 'b', port: 7002 }],
+      redisStartupNodes: [
+        { host: 'a', port: 7001 },
+        { host: 'b', port: 7002 },
+      ],
       sentinels: [{ host: 's', port: 26379 }],
       serviceName: 'mymaster',
     });
-    expect(parseNodes('REDIS_CLUSTER_NODES', 'a:1, b:2')).toEqual([{ host: 'a', port: 1 }, { host: 'b', port: 2 }]);
+    expect(parseNodes('REDIS_CLUSTER_NODES', 'a:1, b:2')).toEqual([
+      { host: 'a', port: 1 },
+      { host: 'b', port: 2 },
+    ]);
     expect(() => parseNodes('REDIS_CLUSTER_NODES', 'a:x')).toThrow(CacheConfigError);
     expect(() => parseNodes('REDIS_SENTINEL_NODES', '[oops')).toThrow(/REDIS_SENTINEL_NODES/);
   });
@@ -121,10 +127,7 @@ describeRedis('connecting', () => {
   it('clears one namespace by SCAN + UNLINK and leaves the others', async () => {
     const backend = new RedisBackend({ port: server.port, prefix: 'clear' });
     try {
-      await backend.setMany([
-        ...Array.from({ length: 1200 }, (_, i) => ({ key: `a:${i}`, value: 'x', ttlMs: null })),
-        { key: 'b:1', value: 'y', ttlMs: null },
-      ]);
+      await backend.setMany([...Array.from({ length: 1200 }, (_, i) => ({ key: `a:${i}`, value: 'x', ttlMs: null })), { key: 'b:1', value: 'y', ttlMs: null }]);
       expect(await backend.clear('a')).toBe(1200);
       expect(await backend.get('a:5')).toBeUndefined();
       expect(await backend.get('b:1')).toBe('y');
@@ -186,7 +189,10 @@ describeRedis('the coherent memory tier', () => {
         await sleep(15); // announcements delivered
         const stored = (await (a.backend as CoherentTieredBackend).remote.get('k'))!;
         const truth = JSON.parse(stored).d as string;
-        for (const [name, cache] of [['a', a], ['b', b]] as const) {
+        for (const [name, cache] of [
+          ['a', a],
+          ['b', b],
+        ] as const) {
           const seen = (await cache.get('k'))?.value;
           if (seen !== truth) stale.push(`round ${i}: ${name} served ${String(seen)}, Redis holds ${truth}`);
         }

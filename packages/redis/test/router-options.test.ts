@@ -15,7 +15,10 @@ let run = 0;
 const ask = (content: string) => ({ model: 'gpt', messages: [{ role: 'user' as const, content }] });
 /** Two deployments of one group that cool down at their first failure; each router gets the same config. */
 function twoDeployments(redis: Record<string, unknown>): Router {
-  const modelList = ['dep-a', 'dep-b'].map((model) => ({ modelName: 'gpt', params: { model: `openai/${model}`, apiBase: env.upstream.openaiBase, apiKey: 'sk-test' } }));
+  const modelList = ['dep-a', 'dep-b'].map((model) => ({
+    modelName: 'gpt',
+    params: { model: `openai/${model}`, apiBase: env.upstream.openaiBase, apiKey: 'sk-test' },
+  }));
   const router = new Router({ modelList, redis, allowedFails: 0, cooldownTime: 30, numRetries: 0 });
   return closeAfterEach([router])[0]!;
 }
@@ -56,7 +59,9 @@ describeRedis('Router redis option', () => {
     expect(() => twoDeployments({ hots: 'x' })).toThrow(RouterConfigError);
     expect(() => twoDeployments({ hots: 'x' })).toThrow(/redis\.hots/);
     const modelList = [{ modelName: 'gpt', params: { model: 'openai/m' } }];
-    expect(() => new Router({ modelList, redis: { port: env.server.port }, state: { coolingDown: () => new Set() } as never })).toThrow(/redis: give either redis or state/);
+    expect(() => new Router({ modelList, redis: { port: env.server.port }, state: { coolingDown: () => new Set() } as never })).toThrow(
+      /redis: give either redis or state/,
+    );
   });
 });
 

@@ -153,10 +153,22 @@ export async function startCluster(): Promise<RedisCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'llmcache-redis-cluster-'));
     dirs.push(dir);
     const port = await freePort();
-    nodes.push(new RedisServer(port, dir, serverArgs(port, dir, [
-      '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '2000',
-      '--cluster-announce-ip', '127.0.0.1',
-    ])));
+    nodes.push(
+      new RedisServer(
+        port,
+        dir,
+        serverArgs(port, dir, [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(dir, 'nodes.conf'),
+          '--cluster-node-timeout',
+          '2000',
+          '--cluster-announce-ip',
+          '127.0.0.1',
+        ]),
+      ),
+    );
   }
   await Promise.all(nodes.map((n) => n.start()));
   await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes']);
@@ -196,16 +208,25 @@ export async function startSentinel(): Promise<RedisSentinelSet> {
   const serviceName = 'mymaster';
   const [masterPort, replicaPort, sentinelPort] = [await freePort(), await freePort(), await freePort()];
   const master = new RedisServer(masterPort, dir, serverArgs(masterPort, dir, ['--dbfilename', 'master.rdb']));
-  const replica = new RedisServer(replicaPort, dir, serverArgs(replicaPort, dir, ['--dbfilename', 'replica.rdb', '--replicaof', '127.0.0.1', String(masterPort)]));
+  const replica = new RedisServer(
+    replicaPort,
+    dir,
+    serverArgs(replicaPort, dir, ['--dbfilename', 'replica.rdb', '--replicaof', '127.0.0.1', String(masterPort)]),
+  );
   await master.start();
   await replica.start();
   const config = join(dir, 'sentinel.conf');
-  writeFileSync(config, [
-    `port ${sentinelPort}`, 'bind 127.0.0.1', `dir ${dir}`,
-    `sentinel monitor ${serviceName} 127.0.0.1 ${masterPort} 1`,
-    `sentinel down-after-milliseconds ${serviceName} 1000`,
-    `sentinel failover-timeout ${serviceName} 5000`,
-  ].join('\n') + '\n');
+  writeFileSync(
+    config,
+    [
+      `port ${sentinelPort}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      `sentinel monitor ${serviceName} 127.0.0.1 ${masterPort} 1`,
+      `sentinel down-after-milliseconds ${serviceName} 1000`,
+      `sentinel failover-timeout ${serviceName} 5000`,
+    ].join('\n') + '\n',
+  );
   const sentinel = new RedisServer(sentinelPort, dir, [config, '--sentinel']);
   await sentinel.start();
   const masterPortNow = async () => {

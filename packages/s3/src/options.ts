@@ -100,7 +100,10 @@ function clientConfig(options: S3ConnectionOptions, env: Record<string, string |
     throw new CacheConfigError('s3', 's3ForcePathStyle', `must be true or false, got ${describeValue(options.s3ForcePathStyle)}`);
   }
   // Read here rather than left to the SDK, so that path-style addressing follows an endpoint from the environment too.
-  const endpoint = endpointFrom(options.s3EndpointUrl, 's3EndpointUrl') ?? endpointFrom(env.AWS_ENDPOINT_URL_S3, 'AWS_ENDPOINT_URL_S3') ?? endpointFrom(env.AWS_ENDPOINT_URL, 'AWS_ENDPOINT_URL');
+  const endpoint =
+    endpointFrom(options.s3EndpointUrl, 's3EndpointUrl') ??
+    endpointFrom(env.AWS_ENDPOINT_URL_S3, 'AWS_ENDPOINT_URL_S3') ??
+    endpointFrom(env.AWS_ENDPOINT_URL, 'AWS_ENDPOINT_URL');
   const config: S3ClientConfig = {
     // AWS_DEFAULT_REGION is what boto3 (so LiteLLM) reads; the JavaScript SDK reads only AWS_REGION and the profile.
     region: options.s3RegionName ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || (endpoint ? 'us-east-1' : undefined)),

@@ -27,7 +27,13 @@ export class S3Store implements ObjectStore {
 
   async write(name: string, body: string, metadata: Record<string, string>, signal: AbortSignal): Promise<void> {
     // One Buffer, never a stream: S3 stores the whole body or nothing, and the length is known up front.
-    const command = new PutObjectCommand({ Bucket: this.bucket, Key: name, Body: Buffer.from(body, 'utf8'), ContentType: 'application/json', Metadata: metadata });
+    const command = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: name,
+      Body: Buffer.from(body, 'utf8'),
+      ContentType: 'application/json',
+      Metadata: metadata,
+    });
     await this.client.send(command, { abortSignal: signal });
   }
 

@@ -81,10 +81,18 @@ describe('S3 that hangs (s3rver stopped with SIGSTOP: connections accepted, neve
     const patient = new S3Backend({ ...server.options(), requestTimeoutMs: 60_000 });
     server.pause();
     try {
-      const { value: outcome, ms } = await timed(() => quick.get('k').then(() => 'answered', (err: Error) => err.name));
+      const { value: outcome, ms } = await timed(() =>
+        quick.get('k').then(
+          () => 'answered',
+          (err: Error) => err.name,
+        ),
+      );
       expect(outcome).toBe('AbortError');
       expect(ms).toBeLessThan(1_000);
-      const pending = patient.get('k').then(() => 'answered', (err: Error) => err.name);
+      const pending = patient.get('k').then(
+        () => 'answered',
+        (err: Error) => err.name,
+      );
       await new Promise((resolve) => setTimeout(resolve, 50));
       const closing = timed(() => patient.close());
       expect(await pending).toBe('AbortError');

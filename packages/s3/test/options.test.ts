@@ -97,7 +97,9 @@ describe('new S3Backend()', () => {
     const regionOf = (vars: Record<string, string | undefined>, options: Partial<S3BackendOptions> = {}) =>
       withEnv(vars, () => {
         const backend = new S3Backend({ s3BucketName: 'b', s3EndpointUrl: env.server.endpoint, ...options });
-        return clientOf(backend).config.region().finally(() => backend.close());
+        return clientOf(backend)
+          .config.region()
+          .finally(() => backend.close());
       });
     expect(await regionOf({ AWS_REGION: 'eu-north-1', AWS_DEFAULT_REGION: 'eu-west-3' })).toBe('eu-north-1');
     expect(await regionOf({ AWS_REGION: undefined, AWS_DEFAULT_REGION: 'eu-west-3' })).toBe('eu-west-3');

@@ -82,6 +82,8 @@ litellm_settings:
       })();`);
     expect(second).toMatchObject({ cacheHit: true, content: first.content });
     expect(upstream.callCount({ model: 'gpt-4o' })).toBe(1);
-    expect(second.ignored.map((i) => i.path)).toEqual(['s3_api_version', 's3_use_ssl', 's3_verify', 's3_config'].map((k) => `litellm_settings.cache_params.${k}`));
+    expect(second.ignored.map((i) => i.path)).toEqual(
+      ['s3_api_version', 's3_use_ssl', 's3_verify', 's3_config'].map((k) => `litellm_settings.cache_params.${k}`),
+    );
   }, 60_000);
 });

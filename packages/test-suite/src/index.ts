@@ -125,7 +125,10 @@ export function runBackendConformance(t: TestApi, options: ConformanceOptions): 
       const keys = [k('batch-0'), k('batch-1'), k('batch-missing'), k('batch-2')];
       assert.equal(await cache.setMany([0, 1, 2].map((i) => ({ key: k(`batch-${i}`), value: { i } }))), true);
       const hits = await cache.getMany(keys);
-      assert.deepEqual(hits.map((h) => h?.value), [{ i: 0 }, { i: 1 }, undefined, { i: 2 }]);
+      assert.deepEqual(
+        hits.map((h) => h?.value),
+        [{ i: 0 }, { i: 1 }, undefined, { i: 2 }],
+      );
       if (backend.getMany) {
         const raw = await backend.getMany(keys);
         assert.equal(raw.length, 4);
@@ -133,44 +136,57 @@ export function runBackendConformance(t: TestApi, options: ConformanceOptions): 
       }
     });
 
-    for (const [label, bytes] of [['0 bytes', 0], ['1 KB', 1024], ['1 MB', 1024 * 1024], ['5 MB', LARGE_TEXT_BYTES]] as const) {
-      t.it(`round-trips a ${label} value of non-ASCII text exactly`, async () => {
-        const unit = 'añ€😀日本 ';
-        const text = unit.repeat(Math.ceil(bytes / Buffer.byteLength(unit)));
-        const value = { content: text, bytes };
-        await cache.set(k(`size-${bytes}`), value);
-        const hit = await cache.get<typeof value>(k(`size-${bytes}`));
-        assert.ok(hit, `${label} value was not read back`);
-        assert.equal(hit.value.content.length, text.length);
-        assert.equal(hit.value.content === text, true, `${label} value came back different`);
-      }, 60_000);
+    for (const [label, bytes] of [
+      ['0 bytes', 0],
+      ['1 KB', 1024],
+      ['1 MB', 1024 * 1024],
+      ['5 MB', LARGE_TEXT_BYTES],
+    ] as const) {
+      t.it(
+        `round-trips a ${label} value of non-ASCII text exactly`,
+        async () => {
+          const unit = 'añ€😀日本 ';
+          const text = unit.repeat(Math.ceil(bytes / Buffer.byteLength(unit)));
+          const value = { content: text, bytes };
+          await cache.set(k(`size-${bytes}`), value);
+          const hit = await cache.get<typeof value>(k(`size-${bytes}`));
+          assert.ok(hit, `${label} value was not read back`);
+          assert.equal(hit.value.content.length, text.length);
+          assert.equal(hit.value.content === text, true, `${label} value came back different`);
+        },
+        60_000,
+      );
     }
 
-    t.it('serves only complete values while 100 writers race on one key', async () => {
-      const target = k('race');
-      const payload = (id: number) => ({ id, body: `writer-${id}|`.repeat(2000) });
-      const seen = new Set<number>();
-      let writing = true;
-      const reader = (async () => {
-        while (writing) {
-          const hit = await cache.get<{ id: number; body: string }>(target);
-          if (hit) {
-            assert.deepEqual(hit.value, payload(hit.value.id), 'a reader saw a mixed or partial value');
-            seen.add(hit.value.id);
+    t.it(
+      'serves only complete values while 100 writers race on one key',
+      async () => {
+        const target = k('race');
+        const payload = (id: number) => ({ id, body: `writer-${id}|`.repeat(2000) });
+        const seen = new Set<number>();
+        let writing = true;
+        const reader = (async () => {
+          while (writing) {
+            const hit = await cache.get<{ id: number; body: string }>(target);
+            if (hit) {
+              assert.deepEqual(hit.value, payload(hit.value.id), 'a reader saw a mixed or partial value');
+              seen.add(hit.value.id);
+            }
+            await new Promise((resolve) => setImmediate(resolve));
           }
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      })();
-      const errors = errorsOf(cache);
-      const results = await Promise.all(Array.from({ length: 100 }, (_, id) => cache.set(target, payload(id))));
-      writing = false;
-      await reader;
-      assert.deepEqual(errors, []);
-      assert.ok(results.every(Boolean), 'a concurrent write failed');
-      const final = await cache.get<{ id: number; body: string }>(target);
-      assert.ok(final, 'nothing was stored');
-      assert.deepEqual(final.value, payload(final.value.id));
-    }, 60_000);
+        })();
+        const errors = errorsOf(cache);
+        const results = await Promise.all(Array.from({ length: 100 }, (_, id) => cache.set(target, payload(id))));
+        writing = false;
+        await reader;
+        assert.deepEqual(errors, []);
+        assert.ok(results.every(Boolean), 'a concurrent write failed');
+        const final = await cache.get<{ id: number; body: string }>(target);
+        assert.ok(final, 'nothing was stored');
+        assert.deepEqual(final.value, payload(final.value.id));
+      },
+      60_000,
+    );
 
     t.it('treats an entry damaged behind its back as a miss and reports it', async () => {
       const target = k('corrupt');
@@ -208,13 +224,21 @@ export function runBackendConformance(t: TestApi, options: ConformanceOptions): 
  */
 export function runDualEntryCheck(t: TestApi, packageName: string): void {
   t.describe(`${packageName} entry points`, () => {
-    t.it('exposes the same names through require and import', async () => {
-      const names = (args: string[]) => JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8' })) as string[];
-      const viaRequire = names(['-e', `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(packageName)})).sort()))`]);
-      const viaImport = names(['--input-type=module', '-e', `const m = await import(${JSON.stringify(packageName)}); console.log(JSON.stringify(Object.keys(m).filter((n) => n !== 'default').sort()))`]);
-      assert.ok(viaRequire.length > 0, 'require() exposed nothing');
-      assert.deepEqual(viaImport, viaRequire);
-    }, 30_000);
+    t.it(
+      'exposes the same names through require and import',
+      async () => {
+        const names = (args: string[]) => JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8' })) as string[];
+        const viaRequire = names(['-e', `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(packageName)})).sort()))`]);
+        const viaImport = names([
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(packageName)}); console.log(JSON.stringify(Object.keys(m).filter((n) => n !== 'default').sort()))`,
+        ]);
+        assert.ok(viaRequire.length > 0, 'require() exposed nothing');
+        assert.deepEqual(viaImport, viaRequire);
+      },
+      30_000,
+    );
   });
 }
 export { runSemanticBackendConformance } from './semantic';

@@ -74,7 +74,10 @@ export function runSemanticBackendConformance(t: TestApi, options: SemanticConfo
       assert.deepEqual(embedder.calls, [`user: ${CAPITAL}`]); // looked up, then stored with the same vector
 
       const again = await ask(cache, CAPITAL);
-      assert.deepEqual({ value: again.value, source: again.source, similarity: again.similarity }, { value: first.value, source: 'cache', similarity: undefined });
+      assert.deepEqual(
+        { value: again.value, source: again.source, similarity: again.similarity },
+        { value: first.value, source: 'cache', similarity: undefined },
+      );
       assert.equal('similarity' in again, false);
       assert.equal(embedder.calls.length, 1);
 
@@ -84,7 +87,13 @@ export function runSemanticBackendConformance(t: TestApi, options: SemanticConfo
       assert.equal(embedder.calls.length, 2);
       assert.deepEqual(embedder.calls, [`user: ${CAPITAL}`, `user: ${CAPITAL_PARAPHRASE}`]);
       // The semantic hit is announced under the matched entry's key, with its similarity.
-      assert.deepEqual(hits.map(({ key, similarity }) => ({ key, similarity })), [{ key: first.key, similarity: undefined }, { key: first.key, similarity: paraphrase.similarity }]);
+      assert.deepEqual(
+        hits.map(({ key, similarity }) => ({ key, similarity })),
+        [
+          { key: first.key, similarity: undefined },
+          { key: first.key, similarity: paraphrase.similarity },
+        ],
+      );
       assert.ok(hits.every((hit) => typeof hit.ageMs === 'number'));
 
       const unrelated = await ask(cache, EVEREST);
@@ -96,8 +105,14 @@ export function runSemanticBackendConformance(t: TestApi, options: SemanticConfo
       const { cache, embedder } = await open();
       await ask(cache, CAPITAL);
       const answers = await Promise.all(Array.from({ length: 5 }, () => ask(cache, CAPITAL_PARAPHRASE)));
-      assert.deepEqual(answers.map((a) => a.source), Array(5).fill('cache'));
-      assert.equal(answers.every((a) => a.similarity !== undefined && Math.abs(a.similarity - 0.9) < 1e-6), true);
+      assert.deepEqual(
+        answers.map((a) => a.source),
+        Array(5).fill('cache'),
+      );
+      assert.equal(
+        answers.every((a) => a.similarity !== undefined && Math.abs(a.similarity - 0.9) < 1e-6),
+        true,
+      );
       assert.deepEqual(embedder.calls, [`user: ${CAPITAL}`, `user: ${CAPITAL_PARAPHRASE}`]);
       assert.deepEqual({ hits: cache.stats().hits, misses: cache.stats().misses }, { hits: 5, misses: 1 });
     });
@@ -135,11 +150,17 @@ export function runSemanticBackendConformance(t: TestApi, options: SemanticConfo
       closeTo(parts.similarity, 1, 6);
       assert.equal(embedder.calls.at(-1), `user: ${CAPITAL}`);
       // Text split over several parts is embedded as the one text it reads as.
-      const split = await ask(cache, [{ type: 'text', text: 'What is the capital' }, { type: 'text', text: 'of France?' }]);
+      const split = await ask(cache, [
+        { type: 'text', text: 'What is the capital' },
+        { type: 'text', text: 'of France?' },
+      ]);
       assert.deepEqual({ value: split.value, source: split.source }, { value: first.value, source: 'cache' });
       closeTo(split.similarity, 1, 6);
       // An image is a placeholder in the text (the same vector whatever the image) and a part of the scope.
-      const image = (url: string) => [{ type: 'text', text: CAPITAL }, { type: 'image_url', image_url: { url } }];
+      const image = (url: string) => [
+        { type: 'text', text: CAPITAL },
+        { type: 'image_url', image_url: { url } },
+      ];
       const withImage = await ask(cache, image('https://example.com/a.png'));
       assert.equal(withImage.source, 'computed');
       assert.equal(embedder.calls.at(-1), `user: ${CAPITAL} [image_url]`);

@@ -106,10 +106,7 @@ export async function handleMessages(exchange: Exchange): Promise<void> {
     }
   }
   events.push(['content_block_stop', { type: 'content_block_stop', index: 0 }]);
-  events.push([
-    'message_delta',
-    { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } },
-  ]);
+  events.push(['message_delta', { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } }]);
   for (const [name, data] of events) if (!(await stream.send(data, name))) return;
   stream.finish({ event: 'message_stop', data: { type: 'message_stop' } });
 }

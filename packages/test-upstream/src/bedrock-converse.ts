@@ -8,7 +8,10 @@ import { countWords, fixedPieces, mentions, truncateWords, wordPieces } from './
 /** The text blocks of a Converse content list, joined with a space. */
 function blocksText(content: unknown): string {
   if (!Array.isArray(content)) return '';
-  return content.filter((block) => typeof block?.text === 'string').map((block) => block.text as string).join(' ');
+  return content
+    .filter((block) => typeof block?.text === 'string')
+    .map((block) => block.text as string)
+    .join(' ');
 }
 
 function lastUserText(messages: any[]): string {
@@ -63,7 +66,12 @@ export async function handleConverse(exchange: Exchange, stream: boolean): Promi
   const usage = { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
 
   if (!stream) {
-    sendJson(res, 200, { output: { message: { role: 'assistant', content: [block] } }, stopReason, usage, metrics: { latencyMs: 1 } }, { 'x-amzn-requestid': state.nextId('req-') });
+    sendJson(
+      res,
+      200,
+      { output: { message: { role: 'assistant', content: [block] } }, stopReason, usage, metrics: { latencyMs: 1 } },
+      { 'x-amzn-requestid': state.nextId('req-') },
+    );
     return;
   }
 

@@ -27,7 +27,15 @@ export async function handleEmbeddings(exchange: Exchange): Promise<void> {
   const configured = exchange.state.embedding(model);
   const texts = embeddingInputs(body.input);
   if (texts === undefined) {
-    sendJson(res, 400, openAIError(400, { message: "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.", param: 'input', code: null }));
+    sendJson(
+      res,
+      400,
+      openAIError(400, {
+        message: "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
+        param: 'input',
+        code: null,
+      }),
+    );
     return;
   }
   const base64 = body.encoding_format === 'base64';

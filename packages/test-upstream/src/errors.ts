@@ -82,8 +82,7 @@ export function anthropicError(status: number, details: ErrorDetails = {}): Anth
 }
 
 /** The message OpenAI sends when the prompt is longer than the context window (code `context_length_exceeded`). */
-export const CONTEXT_LENGTH_MESSAGE =
-  "This model's maximum context length is 4096 tokens. However, your messages resulted in 9000 tokens.";
+export const CONTEXT_LENGTH_MESSAGE = "This model's maximum context length is 4096 tokens. However, your messages resulted in 9000 tokens.";
 
 /** The message Anthropic sends when the prompt is longer than the context window. */
 export const ANTHROPIC_CONTEXT_LENGTH_MESSAGE = 'prompt is too long: 9000 tokens > 4096 maximum';
@@ -112,7 +111,10 @@ const BEDROCK_ERRORS: Record<number, { name: string; message: string }> = {
 
 /** A Bedrock error answer: its HTTP status (Bedrock answers 403 for bad credentials), body and `x-amzn-errortype` header. */
 export function bedrockError(status: number, details: ErrorDetails = {}): { status: number; body: { message: string }; headers: Record<string, string> } {
-  const known = BEDROCK_ERRORS[status] ?? { name: status >= 500 ? 'InternalServerException' : 'ValidationException', message: `Request failed with status ${status}.` };
+  const known = BEDROCK_ERRORS[status] ?? {
+    name: status >= 500 ? 'InternalServerException' : 'ValidationException',
+    message: `Request failed with status ${status}.`,
+  };
   return {
     status: status === 401 ? 403 : status,
     body: { message: details.message ?? known.message },

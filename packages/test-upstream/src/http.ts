@@ -20,13 +20,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** Sends a text answer with the given content type, unless the response is already closed. */
-export function sendText(
-  res: ServerResponse,
-  status: number,
-  text: string,
-  contentType: string,
-  headers: Record<string, string> = {},
-): void {
+export function sendText(res: ServerResponse, status: number, text: string, contentType: string, headers: Record<string, string> = {}): void {
   if (isClosed(res) || res.headersSent) return;
   const payload = Buffer.from(text, 'utf8');
   res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': String(payload.length) });

@@ -3,5 +3,12 @@ export type { BodyStep, CallFilter, EmbeddingSource, RawStreamStep, RecordedCall
 export { fakeEmbedding, EMBEDDING_DIMENSIONS } from './embedding';
 export { defaultReply } from './text';
 export { defaultTranscript } from './transcriptions';
-export { CONTEXT_LENGTH_MESSAGE, ANTHROPIC_CONTEXT_LENGTH_MESSAGE, BEDROCK_CONTEXT_LENGTH_MESSAGE, CONTEXT_OVERFLOW_PHRASE, SAFETY_BLOCK_PHRASE, TOOL_TRIGGER_PHRASE } from './errors';
+export {
+  CONTEXT_LENGTH_MESSAGE,
+  ANTHROPIC_CONTEXT_LENGTH_MESSAGE,
+  BEDROCK_CONTEXT_LENGTH_MESSAGE,
+  CONTEXT_OVERFLOW_PHRASE,
+  SAFETY_BLOCK_PHRASE,
+  TOOL_TRIGGER_PHRASE,
+} from './errors';
 export { TOKEN_LIFETIME_SECONDS } from './google-token';

@@ -56,7 +56,11 @@ export async function handleOllamaGenerate(exchange: Exchange): Promise<void> {
     sendJson(exchange.res, 200, { ...last, response: text });
     return;
   }
-  await streamLines(exchange, wordPieces(text).map((piece) => ({ ...head, response: piece, done: false })), last);
+  await streamLines(
+    exchange,
+    wordPieces(text).map((piece) => ({ ...head, response: piece, done: false })),
+    last,
+  );
 }
 
 export async function handleOllamaChat(exchange: Exchange): Promise<void> {
@@ -81,7 +85,11 @@ export async function handleOllamaChat(exchange: Exchange): Promise<void> {
     sendJson(exchange.res, 200, { ...last, message: { role: 'assistant', content: text } });
     return;
   }
-  await streamLines(exchange, wordPieces(text).map((piece) => ({ ...head, message: { role: 'assistant', content: piece }, done: false })), last);
+  await streamLines(
+    exchange,
+    wordPieces(text).map((piece) => ({ ...head, message: { role: 'assistant', content: piece }, done: false })),
+    last,
+  );
 }
 
 export async function handleOllamaEmbed(exchange: Exchange): Promise<void> {

@@ -76,10 +76,7 @@ export async function handleChatCompletion(exchange: Exchange): Promise<void> {
   };
 
   if (body.stream !== true) {
-    const message =
-      toolCall !== undefined
-        ? { role: 'assistant', content: null, tool_calls: [toolCall] }
-        : { role: 'assistant', content, refusal: null };
+    const message = toolCall !== undefined ? { role: 'assistant', content: null, tool_calls: [toolCall] } : { role: 'assistant', content, refusal: null };
     sendJson(res, 200, {
       id,
       object: 'chat.completion',

@@ -1,9 +1,18 @@
 // Which endpoint a method and path address.
 
 export type Endpoint =
-  | 'chat' | 'completions' | 'embeddings' | 'transcriptions' | 'messages'
-  | 'converse' | 'converse-stream' | 'generate-content' | 'stream-generate-content'
-  | 'ollama-generate' | 'ollama-chat' | 'ollama-embed';
+  | 'chat'
+  | 'completions'
+  | 'embeddings'
+  | 'transcriptions'
+  | 'messages'
+  | 'converse'
+  | 'converse-stream'
+  | 'generate-content'
+  | 'stream-generate-content'
+  | 'ollama-generate'
+  | 'ollama-chat'
+  | 'ollama-embed';
 
 export interface Route {
   endpoint: Endpoint;
@@ -76,7 +85,9 @@ export function matchRoute(method: string, path: string): Route | undefined {
   if (vertex) {
     const model = decoded(vertex[1]!);
     const streams = vertex[2] === 'streamGenerateContent';
-    return model === undefined ? undefined : { endpoint: streams ? 'stream-generate-content' : 'generate-content', flavor: 'vertex', deployment: model, streams };
+    return model === undefined
+      ? undefined
+      : { endpoint: streams ? 'stream-generate-content' : 'generate-content', flavor: 'vertex', deployment: model, streams };
   }
   const openai = Object.hasOwn(OPENAI_PATHS, path) ? OPENAI_PATHS[path] : undefined;
   if (openai !== undefined) return { endpoint: openai, flavor: 'openai', deployment: undefined };

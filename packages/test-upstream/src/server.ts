@@ -154,13 +154,15 @@ async function handle(state: UpstreamState, req: IncomingMessage, res: ServerRes
     await sendRawStream(res, step);
     return;
   }
-  const streaming = route.streams
-    ?? (route.streamsByDefault ? body.stream !== false : body.stream === true && route.endpoint !== 'transcriptions' && route.endpoint !== 'embeddings');
+  const streaming =
+    route.streams ??
+    (route.streamsByDefault ? body.stream !== false : body.stream === true && route.endpoint !== 'transcriptions' && route.endpoint !== 'embeddings');
   if (step !== undefined && ('drop' in step || ('cutStreamAfter' in step && !streaming))) {
     dropConnection(res);
     return;
   }
-  if (step !== undefined && 'status' in step && step.status >= 400) { // a status below 400 answers normally
+  if (step !== undefined && 'status' in step && step.status >= 400) {
+    // a status below 400 answers normally
     const headers: Record<string, string> = step.retryAfter === undefined ? {} : { 'retry-after': String(step.retryAfter) };
     sendError(res, route, step.status, step.message === undefined ? {} : { message: step.message }, headers);
     return;
@@ -246,7 +248,10 @@ function hasBadKey(req: IncomingMessage, route: Route): boolean {
  */
 function missingCredentials(req: IncomingMessage, route: Route): string | undefined {
   const authorization = header(req, 'authorization') ?? '';
-  if (route.flavor === 'bedrock' && !/^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/[^/]+\/bedrock\/aws4_request, ?SignedHeaders=[^,]+, ?Signature=[0-9a-f]{64}$/.test(authorization)) {
+  if (
+    route.flavor === 'bedrock' &&
+    !/^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/[^/]+\/bedrock\/aws4_request, ?SignedHeaders=[^,]+, ?Signature=[0-9a-f]{64}$/.test(authorization)
+  ) {
     return 'Missing Authentication Token: expected a SigV4 Authorization header (AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…)';
   }
   if (route.flavor === 'vertex' && !/^Bearer \S+$/.test(authorization)) {
@@ -255,22 +260,19 @@ function missingCredentials(req: IncomingMessage, route: Route): string | undefi
   return undefined;
 }
 
-function sendError(
-  res: ServerResponse,
-  route: Route,
-  status: number,
-  details: { message?: string } = {},
-  headers: Record<string, string> = {},
-): void {
+function sendError(res: ServerResponse, route: Route, status: number, details: { message?: string } = {}, headers: Record<string, string> = {}): void {
   if (route.flavor === 'bedrock') {
     const error = bedrockError(status, details);
     sendJson(res, error.status, error.body, { ...headers, ...error.headers });
     return;
   }
-  const body = route.flavor === 'anthropic' ? anthropicError(status, details)
-    : route.flavor === 'vertex' ? googleError(status, details)
-    : route.flavor === 'ollama' ? ollamaError(status, details)
-    : openAIError(status, details);
+  const body =
+    route.flavor === 'anthropic'
+      ? anthropicError(status, details)
+      : route.flavor === 'vertex'
+        ? googleError(status, details)
+        : route.flavor === 'ollama'
+          ? ollamaError(status, details)
+          : openAIError(status, details);
   sendJson(res, status, body, headers);
 }
-

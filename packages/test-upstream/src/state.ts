@@ -22,11 +22,8 @@ export class UpstreamState {
   }
 
   callCount(filter: CallFilter = {}): number {
-    return this.calls.filter(
-      (call) =>
-        (filter.path === undefined || call.path === filter.path) &&
-        (filter.model === undefined || call.model === filter.model),
-    ).length;
+    return this.calls.filter((call) => (filter.path === undefined || call.path === filter.path) && (filter.model === undefined || call.model === filter.model))
+      .length;
   }
 
   script(model: string, steps: Step[]): void {

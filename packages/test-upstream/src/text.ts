@@ -49,8 +49,9 @@ export function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content
-    .filter((part): part is { type: 'text'; text: string } =>
-      typeof part === 'object' && part !== null && part.type === 'text' && typeof part.text === 'string')
+    .filter(
+      (part): part is { type: 'text'; text: string } => typeof part === 'object' && part !== null && part.type === 'text' && typeof part.text === 'string',
+    )
     .map((part) => part.text)
     .join(' ');
 }
@@ -68,9 +69,7 @@ export function lastUserText(messages: unknown): string {
 /** All the text of a message list (every role), space-separated, for token counts and trigger phrases. */
 export function allMessagesText(messages: unknown): string {
   if (!Array.isArray(messages)) return '';
-  return messages
-    .map((message) => (typeof message === 'object' && message !== null ? contentText(message.content) : ''))
-    .join(' ');
+  return messages.map((message) => (typeof message === 'object' && message !== null ? contentText(message.content) : '')).join(' ');
 }
 
 /** Whether the text contains the phrase (case-insensitive, whitespace-insensitive, whole words). */

@@ -9,7 +9,10 @@ import { countWords, mentions, truncateWords, wordPieces } from './text';
 function partsText(content: unknown): string {
   const parts = (content as { parts?: unknown } | undefined)?.parts;
   if (!Array.isArray(parts)) return '';
-  return parts.filter((part) => typeof part?.text === 'string').map((part) => part.text as string).join(' ');
+  return parts
+    .filter((part) => typeof part?.text === 'string')
+    .map((part) => part.text as string)
+    .join(' ');
 }
 
 function lastUserText(contents: any[]): string {
@@ -23,12 +26,16 @@ function lastUserText(contents: any[]): string {
  * says "use a tool" (never with mode `NONE`).
  */
 function chosenFunction(body: any, userText: string): string | undefined {
-  const declarations: any[] = (Array.isArray(body.tools) ? body.tools : []).flatMap((tool: any) => (Array.isArray(tool?.functionDeclarations) ? tool.functionDeclarations : []));
+  const declarations: any[] = (Array.isArray(body.tools) ? body.tools : []).flatMap((tool: any) =>
+    Array.isArray(tool?.functionDeclarations) ? tool.functionDeclarations : [],
+  );
   if (declarations.length === 0) return undefined;
   const config = body.toolConfig?.functionCallingConfig ?? {};
   if (config.mode === 'NONE') return undefined;
   if (config.mode === 'ANY' || mentions(userText, TOOL_TRIGGER_PHRASE)) {
-    return String(Array.isArray(config.allowedFunctionNames) && config.allowedFunctionNames.length > 0 ? config.allowedFunctionNames[0] : (declarations[0]?.name ?? 'tool'));
+    return String(
+      Array.isArray(config.allowedFunctionNames) && config.allowedFunctionNames.length > 0 ? config.allowedFunctionNames[0] : (declarations[0]?.name ?? 'tool'),
+    );
   }
   return undefined;
 }

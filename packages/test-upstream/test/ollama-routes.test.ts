@@ -19,16 +19,24 @@ function post(path: string, body: unknown, headers: Record<string, string> = {})
 async function lines(res: Response): Promise<any[]> {
   const text = await res.text();
   expect(text.endsWith('\n')).toBe(true);
-  return text.trimEnd().split('\n').map((line) => JSON.parse(line));
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line));
 }
 
 describe('Ollama /api/generate', () => {
   it('answers stream: false with the whole response, done_reason and the token counts', async () => {
     const res = await post('/api/generate', { model: 'llama3.2', prompt: 'why is the sky blue', stream: false });
     expect(res.status).toBe(200);
-    const body = await res.json() as any;
+    const body = (await res.json()) as any;
     expect(body).toMatchObject({
-      model: 'llama3.2', response: 'Reply to "why is the sky blue" from llama3.2', done: true, done_reason: 'stop', prompt_eval_count: 5, eval_count: 9,
+      model: 'llama3.2',
+      response: 'Reply to "why is the sky blue" from llama3.2',
+      done: true,
+      done_reason: 'stop',
+      prompt_eval_count: 5,
+      eval_count: 9,
     });
     expect(typeof body.created_at).toBe('string');
     expect(upstream.calls[0]).toMatchObject({ path: '/api/generate', model: 'llama3.2' });
@@ -45,7 +53,7 @@ describe('Ollama /api/generate', () => {
   });
 
   it('cuts at options.num_predict with done_reason length, and cuts a stream when scripted', async () => {
-    const cut = await (await post('/api/generate', { model: 'm', prompt: 'x', stream: false, options: { num_predict: 2 } })).json() as any;
+    const cut = (await (await post('/api/generate', { model: 'm', prompt: 'x', stream: false, options: { num_predict: 2 } })).json()) as any;
     expect(cut).toMatchObject({ response: 'Reply to', done_reason: 'length', eval_count: 2 });
     upstream.script('m', { cutStreamAfter: 2 });
     const res = await post('/api/generate', { model: 'm', prompt: 'x' });
@@ -64,12 +72,20 @@ describe('Ollama /api/generate', () => {
 });
 
 describe('Ollama /api/chat', () => {
-  const messages = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi ollama' }];
+  const messages = [
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content: 'hi ollama' },
+  ];
 
   it('answers a message with done_reason and counts, and streams message pieces by default', async () => {
-    const whole = await (await post('/api/chat', { model: 'qwen3', messages, stream: false })).json() as any;
+    const whole = (await (await post('/api/chat', { model: 'qwen3', messages, stream: false })).json()) as any;
     expect(whole).toMatchObject({
-      model: 'qwen3', message: { role: 'assistant', content: 'Reply to "hi ollama" from qwen3' }, done: true, done_reason: 'stop', prompt_eval_count: 4, eval_count: 6,
+      model: 'qwen3',
+      message: { role: 'assistant', content: 'Reply to "hi ollama" from qwen3' },
+      done: true,
+      done_reason: 'stop',
+      prompt_eval_count: 4,
+      eval_count: 6,
     });
     const all = await lines(await post('/api/chat', { model: 'qwen3', messages }));
     const last = all.pop();
@@ -79,8 +95,14 @@ describe('Ollama /api/chat', () => {
 
   it('calls the first tool, arguments as an object, when the user says so', async () => {
     const tools = [{ type: 'function', function: { name: 'search', parameters: { type: 'object' } } }];
-    const body = await (await post('/api/chat', { model: 'qwen3', messages: [{ role: 'user', content: `please ${TOOL_TRIGGER_PHRASE}` }], tools, stream: false })).json() as any;
-    expect(body.message).toEqual({ role: 'assistant', content: '', tool_calls: [{ function: { name: 'search', arguments: { query: `please ${TOOL_TRIGGER_PHRASE}` } } }] });
+    const body = (await (
+      await post('/api/chat', { model: 'qwen3', messages: [{ role: 'user', content: `please ${TOOL_TRIGGER_PHRASE}` }], tools, stream: false })
+    ).json()) as any;
+    expect(body.message).toEqual({
+      role: 'assistant',
+      content: '',
+      tool_calls: [{ function: { name: 'search', arguments: { query: `please ${TOOL_TRIGGER_PHRASE}` } } }],
+    });
   });
 
   it('refuses a body without messages', async () => {
@@ -92,11 +114,11 @@ describe('Ollama /api/chat', () => {
 
 describe('Ollama /api/embed', () => {
   it('answers one vector per input and the prompt token count; a bad input is a 400', async () => {
-    const body = await (await post('/api/embed', { model: 'nomic-embed-text', input: ['one two', 'three'] })).json() as any;
+    const body = (await (await post('/api/embed', { model: 'nomic-embed-text', input: ['one two', 'three'] })).json()) as any;
     expect(body.embeddings).toHaveLength(2);
     expect(body.embeddings[0]).toHaveLength(8);
     expect(body.prompt_eval_count).toBe(3);
-    const single = await (await post('/api/embed', { model: 'nomic-embed-text', input: 'one two' })).json() as any;
+    const single = (await (await post('/api/embed', { model: 'nomic-embed-text', input: 'one two' })).json()) as any;
     expect(single.embeddings).toEqual([body.embeddings[0]]);
     const bad = await post('/api/embed', { model: 'nomic-embed-text', input: 42 });
     expect(bad.status).toBe(400);

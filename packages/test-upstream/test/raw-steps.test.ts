@@ -43,7 +43,13 @@ describe('{ body } step', () => {
   });
 
   it('sends a string as it is, an undefined body as nothing, with the given status and content type', async () => {
-    upstream.script('m', { body: 'not json at all' }, { body: '"a JSON string"' }, { body: undefined }, { body: '<html>bad gateway</html>', status: 502, contentType: 'text/html' });
+    upstream.script(
+      'm',
+      { body: 'not json at all' },
+      { body: '"a JSON string"' },
+      { body: undefined },
+      { body: '<html>bad gateway</html>', status: 502, contentType: 'text/html' },
+    );
     expect(await (await chat({ model: 'm' })).text()).toBe('not json at all');
     expect(await (await chat({ model: 'm' })).json()).toBe('a JSON string');
     const empty = await chat({ model: 'm' });
@@ -64,7 +70,10 @@ describe('{ body } step', () => {
     upstream.script('d', { body: { data: 'nope' } });
     expect(await (await post('/openai/deployments/d/embeddings?api-version=x', { input: 'a' })).json()).toEqual({ data: 'nope' });
     upstream.script('claude', { body: { type: 'message', content: null } });
-    expect(await (await post('/v1/messages', { model: 'claude', max_tokens: 5, messages: [{ role: 'user', content: 'Hi' }] })).json()).toEqual({ type: 'message', content: null });
+    expect(await (await post('/v1/messages', { model: 'claude', max_tokens: 5, messages: [{ role: 'user', content: 'Hi' }] })).json()).toEqual({
+      type: 'message',
+      content: null,
+    });
     upstream.script('davinci', { body: { choices: [{}] } });
     expect(await (await post('/v1/completions', { model: 'davinci', prompt: 'x' })).json()).toEqual({ choices: [{}] });
 

@@ -1,11 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  CONTEXT_LENGTH_MESSAGE,
-  type Upstream,
-  defaultTranscript,
-  fakeEmbedding,
-  startUpstream,
-} from '@llmcache/test-upstream';
+import { CONTEXT_LENGTH_MESSAGE, type Upstream, defaultTranscript, fakeEmbedding, startUpstream } from '@llmcache/test-upstream';
 
 let upstream: Upstream;
 
@@ -110,7 +104,16 @@ describe('chat completions', () => {
   });
 
   it('joins text parts, returns n choices and truncates at max_tokens', async () => {
-    const parts = await bodyOf(await chat({ model: 'm', messages: user([{ type: 'text', text: 'Hi' }, { type: 'image_url', image_url: { url: 'x' } }, { type: 'text', text: 'there' }]) }));
+    const parts = await bodyOf(
+      await chat({
+        model: 'm',
+        messages: user([
+          { type: 'text', text: 'Hi' },
+          { type: 'image_url', image_url: { url: 'x' } },
+          { type: 'text', text: 'there' },
+        ]),
+      }),
+    );
     expect(parts.choices[0].message.content).toBe('Reply to "Hi there" from m');
 
     const many = await bodyOf(await chat({ model: 'm', n: 3, messages: user('Hi') }));
@@ -202,10 +205,12 @@ describe('chat completions', () => {
     expect(first).toEqual({ index: 0, id: expect.stringMatching(/^call_\d+$/), type: 'function', function: { name: 'search', arguments: '' } });
     const argumentChunks = chunks.slice(1, -2);
     expect(argumentChunks.length).toBeGreaterThan(1);
-    const args = argumentChunks.map((chunk) => {
-      expect(chunk.choices[0].delta.tool_calls[0].index).toBe(0);
-      return chunk.choices[0].delta.tool_calls[0].function.arguments;
-    }).join('');
+    const args = argumentChunks
+      .map((chunk) => {
+        expect(chunk.choices[0].delta.tool_calls[0].index).toBe(0);
+        return chunk.choices[0].delta.tool_calls[0].function.arguments;
+      })
+      .join('');
     expect(JSON.parse(args)).toEqual({ query: 'find the weather, use a tool' });
     expect(chunks.at(-2).choices[0]).toMatchObject({ delta: {}, finish_reason: 'tool_calls' });
     const usage = chunks.at(-1);
@@ -345,7 +350,12 @@ describe('errors and scripts', () => {
 
   it('survives a client that aborts in the middle of a stream', async () => {
     const controller = new AbortController();
-    const res = await post('/v1/chat/completions', { model: 'm', stream: true, messages: user('one two three four five six seven eight') }, {}, controller.signal);
+    const res = await post(
+      '/v1/chat/completions',
+      { model: 'm', stream: true, messages: user('one two three four five six seven eight') },
+      {},
+      controller.signal,
+    );
     const reader = res.body!.getReader();
     await reader.read();
     controller.abort();
@@ -381,7 +391,11 @@ describe('embeddings', () => {
     expect(res.status).toBe(200);
     const json = await bodyOf(res);
     expect(json).toMatchObject({ object: 'list', model: 'embed', usage: { prompt_tokens: 5, total_tokens: 5 } });
-    expect(json.data.map((d: any) => [d.object, d.index])).toEqual([['embedding', 0], ['embedding', 1], ['embedding', 2]]);
+    expect(json.data.map((d: any) => [d.object, d.index])).toEqual([
+      ['embedding', 0],
+      ['embedding', 1],
+      ['embedding', 2],
+    ]);
     const [a, g, a2] = json.data.map((d: any) => d.embedding as number[]);
     expect(a).toHaveLength(8);
     expect(a).toEqual(a2);
@@ -455,8 +469,7 @@ describe('audio transcriptions', () => {
 });
 
 describe('anthropic messages', () => {
-  const anthropic = (body: Record<string, unknown>, key = 'sk-ant') =>
-    post('/v1/messages', body, { 'x-api-key': key, 'anthropic-version': '2023-06-01' });
+  const anthropic = (body: Record<string, unknown>, key = 'sk-ant') => post('/v1/messages', body, { 'x-api-key': key, 'anthropic-version': '2023-06-01' });
 
   it('answers a Messages API response', async () => {
     const res = await anthropic({ model: 'claude', max_tokens: 100, system: 'Be nice', messages: user([{ type: 'text', text: 'Hello Claude' }]) });
@@ -474,11 +487,16 @@ describe('anthropic messages', () => {
   });
 
   it('uses tools, truncates at max_tokens, and sends Anthropic-shaped errors', async () => {
-    const tools = [{ name: 'search', input_schema: { type: 'object' } }, { name: 'other', input_schema: { type: 'object' } }];
+    const tools = [
+      { name: 'search', input_schema: { type: 'object' } },
+      { name: 'other', input_schema: { type: 'object' } },
+    ];
     const tool = await bodyOf(await anthropic({ model: 'claude', max_tokens: 100, tools, messages: user('use a tool please') }));
     expect(tool.stop_reason).toBe('tool_use');
     expect(tool.content).toEqual([{ type: 'tool_use', id: expect.stringMatching(/^toolu_\d+$/), name: 'search', input: { query: 'use a tool please' } }]);
-    const named = await bodyOf(await anthropic({ model: 'claude', max_tokens: 100, tools, tool_choice: { type: 'tool', name: 'other' }, messages: user('Hi') }));
+    const named = await bodyOf(
+      await anthropic({ model: 'claude', max_tokens: 100, tools, tool_choice: { type: 'tool', name: 'other' }, messages: user('Hi') }),
+    );
     expect(named.content[0].name).toBe('other');
     const any = await bodyOf(await anthropic({ model: 'claude', max_tokens: 100, tools, tool_choice: { type: 'any' }, messages: user('Hi') }));
     expect(any.content[0].name).toBe('search');
@@ -523,18 +541,33 @@ describe('anthropic messages', () => {
       usage: { input_tokens: 2, output_tokens: 1 },
     });
     expect(data[1].content_block).toEqual({ type: 'text', text: '' });
-    expect(data.slice(2, -3).map((d) => d.delta.text).join('')).toBe('Reply to "Stream it" from claude');
+    expect(
+      data
+        .slice(2, -3)
+        .map((d) => d.delta.text)
+        .join(''),
+    ).toBe('Reply to "Stream it" from claude');
     expect(data.at(-2)).toEqual({ type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 6 } });
   });
 
   it('streams tool_use input as partial JSON', async () => {
-    const res = await anthropic({ model: 'claude', max_tokens: 100, stream: true, tools: [{ name: 'search', input_schema: {} }], tool_choice: { type: 'any' }, messages: user('weather in Paris') });
+    const res = await anthropic({
+      model: 'claude',
+      max_tokens: 100,
+      stream: true,
+      tools: [{ name: 'search', input_schema: {} }],
+      tool_choice: { type: 'any' },
+      messages: user('weather in Paris'),
+    });
     const data = parseSse(await res.text()).map((event) => JSON.parse(event.data));
     expect(data[1].content_block).toEqual({ type: 'tool_use', id: expect.stringMatching(/^toolu_\d+$/), name: 'search', input: {} });
-    const json = data.filter((d) => d.type === 'content_block_delta').map((d) => {
-      expect(d.delta.type).toBe('input_json_delta');
-      return d.delta.partial_json;
-    }).join('');
+    const json = data
+      .filter((d) => d.type === 'content_block_delta')
+      .map((d) => {
+        expect(d.delta.type).toBe('input_json_delta');
+        return d.delta.partial_json;
+      })
+      .join('');
     expect(JSON.parse(json)).toEqual({ query: 'weather in Paris' });
     expect(data.at(-2).delta.stop_reason).toBe('tool_use');
   });
