@@ -55,7 +55,7 @@ function serviceClientOf(options: AzureBlobBackendOptions): BlobServiceClient {
     return new BlobServiceClient(accountUrl, new StorageSharedKeyCredential(accountNameOf(url), key), PIPELINE);
   }
   if (url.searchParams.has('sig')) return new BlobServiceClient(accountUrl, undefined, PIPELINE); // SAS in the URL
-  return new BlobServiceClient(accountUrl, (options.credential as Credential) ?? defaultAzureCredential(), PIPELINE);
+  return new BlobServiceClient(accountUrl, options.credential ?? defaultAzureCredential(), PIPELINE);
 }
 
 function parseAccountUrl(text: string): URL {

@@ -77,18 +77,18 @@ export class Azurite {
         output += chunk;
         if (output.includes('successfully listens')) {
           clearTimeout(timer);
-          child.stdout!.off('data', onData);
+          child.stdout.off('data', onData);
           resolve();
         }
       };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
+      child.stdout.on('data', onData);
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk));
       child.once('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`azurite exited with ${code}:\n${output}`));
       });
     });
-    child.stdout!.resume();
+    child.stdout.resume();
   }
 
   /** Kills the emulator at once, as a crash would; its in-memory blobs are gone with it. */

@@ -57,5 +57,5 @@ export function validateCacheControl(control: unknown): CacheControl {
   if (c.namespace !== undefined && (typeof c.namespace !== 'string' || c.namespace === '')) {
     throw new CacheConfigError('core', 'cache.namespace', `must be a non-empty string, got ${describe(c.namespace)}`);
   }
-  return c as CacheControl;
+  return c;
 }

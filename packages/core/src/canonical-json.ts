@@ -28,8 +28,8 @@ function write(value: unknown, ancestors: object[]): string | undefined {
   }
   const withToJson = value as { toJSON?: () => unknown };
   if (typeof withToJson.toJSON === 'function') return write(withToJson.toJSON(), ancestors);
-  if (ancestors.includes(value as object)) throw new TypeError('canonicalJson: value is circular');
-  ancestors.push(value as object);
+  if (ancestors.includes(value)) throw new TypeError('canonicalJson: value is circular');
+  ancestors.push(value);
   let s: string;
   if (Array.isArray(value)) {
     s = '[';

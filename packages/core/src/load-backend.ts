@@ -26,7 +26,7 @@ export interface BackendPackage {
 /** Builds the backend for `options.type`: built-in, registered, or loaded from its package; a missing package is a `CacheConfigError` saying what to install. */
 export function createBackendForType(options: CacheOptions | ExternalCacheOptions): CacheBackend {
   const type = options.type ?? 'local';
-  if (type === 'local') return new MemoryBackend(options as CacheOptions);
+  if (type === 'local') return new MemoryBackend(options);
   if (isExternalCacheType(type)) {
     const registered = registeredCacheBackend(type);
     if (registered) return registered(options as ExternalCacheOptions);
@@ -36,7 +36,7 @@ export function createBackendForType(options: CacheOptions | ExternalCacheOption
   if (!Object.hasOwn(BACKEND_PACKAGES, type)) {
     throw new CacheConfigError('core', 'type', `must be one of ${CACHE_TYPES.join(', ')}, got ${describe(type)}`);
   }
-  return fromPackage(type, BACKEND_PACKAGES[type as keyof typeof BACKEND_PACKAGES], options);
+  return fromPackage(type, BACKEND_PACKAGES[type], options);
 }
 
 function fromPackage(type: string, pkg: string, options: CacheOptions | ExternalCacheOptions): CacheBackend {

@@ -61,7 +61,7 @@ export class TieredBackend implements CacheBackend {
     const missing = keys.filter((_, i) => near[i] === undefined);
     if (missing.length === 0) return near;
     const far = await (this.remote.getMany ? this.remote.getMany(missing) : Promise.all(missing.map((k) => this.remote.get(k))));
-    await Promise.all(missing.map((k, i) => (far[i] === undefined ? undefined : this.copyToMemory(k, far[i]!))));
+    await Promise.all(missing.map((k, i) => (far[i] === undefined ? undefined : this.copyToMemory(k, far[i]))));
     let next = 0;
     return near.map((value) => value ?? far[next++]);
   }

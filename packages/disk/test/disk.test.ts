@@ -119,7 +119,7 @@ describe('DiskBackend', () => {
       const backend = new DiskBackend({ dir: ${JSON.stringify(where)} });
       process.stdout.write('ready\\n');
       for (let i = 0; ; i++) backend.set('k' + (i % 50), encodeEntry('z'.repeat(200000) + i, Date.now(), null), null);`);
-    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     await new Promise((resolve) => setTimeout(resolve, 300));
     child.kill('SIGKILL');
     await new Promise((resolve) => child.on('exit', resolve));

@@ -44,7 +44,7 @@ describe('the size bound and the expiry sweep', () => {
     const plans = Object.entries(statements).map(([name, statement]) => ({ name, sql: statement.source, plan: planOf(backend.file, statement.source) }));
     backend.close();
     const unbounded = plans.filter(({ sql, plan }) =>
-      plan.some((step) => /^SCAN entries$/.test(step) || /TEMP B-TREE/.test(step) || (/^SCAN entries USING/.test(step) && !/\bLIMIT\b/i.test(sql))),
+      plan.some((step) => /^SCAN entries$/.test(step) || step.includes('TEMP B-TREE') || (step.startsWith('SCAN entries USING') && !/\bLIMIT\b/i.test(sql))),
     );
     expect(unbounded).toEqual([]);
     // What the sweep and the bound run, named: expired entries through their index, the oldest through theirs.

@@ -415,12 +415,7 @@ function quantization(value: unknown): Json {
 }
 
 function paramsOf(c: StoredCollection, vectorName: string): VectorParams {
-  const params =
-    'size' in c.vectorsConfig
-      ? vectorName === ''
-        ? (c.vectorsConfig as VectorParams)
-        : undefined
-      : (c.vectorsConfig as Record<string, VectorParams>)[vectorName];
+  const params = 'size' in c.vectorsConfig ? (vectorName === '' ? (c.vectorsConfig as VectorParams) : undefined) : c.vectorsConfig[vectorName];
   if (!params) throw wrongInput(`Not existing vector name error: ${vectorName}`);
   return params;
 }

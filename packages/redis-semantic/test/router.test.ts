@@ -57,8 +57,7 @@ function router(cache: Cache | undefined, extra: Record<string, unknown> = {}): 
 
 const user = (content: string) => [{ role: 'user' as const, content }];
 const calls = () => ({ chat: upstream.callCount({ path: CHAT }), embedding: upstream.callCount({ path: EMBEDDING }) });
-const ask = (r: Router, content: string, extra: Record<string, unknown> = {}) =>
-  r.completion({ model: 'chat', messages: user(content), ...extra }) as Promise<ChatCompletion>;
+const ask = (r: Router, content: string, extra: Record<string, unknown> = {}) => r.completion({ model: 'chat', messages: user(content), ...extra });
 
 describeRedis('a semantic cache under router.completion(), embedding through the same router', () => {
   it('serves a paraphrase from the cache; an exact hit makes no embedding call at all', async () => {
@@ -102,13 +101,13 @@ describeRedis('a semantic cache under router.completion(), embedding through the
   it('keeps model groups apart unless they share a caching group, and namespaces apart always', async () => {
     const apart = router(semanticCache());
     await ask(apart, CAPITAL);
-    const mini = (await apart.completion({ model: 'chat-mini', messages: user(CAPITAL_PARAPHRASE) })) as ChatCompletion;
+    const mini = await apart.completion({ model: 'chat-mini', messages: user(CAPITAL_PARAPHRASE) });
     expect(mini._hiddenParams.cacheHit).toBe(false);
     expect((await ask(apart, CAPITAL_PARAPHRASE, { cache: { namespace: 'other-team' } }))._hiddenParams.cacheHit).toBe(false);
 
     const shared = router(semanticCache(), { cachingGroups: [['chat', 'chat-mini']] });
     await ask(shared, CAPITAL);
-    const sharedMini = (await shared.completion({ model: 'chat-mini', messages: user(CAPITAL_PARAPHRASE) })) as ChatCompletion;
+    const sharedMini = await shared.completion({ model: 'chat-mini', messages: user(CAPITAL_PARAPHRASE) });
     expect(sharedMini._hiddenParams.cacheHit).toBe(true);
     expect(sharedMini._hiddenParams.semanticSimilarity).toBeCloseTo(0.9, 6);
   });
@@ -142,8 +141,7 @@ describeRedis('a semantic cache under router.completion(), embedding through the
     setCache(cache);
     try {
       await withEnv({ OPENAI_API_BASE: upstream.openaiBase, OPENAI_API_KEY: 'sk-env' }, async () => {
-        const call = (content: string) =>
-          completion({ model: 'openai/gpt-4o', messages: user(content), apiBase: upstream.openaiBase }) as Promise<ChatCompletion>;
+        const call = (content: string) => completion({ model: 'openai/gpt-4o', messages: user(content), apiBase: upstream.openaiBase });
         await call(CAPITAL);
         const hit = await call(CAPITAL_PARAPHRASE);
         expect(hit._hiddenParams.cacheHit).toBe(true);

@@ -17,7 +17,7 @@ export async function startWorker(config: Record<string, unknown>): Promise<Work
   let nextId = 0;
   let ready!: () => void;
   const isReady = new Promise<void>((resolve) => (ready = resolve));
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  createInterface({ input: child.stdout }).on('line', (line) => {
     const message = JSON.parse(line) as { ready?: boolean; id: number; result?: unknown; error?: string };
     if (message.ready) return ready();
     const waiter = pending.get(message.id);
@@ -33,8 +33,8 @@ export async function startWorker(config: Record<string, unknown>): Promise<Work
   const call = <T>(op: string, args?: Record<string, unknown>) => {
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      child.stdin!.write(JSON.stringify({ id, op, args }) + '\n');
+      pending.set(id, { resolve: resolve, reject });
+      child.stdin.write(JSON.stringify({ id, op, args }) + '\n');
     });
   };
   return {

@@ -115,7 +115,7 @@ describe('S3 that fails', () => {
       }
       expect(upstream.callCount({ model: 'gpt-4o' })).toBe(3);
       expect(errors.length).toBeGreaterThanOrEqual(6);
-      expect(errors.every((e) => /ECONNREFUSED/.test(String((e.cause as { code?: string }).code ?? e.message)))).toBe(true);
+      expect(errors.every((e) => String((e.cause as { code?: string }).code ?? e.message).includes('ECONNREFUSED'))).toBe(true);
       await server.start();
       await router.completion(ask('one'));
       expect((await router.completion(ask('one')))._hiddenParams.cacheHit).toBe(true);

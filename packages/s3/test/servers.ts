@@ -41,7 +41,7 @@ export class S3rverProcess {
     child.once('exit', () => children.delete(child));
     const line = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('s3rver did not start within 15 s')), 15_000);
-      createInterface({ input: child.stdout! }).once('line', (text) => {
+      createInterface({ input: child.stdout }).once('line', (text) => {
         clearTimeout(timer);
         resolve(text);
       });

@@ -95,7 +95,7 @@ export async function handleOllamaChat(exchange: Exchange): Promise<void> {
 export async function handleOllamaEmbed(exchange: Exchange): Promise<void> {
   const { body, model } = exchange;
   const input: unknown = body.input;
-  const texts = typeof input === 'string' ? [input] : Array.isArray(input) && input.every((item) => typeof item === 'string') ? (input as string[]) : undefined;
+  const texts = typeof input === 'string' ? [input] : Array.isArray(input) && input.every((item) => typeof item === 'string') ? input : undefined;
   if (texts === undefined) return badRequest(exchange, 'invalid input type');
   const tokens = texts.reduce((sum, text) => sum + countWords(text), 0);
   sendJson(exchange.res, 200, { model, embeddings: texts.map(fakeEmbedding), total_duration: 1_000_000, load_duration: 100_000, prompt_eval_count: tokens });
