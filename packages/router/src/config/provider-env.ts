@@ -1,8 +1,8 @@
 // Provider settings read from a config's `environment_variables`, as LiteLLM finds them in os.environ after
 // loading the file. Providers read process.env themselves; these entries never reach process.env, so the
 // config hands them to its deployments as params instead (keys, endpoints, AWS and Vertex AI credentials).
-import { resolveProvider } from './providers';
-import { snakeCase } from './providers/native-params';
+import { resolveProvider } from '../providers';
+import { snakeCase } from '../providers/native-params';
 
 /**
  * The params a deployment of `model` takes from `vars`: for each param its provider reads from the
