@@ -16,9 +16,9 @@ export {
   TimeoutError,
 } from './errors';
 export type { ProviderErrorDetails } from './errors';
-export { MemoryRouterState } from './state';
-export type { MinuteUsage, RouterState } from './state';
-export { cachingGroupId, deploymentId } from './deployments';
+export { MemoryRouterState } from './dispatch/state';
+export type { MinuteUsage, RouterState } from './dispatch/state';
+export { cachingGroupId, deploymentId } from './dispatch/model-groups';
 export { assembleChunks, completionToChunks } from './stream';
 export { readLiteLLMConfig, translateLiteLLMConfig } from './config';
 export type { LiteLLMConfigTranslation } from './config';

@@ -3,10 +3,11 @@ import { Cache, cacheKey, cacheKeyFromCanonicalParams, type CacheControl, type C
 import { EventEmitter } from 'eventemitter3';
 import { canonicalParams, DEFAULT_CALL_SETTINGS, readCallSettings, type CallSettings } from './call-settings';
 import { configPathOf, looksLikeConfigPath, readLiteLLMConfig, translateLiteLLMConfig } from './config';
-import { redisRouterState } from './redis-state';
-import type { RouterState } from './state';
-import { buildModelGroups, type Deployment } from './deployments';
-import { Dispatcher } from './dispatcher';
+import { redisRouterState } from './dispatch/redis-state';
+import type { RouterState } from './dispatch/state';
+import type { Deployment } from './dispatch/deployment';
+import { buildModelGroups } from './dispatch/model-groups';
+import { Dispatcher } from './dispatch/dispatcher';
 import { withoutRefusedParams } from './drop-params';
 import { EmbeddingFlights } from './embedding-flights';
 import { RouterLog } from './logger';
@@ -31,8 +32,8 @@ import {
 } from './responses';
 import { semanticQueryFor, supplyEmbedder } from './semantic-embedder';
 import { SharedStream } from './shared-stream';
-import { isPattern, WildcardRoutes } from './wildcards';
-import { ModelGroupAliases } from './model-group-alias';
+import { isPattern, WildcardRoutes } from './dispatch/wildcards';
+import { ModelGroupAliases } from './dispatch/model-group-alias';
 import { assembleChunks, completionToChunks } from './stream';
 import type {
   Base64EmbeddingResponse,

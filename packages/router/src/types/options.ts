@@ -1,5 +1,5 @@
 import type { Cache } from '@llmcache/core';
-import type { RouterState } from '../state';
+import type { RouterState } from '../dispatch/state';
 
 /** One deployment's params, LiteLLM's `litellm_params` in camelCase. Unknown params go to the provider. */
 export interface DeploymentParams {

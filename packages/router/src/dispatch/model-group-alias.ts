@@ -1,8 +1,8 @@
 // LiteLLM's `model_group_alias`: another name a model group answers to. A call for the alias is a call for
 // its group (same deployments, same cache entries); a hidden alias routes but is not listed.
 import { describeValue } from '@llmcache/core';
-import { RouterConfigError } from './errors';
-import type { RouterOptions } from './types';
+import { RouterConfigError } from '../errors';
+import type { RouterOptions } from '../types';
 
 const OPTION = 'modelGroupAlias';
 

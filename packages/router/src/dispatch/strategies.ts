@@ -1,7 +1,7 @@
-import { RateLimitError } from './errors';
-import type { Deployment } from './deployments';
+import { RateLimitError } from '../errors';
+import type { Deployment } from './deployment';
 import type { MinuteUsage } from './state';
-import type { RoutingStrategyName } from './types';
+import type { RoutingStrategyName } from '../types';
 
 /** What a strategy knows when it picks: this process's load and latency, and the shared per-minute usage. */
 export interface PickContext {

@@ -1,7 +1,7 @@
 import { describeValue } from '@llmcache/core';
-import { RouterConfigError } from './errors';
+import { RouterConfigError } from '../errors';
 import type { RouterState } from './state';
-import type { RouterOptions } from './types';
+import type { RouterOptions } from '../types';
 
 /** Where `redis: { … }` may point; the names of `@llmcache/redis`'s connection options. */
 const CONNECTION_OPTIONS = new Set(['url', 'host', 'port', 'password', 'username', 'ssl', 'redisStartupNodes', 'sentinels', 'serviceName', 'prefix']);

@@ -2,9 +2,9 @@
 // routes every requested model that no exact group has and that the pattern matches; each `*` of the
 // deployment's `model` takes the part of the requested name its `*` matched (`openai/*` → `openai/gpt-4o`).
 // A fallback to a pattern group makes it concrete for the model the request named.
-import type { Deployment } from './deployments';
-import { BadRequestError, invalidRequest } from './errors';
-import { resolveProvider, unknownProviderMessage, type Provider } from './providers';
+import type { Deployment } from './deployment';
+import { BadRequestError, invalidRequest } from '../errors';
+import { resolveProvider, unknownProviderMessage, type Provider } from '../providers';
 
 export function isPattern(name: string): boolean {
   return name.includes('*');

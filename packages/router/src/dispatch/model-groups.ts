@@ -1,31 +1,15 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, describeValue, MAX_TIMER_MS } from '@llmcache/core';
+import { canonicalJson, describeValue } from '@llmcache/core';
 import PQueue from 'p-queue';
-import { headersOf } from './call-settings';
-import { RouterConfigError } from './errors';
-import { isHeaderValue } from './headers';
-import { resolveProvider, unknownProviderMessage, type Provider } from './providers';
-import { isObject } from './providers/validate';
+import { headersOf } from '../call-settings';
+import { RouterConfigError } from '../errors';
+import { isHeaderValue } from '../headers';
+import { numberProblem, RULES } from '../config/checks';
+import { resolveProvider, unknownProviderMessage } from '../providers';
+import { isObject } from '../providers/validate';
 import { isPattern, perRequestProvider } from './wildcards';
-import type { DeploymentParams, ModelListEntry } from './types';
-
-/** One deployment of a model group, ready to call. */
-export interface Deployment {
-  id: string;
-  modelGroup: string;
-  params: DeploymentParams;
-  provider: Provider;
-  /** The provider's model name, e.g. `gpt-4o` for `openai/gpt-4o`. */
-  providerModel: string;
-  /** Relative share for simple-shuffle. */
-  weight: number | undefined;
-  /** Caps calls in flight when `maxParallelRequests` is set. */
-  queue: PQueue | undefined;
-  /** HTTP headers of every call: `extra_headers`/`headers` and `organization` of the params. */
-  headers: Readonly<Record<string, string>>;
-  /** Whether the OpenAI params its provider refuses are dropped rather than sent (LiteLLM's `drop_params`). */
-  dropParams: boolean;
-}
+import type { DeploymentParams, ModelListEntry } from '../types';
+import type { Deployment } from './deployment';
 
 /** What the router's own options give every deployment. */
 export interface DeploymentDefaults {
@@ -52,14 +36,7 @@ export function cachingGroupId(members: readonly string[]): string {
 /** What is wrong with a deployment param's value, or undefined when it is fine. */
 type ParamCheck = (value: unknown) => string | undefined;
 
-// Past MAX_TIMER_MS, Node would fire the timeout after 1 ms.
-const timerSeconds: ParamCheck = (v) =>
-  typeof v === 'number' && v > 0 && v * 1000 <= MAX_TIMER_MS ? undefined
-    : `must be a number of seconds, over 0 to ${MAX_TIMER_MS / 1000} (the longest a timer can wait), got ${describeValue(v)}`;
-
 const trueOrFalse: ParamCheck = (v) => (typeof v === 'boolean' ? undefined : `must be true or false, got ${describeValue(v)}`);
-
-const positive: ParamCheck = (v) => (typeof v === 'number' && v > 0 ? undefined : `must be a positive number, got ${describeValue(v)}`);
 
 // Secrets: named, never echoed. Sent as headers (apiKey, organization) or beside them (apiVersion).
 const headerValue: ParamCheck = (v) =>
@@ -68,14 +45,14 @@ const headerValue: ParamCheck = (v) =>
     : 'must be a string an HTTP header can carry (no CR, LF, NUL or other control characters, nothing past U+00FF)';
 
 const PARAM_CHECKS: Readonly<Record<string, ParamCheck>> = {
-  rpm: positive,
-  tpm: positive,
-  weight: positive,
-  timeout: timerSeconds,
-  streamTimeout: timerSeconds,
-  numRetries: (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 100 ? undefined : `must be a whole number, 0 to 100, got ${describeValue(v)}`),
+  rpm: (v) => numberProblem(RULES.positive, v),
+  tpm: (v) => numberProblem(RULES.positive, v),
+  weight: (v) => numberProblem(RULES.positive, v),
+  timeout: (v) => numberProblem(RULES.timerSeconds, v),
+  streamTimeout: (v) => numberProblem(RULES.timerSeconds, v),
+  numRetries: (v) => numberProblem(RULES.retries, v),
   azureAdToken: headerValue,
-  maxParallelRequests: (v) => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? undefined : `must be a positive integer, got ${describeValue(v)}`),
+  maxParallelRequests: (v) => numberProblem(RULES.positiveInteger, v),
   apiKey: headerValue,
   apiBase: (v) => (typeof v === 'string' && /^https?:\/\//.test(v) ? undefined : `must be an http(s) URL, got ${describeValue(v)}`),
   apiVersion: headerValue,
@@ -150,16 +127,4 @@ export function buildModelGroups(modelList: unknown, cachingGroups: unknown, def
     });
   }
   return { groups, cacheIdentity };
-}
-
-/**
- * Holds a slot of the deployment's `maxParallelRequests` until the returned function is called. An abort
- * while waiting leaves the queue at once (rejecting with the signal's reason); one while holding frees the slot.
- */
-export function takeSlot(deployment: Deployment, signal: AbortSignal): Promise<() => void> {
-  const queue = deployment.queue;
-  if (!queue) return Promise.resolve(() => {});
-  return new Promise((resolve, reject) => {
-    queue.add(() => new Promise<void>((release) => resolve(release)), { signal }).catch(reject);
-  });
 }
