@@ -1,17 +1,20 @@
 import { TimeoutError } from '../errors';
-import type { CallSettings } from '../call-settings';
+import type { CallSettings } from '../calls/call-settings';
 import { ClientPool, type ProviderTarget } from '../providers';
 import { takeSlot, type Deployment } from './deployment';
 import { LatencyTracker } from './strategies';
 
-/** A call's hold on a deployment past its first answer, for streams. */
+/**
+ * A call's hold on a deployment past its first answer, for streams. A whole answer's claim has ended by
+ * the time the caller sees it: releasing or touching it does nothing.
+ */
 export interface Claim {
   /** Ends the hold: in-flight count, `maxParallelRequests` slot, timer. */
-  release: (() => void) | undefined;
+  release: () => void;
   /** Restarts the timeout; called for each chunk. */
-  touch: (() => void) | undefined;
+  touch: () => void;
   /** Whether the timeout has run out (the claim was then released). */
-  expired: (() => boolean) | undefined;
+  expired: () => boolean;
 }
 
 /** One attempt's work on a deployment. */
@@ -46,7 +49,7 @@ export class Attempts {
     settings: CallSettings,
     attempt: Attempt<T>,
     options: { stream: boolean; signal: AbortSignal; deadline: number },
-  ): Promise<{ value: T } & Claim> {
+  ): Promise<{ value: T; claim: Claim }> {
     const { stream, signal } = options;
     const params = deployment.params;
     const configuredSeconds = Math.min((stream ? (params.streamTimeout ?? params.timeout) : params.timeout) ?? Infinity, this.timeoutSeconds);
@@ -102,7 +105,7 @@ export class Attempts {
       const value = await attempt(deployment, target);
       ok = true;
       this.latency.record(deployment.id, performance.now() - started);
-      return stream ? { value, release: finish, touch, expired: () => timedOut } : { value, release: undefined, touch: undefined, expired: undefined };
+      return { value, claim: { release: finish, touch, expired: () => timedOut } };
     } catch (err) {
       if (signal.aborted || (callersLimit && err instanceof TimeoutError)) this.callersFault.add(err as object);
       if (!this.callersFault.has(err as object)) this.latency.recordFailure(deployment.id, performance.now() - started);

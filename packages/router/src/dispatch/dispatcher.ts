@@ -1,6 +1,6 @@
 import { describeValue, isThenable, sleep } from '@llmcache/core';
 import type { EventEmitter } from 'eventemitter3';
-import type { CallSettings } from '../call-settings';
+import type { CallSettings } from '../calls/call-settings';
 import { checkNumber, RULES } from '../config/checks';
 import { ContextWindowExceededError, invalidRequest, isRetryable, ProviderError, RateLimitError, RouterConfigError, TimeoutError } from '../errors';
 import type { RouterLog } from '../logger';
@@ -112,7 +112,7 @@ export class Dispatcher {
     attempt: Attempt<T>,
     tokensOf?: (value: T) => number | undefined,
     options: ExecuteOptions = {},
-  ): Promise<{ value: T; deployment: Deployment } & Claim> {
+  ): Promise<{ value: T; deployment: Deployment; claim: Claim }> {
     const { settings } = call;
     const own = options.signal ?? settings.signal;
     const signal = own ? AbortSignal.any([this.closing.signal, own]) : this.closing.signal;
@@ -153,7 +153,7 @@ export class Dispatcher {
           const outcome = await this.attempts.run(deployment, settings, attempt, { stream: options.stream === true, signal, deadline });
           const tokens = tokensOf?.(outcome.value);
           if (tokensOf) this.recordUsage(deployment, tokens ?? expectedTokens);
-          return { ...outcome, deployment };
+          return { value: outcome.value, deployment, claim: outcome.claim };
         } catch (err) {
           // The caller gave up (or the router closed): no retry, no fallback, and not the deployment's fault.
           if (signal.aborted) throw signal.reason;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, describeValue } from '@llmcache/core';
 import PQueue from 'p-queue';
-import { headersOf } from '../call-settings';
+import { headersOf } from '../calls/call-settings';
 import { RouterConfigError } from '../errors';
 import { isHeaderValue } from '../headers';
 import { numberProblem, RULES } from '../config/checks';

@@ -2,9 +2,9 @@
 // entry holds: the fields OpenAI always sends are there (`logprobs` and `refusal` null when absent, a
 // chunk's `delta` and `finish_reason`), `content` is a string or null, and a `null` OpenAI's types do not
 // allow is left out. Each caller holds its own copy of an answer, so it is made so in place.
-import type { PlainChatCompletion, PlainChunk, PlainTextCompletion } from './providers';
-import { textOf } from './providers/message-parts';
-import type { ChatCompletion, ChatCompletionChunk, TextCompletion } from './types';
+import type { PlainChatCompletion, PlainChunk, PlainTextCompletion } from '../providers';
+import { textOf } from '../providers/message-parts';
+import type { ChatCompletion, ChatCompletionChunk, TextCompletion } from '../types';
 
 type Body<T> = Omit<T, '_hiddenParams'>;
 

@@ -1,8 +1,8 @@
 // LiteLLM's `drop_params`: a deployment (or a single request) that drops params sends its provider only the
 // OpenAI params it accepts. The cache key is built from the request's params before this, so it is the same
 // with and without, and `drop_params` itself is no part of it.
-import type { Deployment } from './dispatch/deployment';
-import type { ProviderParams } from './providers';
+import type { Deployment } from '../dispatch/deployment';
+import type { ProviderParams } from '../providers';
 
 /**
  * `params` without the ones the deployment's provider refuses, when the call drops params (the request's

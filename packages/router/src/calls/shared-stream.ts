@@ -1,4 +1,13 @@
-import type { PlainChatCompletion, PlainChunk } from './providers';
+import type { PlainChatCompletion, PlainChunk } from '../providers';
+
+/** A streamed answer on its way, which callers of the same flight read together. */
+export interface LiveStream {
+  live: SharedStream;
+  deploymentId: string;
+  modelGroup: string;
+  /** False for the copies handed to callers that joined it rather than started it. */
+  started: boolean;
+}
 
 /** An upstream stream whose first chunk has arrived. */
 export interface OpenedStream {
@@ -28,6 +37,11 @@ export interface ReaderOptions {
   onEnd?: (completion: PlainChatCompletion) => void;
 }
 
+/** Where the upstream is: still being read, ended whole (with its answer), or broken off (with why). */
+type Outcome = { state: 'open' } | { state: 'complete'; completion: PlainChatCompletion } | { state: 'failed'; error: unknown };
+
+const OPEN: Outcome = { state: 'open' };
+
 /** The reason given to readers of a stream that every reader left. */
 const ABANDONED = new Error('the stream was abandoned by every reader');
 
@@ -39,9 +53,7 @@ const ABANDONED = new Error('the stream was abandoned by every reader');
  */
 export class SharedStream {
   private readonly chunks: PlainChunk[] = [];
-  private state: 'open' | 'complete' | 'failed' = 'open';
-  private error: unknown;
-  private completion: PlainChatCompletion | undefined;
+  private outcome: Outcome = OPEN;
   private pending: Promise<void> | undefined;
   private readers = 0;
   /** The upstream has ended whole and the answer is being stored: too late to abandon. */
@@ -60,7 +72,7 @@ export class SharedStream {
 
   /** Whether the stream is still being read from upstream. */
   get open(): boolean {
-    return this.state === 'open';
+    return this.outcome.state === 'open';
   }
 
   /** A new reader; it takes part until it reaches the end, fails, or leaves through `return()` or its signal. */
@@ -85,16 +97,18 @@ export class SharedStream {
           if (signal?.aborted) throw signal.reason;
           return { done: true, value: undefined };
         }
-        if (index < stream.chunks.length) {
-          const chunk = stream.chunks[index++]!;
+        const chunk = stream.chunks[index];
+        if (chunk !== undefined) {
+          index++;
           const usageOnly = (chunk.choices?.length ?? 0) === 0 && chunk.usage;
           if (usageOnly && !includeUsage) continue;
           if (usageOnly) usageSeen = true;
           // Every reader gets its own copy: one caller changing a chunk must not reach the others or the stored answer.
           return { done: false, value: structuredClone(chunk) };
         }
-        if (stream.state === 'complete') {
-          const completion = stream.completion!;
+        const outcome = stream.outcome;
+        if (outcome.state === 'complete') {
+          const { completion } = outcome;
           // The stream's own request may not have asked for usage; this reader did, so it gets it at the end.
           if (includeUsage && !usageSeen && completion.usage) {
             usageSeen = true;
@@ -105,9 +119,9 @@ export class SharedStream {
           options.onEnd?.(completion);
           return { done: true, value: undefined };
         }
-        if (stream.state === 'failed') {
+        if (outcome.state === 'failed') {
           leave();
-          throw stream.error;
+          throw outcome.error;
         }
         await untilAborted(stream.pull(), signal);
       }
@@ -128,16 +142,16 @@ export class SharedStream {
   async whole(signal: AbortSignal | undefined): Promise<PlainChatCompletion> {
     this.readers++;
     try {
-      while (this.state === 'open') await untilAborted(this.pull(), signal);
-      if (this.state === 'failed') throw this.error;
-      return this.completion!;
+      while (this.outcome.state === 'open') await untilAborted(this.pull(), signal);
+      if (this.outcome.state === 'failed') throw this.outcome.error;
+      return this.outcome.completion;
     } finally {
       this.leave();
     }
   }
 
   private leave(): void {
-    if (--this.readers > 0 || this.state !== 'open' || this.completing) return;
+    if (--this.readers > 0 || this.outcome.state !== 'open' || this.completing) return;
     // Nobody reads any more: stop the upstream read; nothing is stored.
     this.fail(ABANDONED);
     void Promise.resolve(this.source.iterator.return?.()).catch(() => {});
@@ -151,8 +165,7 @@ export class SharedStream {
   }
 
   private fail(error: unknown): void {
-    this.state = 'failed';
-    this.error = error;
+    this.outcome = { state: 'failed', error };
   }
 
   /** Reads the next chunk from upstream; concurrent readers share one read. */
@@ -169,7 +182,7 @@ export class SharedStream {
     try {
       result = this.ended ?? (await this.source.iterator.next());
     } catch (err) {
-      if (this.state !== 'open') return;
+      if (this.outcome.state !== 'open') return;
       this.fail(err);
       try {
         await this.hooks.onError(err, readersFault);
@@ -178,7 +191,7 @@ export class SharedStream {
       }
       return;
     }
-    if (this.state !== 'open') return;
+    if (this.outcome.state !== 'open') return;
     if (!result.done) {
       this.hooks.onChunk();
       this.chunks.push(result.value);
@@ -186,8 +199,7 @@ export class SharedStream {
     }
     this.completing = true;
     try {
-      this.completion = await this.hooks.onComplete(this.chunks);
-      this.state = 'complete';
+      this.outcome = { state: 'complete', completion: await this.hooks.onComplete(this.chunks) };
     } catch (err) {
       this.fail(err);
     } finally {

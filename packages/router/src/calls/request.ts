@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, NON_KEY_PARAMS } from '@llmcache/core';
 import { CALL_SETTING_FIELDS } from './call-settings';
-import { invalidRequest } from './errors';
-import type { ProviderParams } from './providers';
-import { isObject } from './providers/validate';
-import type { DeploymentParams } from './types';
+import { invalidRequest } from '../errors';
+import type { ProviderParams } from '../providers';
+import { isObject } from '../providers/validate';
+import type { DeploymentParams } from '../types';
 
 /** Request fields never sent to a provider: core's non-key params and the fields llmcache consumes itself. */
 const NOT_PROVIDER_PARAMS: ReadonlySet<string> = new Set([...NON_KEY_PARAMS, 'mockResponse', 'file', 'fileName']);

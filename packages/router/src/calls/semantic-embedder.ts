@@ -1,6 +1,6 @@
 import { isSemanticBackend, semanticQuery, type Cache, type Embedder, type SemanticBackend, type SemanticQuery } from '@llmcache/core';
-import { embedding as topLevelEmbedding } from './toplevel';
-import type { EmbeddingRequest, EmbeddingResponse } from './types';
+import { routerFor } from '../top-level-routers';
+import type { EmbeddingRequest, EmbeddingResponse, RouterOptions } from '../types';
 
 /** An embedding request that answers lists of numbers (not base64). */
 type FloatEmbeddingRequest = EmbeddingRequest & { encoding_format?: 'float' | undefined };
@@ -12,6 +12,12 @@ export interface EmbeddingRouter {
   servesModel(model: string): boolean;
 }
 
+/** A router, and how to make a new one (for top-level calls to a model it lacks). */
+export interface EmbedderSource {
+  router: EmbeddingRouter;
+  makeRouter: (options: RouterOptions) => EmbeddingRouter;
+}
+
 /** Who gave each backend its embedder: a router that has the model wins over the top-level path. */
 const supplied = new WeakMap<SemanticBackend, 'router' | 'top-level'>();
 
@@ -21,7 +27,7 @@ const supplied = new WeakMap<SemanticBackend, 'router' | 'top-level'>();
  * when the router has no such group, top-level `embedding()` calls to it as a `provider/model`. A backend
  * given an embedder of its own (no `embeddingModel`) is left alone.
  */
-export function supplyEmbedder(cache: Cache | undefined, router: EmbeddingRouter): void {
+export function supplyEmbedder(cache: Cache | undefined, { router, makeRouter }: EmbedderSource): void {
   const backend = cache?.backend;
   if (!backend || !isSemanticBackend(backend) || backend.embeddingModel === undefined) return;
   const model = backend.embeddingModel;
@@ -31,7 +37,7 @@ export function supplyEmbedder(cache: Cache | undefined, router: EmbeddingRouter
     backend.setEmbedder(embedderOf((request) => router.embedding(request), model));
     supplied.set(backend, 'router');
   } else if (by === undefined) {
-    backend.setEmbedder(embedderOf(topLevelEmbedding, model));
+    backend.setEmbedder(embedderOf((request) => routerFor(request, makeRouter).then((r) => r.embedding(request)), model));
     supplied.set(backend, 'top-level');
   }
 }
@@ -55,12 +61,12 @@ function embedderOf(embed: (request: FloatEmbeddingRequest) => Promise<Embedding
  */
 export function semanticQueryFor(
   cache: Cache,
-  router: EmbeddingRouter,
+  source: EmbedderSource,
   call: { callType: string; keyParams: Record<string, unknown> },
   identity: string,
   namespace: string | undefined,
 ): SemanticQuery | undefined {
   if (!isSemanticBackend(cache.backend) || (call.callType !== 'completion' && call.callType !== 'text_completion')) return undefined;
-  supplyEmbedder(cache, router);
+  supplyEmbedder(cache, source);
   return semanticQuery({ callType: call.callType, model: identity, params: call.keyParams, namespace });
 }

@@ -1,5 +1,5 @@
-import type { PlainChatCompletion, PlainTextCompletion } from './providers';
-import type { HiddenParams, Usage } from './types';
+import type { PlainChatCompletion, PlainTextCompletion } from '../providers';
+import type { HiddenParams, Usage } from '../types';
 
 /** Adds `_hiddenParams` without making it enumerable, so `JSON.stringify` gives the plain OpenAI object. */
 export function withHiddenParams<T extends object>(value: T, hidden: HiddenParams): T & { readonly _hiddenParams: HiddenParams } {

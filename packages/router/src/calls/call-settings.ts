@@ -1,7 +1,7 @@
 import { CacheConfigError, canonicalJson, describeValue, MAX_TIMER_MS, validateCacheControl } from '@llmcache/core';
-import { invalidRequest } from './errors';
-import { isHeaderName, isHeaderValue } from './headers';
-import { isObject } from './providers/validate';
+import { invalidRequest } from '../errors';
+import { isHeaderName, isHeaderValue } from '../headers';
+import { isObject } from '../providers/validate';
 
 /** The transport and control options of one request, checked before any attempt. */
 export interface CallSettings {

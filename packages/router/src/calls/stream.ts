@@ -1,5 +1,5 @@
-import type { PlainChatCompletion, PlainChunk, PlainToolCall } from './providers';
-import type { Usage } from './types';
+import type { PlainChatCompletion, PlainChunk, PlainToolCall } from '../providers';
+import type { Usage } from '../types';
 
 /** Puts streamed chunks together into the completion they describe. */
 export function assembleChunks(chunks: readonly PlainChunk[]): PlainChatCompletion {
@@ -84,4 +84,9 @@ export function completionToChunks(completion: PlainChatCompletion, options: { i
     out.push({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: completion.usage });
   }
   return out;
+}
+
+/** Chunks already at hand, as a stream. */
+export async function* replay(chunks: readonly PlainChunk[]): AsyncGenerator<PlainChunk> {
+  for (const chunk of chunks) yield chunk;
 }
