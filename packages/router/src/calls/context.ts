@@ -11,7 +11,7 @@ import type { ProviderParams } from '../providers';
 import type { CallOptions, HiddenParams, RouterEvents, RouterOptions, Usage } from '../types';
 import { canonicalParams, DEFAULT_CALL_SETTINGS, readCallSettings } from './call-settings';
 import { withoutRefusedParams } from './drop-params';
-import { EmbeddingFlights } from './embedding-flights';
+import { BatchFlights } from './batch-flights';
 import type { PreparedCall } from './prepared-call';
 import { mergeDeploymentParams, providerParamsOf, withExtraBody, type EmbeddingInput } from './request';
 import type { EmbeddingRouter } from './semantic-embedder';
@@ -47,7 +47,8 @@ export class CallContext {
   readonly ownCache: Cache | undefined;
   /** Streams past their first chunk, by flight key: identical calls read them instead of calling again. */
   readonly liveStreams = new Map<string, LiveStream>();
-  readonly embeddingFlights = new EmbeddingFlights();
+  /** Flights per entry of calls of many entries (embedding inputs). */
+  readonly batchFlights = new BatchFlights();
   private readonly deploymentsById: ReadonlyMap<string, Deployment>;
   private readonly cacheIdentity: ReadonlyMap<string, string>;
   private readonly wildcards: WildcardRoutes;

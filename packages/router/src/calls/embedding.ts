@@ -1,11 +1,10 @@
-import type { CacheHit } from '@llmcache/core';
 import { InternalServerError } from '../errors';
 import type { PlainEmbeddingResponse } from '../providers';
 import type { Base64EmbeddingResponse, EmbeddingRequest, EmbeddingResponse } from '../types';
 import type { CallContext } from './context';
-import { cacheSide, NEVER_ABORTED } from './lookup';
+import { cacheSide, lookupEach } from './lookup';
 import type { PreparedCall } from './prepared-call';
-import { embeddingInputs, flightKeyOf, type EmbeddingInput } from './request';
+import { embeddingInputs, type EmbeddingInput } from './request';
 import { estimateInputTokens, isStoredEmbedding, withHiddenParams } from './responses';
 
 /** What one embedding input is stored as. */
@@ -23,47 +22,33 @@ interface Batch {
 }
 
 /**
- * Embeddings. Each input (a text or a list of token ids) is its own cache entry, looked up on the same cache
- * side as every call (`cacheSide`); only the missing ones go upstream, in one call. An input that an
- * identical concurrent call is already embedding is waited for, not asked again. With
- * `encoding_format: 'base64'` each vector is a base64 string.
+ * Embeddings. Each input (a text or a list of token ids) is its own cache entry, through `lookupEach`:
+ * only the missing ones go upstream, in one call, and an input that an identical concurrent call is
+ * already embedding is waited for, not asked again. With `encoding_format: 'base64'` each vector is a
+ * base64 string.
  */
 export async function embedding(ctx: CallContext, request: EmbeddingRequest): Promise<EmbeddingResponse | Base64EmbeddingResponse> {
   const call = ctx.prepare('embedding', request);
   const { inputs, single } = embeddingInputs(request.input);
   const side = cacheSide(ctx, call);
   const keys = side ? ctx.embeddingKeys(call, inputs, side.control.namespace) : [];
-  const hits: (CacheHit<StoredVector> | undefined)[] =
-    side?.control.read ? await side.cache.getMany(keys, { maxAgeMs: side.control.maxAgeMs, validate: isStoredEmbedding }) : inputs.map(() => undefined);
-  const missing = inputs.map((_, i) => i).filter((i) => hits[i] === undefined);
+  const { hits, missing, items, ledBatch } = await lookupEach<StoredVector, Batch>(
+    ctx,
+    call,
+    side,
+    keys,
+    inputs.length,
+    isStoredEmbedding,
+    (entries, signal) => embedUpstream(ctx, call, entries.map((i) => inputs[i]!), single, signal),
+    (identity, entries) => ctx.embeddingKeys(call, entries.map((i) => inputs[i]!), side?.control.namespace, identity),
+  );
   const vectors = hits.map((h) => h?.value.embedding);
   let model = hits.find((h) => h)?.value.model ?? '';
   let usage = { prompt_tokens: 0, total_tokens: 0 };
-  let answeredBy: { deploymentId: string; modelGroup: string } | undefined;
+  let answeredBy: Batch | undefined;
   let shared = false;
   if (missing.length > 0) {
-    // One upstream call for the inputs at `positions` (indexes into `missing`), stored as it answers.
-    const embedMissing = async (positions: number[], signal: AbortSignal) => {
-      const texts = positions.map((p) => inputs[missing[p]!]!);
-      const { embeddings, batch } = await embedUpstream(ctx, call, texts, single, signal);
-      if (side?.control.write) {
-        // A fallback group's vectors belong under that group's keys: it is another model.
-        const identity = ctx.answeredIdentity(call, batch.modelGroup);
-        const storeKeys = identity === call.identity ? positions.map((p) => keys[missing[p]!]!) : identity === undefined ? [] : ctx.embeddingKeys(call, texts, side.control.namespace, identity);
-        if (storeKeys.length > 0) {
-          await side.cache.setMany(storeKeys.map((key, j) => ({ key, value: { embedding: embeddings[j]!, model: batch.model } })), { ttlMs: side.control.ttlMs });
-        }
-      }
-      return { embeddings, batch };
-    };
-    const flightKeys = side?.control.read ? missing.map((i) => flightKeyOf(keys[i]!, call.request)) : undefined;
-    const { items, ledBatch } = flightKeys
-      ? await ctx.embeddingFlights.run(flightKeys, embedMissing, call.settings.signal)
-      : await embedMissing(missing.map((_, p) => p), call.settings.signal ?? NEVER_ABORTED).then(({ embeddings, batch }) => ({
-          items: embeddings.map((embedding) => ({ embedding, batch })),
-          ledBatch: batch,
-        }));
-    missing.forEach((inputIndex, p) => (vectors[inputIndex] = structuredClone(items[p]!.embedding)));
+    missing.forEach((inputIndex, p) => (vectors[inputIndex] = structuredClone(items[p]!.value.embedding)));
     const batch = ledBatch ?? items[0]!.batch;
     shared = items.some((item) => item.batch !== ledBatch);
     model = batch.model || model;
@@ -87,7 +72,7 @@ export async function embedding(ctx: CallContext, request: EmbeddingRequest): Pr
 }
 
 /** One routed embedding call for `texts`: a vector per text, in their order, and what the call was. */
-async function embedUpstream(ctx: CallContext, call: PreparedCall, texts: EmbeddingInput[], single: boolean, signal: AbortSignal): Promise<{ embeddings: (number[] | string)[]; batch: Batch }> {
+async function embedUpstream(ctx: CallContext, call: PreparedCall, texts: EmbeddingInput[], single: boolean, signal: AbortSignal): Promise<{ values: StoredVector[]; batch: Batch }> {
   const { value, deployment } = await ctx.dispatcher.execute(
     call,
     estimateInputTokens(texts),
@@ -109,5 +94,5 @@ async function embedUpstream(ctx: CallContext, call: PreparedCall, texts: Embedd
     deploymentId: deployment.id,
     modelGroup: deployment.modelGroup,
   };
-  return { embeddings: byIndex.map((d) => d.embedding), batch };
+  return { values: byIndex.map((d) => ({ embedding: d.embedding, model: batch.model })), batch };
 }

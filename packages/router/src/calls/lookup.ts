@@ -1,7 +1,7 @@
-// The cached-answer path every call type takes: the cache side of the call (`cacheSide`), the lookup with
-// single-flight (`lookup`; embeddings look up per input, in embedding.ts, on the same cache side), where
+// The cached-answer path every call type takes: the cache side of the call (`cacheSide`), the lookup
+// with single-flight (`lookup` for one entry, `lookupEach` for a call of many, as embeddings are), where
 // an answer from a fallback group is stored (`storeUnder`), and how a whole answer ends (`settle`).
-import type { Cache, CacheControl, ResolvedControl, ValueSource, WrapResult } from '@llmcache/core';
+import type { Cache, CacheControl, CacheHit, ResolvedControl, ValueSource, WrapResult } from '@llmcache/core';
 import type { HiddenParams, Usage } from '../types';
 import type { CallContext } from './context';
 import type { PreparedCall } from './prepared-call';
@@ -66,6 +66,60 @@ export function lookup<V>(
     semantic: () => semanticQueryFor(cache, ctx, call, call.identity, control.namespace),
   });
   return { context, result };
+}
+
+/** What `lookupEach` found: the cache's hits, the entries that missed, and what was computed for those. */
+export interface EachResult<V, M> {
+  /** Entry i's cache hit, or undefined when it missed. */
+  hits: (CacheHit<V> | undefined)[];
+  /** The entries (indexes into `keys`) that missed, in order. */
+  missing: number[];
+  /** What was computed for each missing entry, in the order of `missing`, with the call that made it. */
+  items: { value: V; batch: M }[];
+  /** The call this caller made itself, if it computed any entry; the other items were shared flights. */
+  ledBatch: M | undefined;
+}
+
+/**
+ * `lookup` for a call of many entries, each its own cache entry (`keys[i]`; none without a cache): reads
+ * them at once, and computes only the missing ones, in one upstream call. An entry an identical
+ * concurrent call is already computing is waited for (a flight per entry), when the call may read the
+ * cache. What is computed is stored as it arrives, under the keys of the group that answered
+ * (`keysUnder` gives the entries' keys under another identity, a fallback group's).
+ */
+export async function lookupEach<V, M extends { modelGroup: string }>(
+  ctx: CallContext,
+  call: PreparedCall,
+  side: { cache: Cache; control: ResolvedControl } | undefined,
+  keys: readonly string[],
+  count: number,
+  validate: (value: unknown) => boolean,
+  compute: (entries: number[], signal: AbortSignal) => Promise<{ values: V[]; batch: M }>,
+  keysUnder: (identity: string, entries: number[]) => string[],
+): Promise<EachResult<V, M>> {
+  const hits: (CacheHit<V> | undefined)[] = side?.control.read
+    ? await side.cache.getMany<V>(keys, { maxAgeMs: side.control.maxAgeMs, validate })
+    : Array.from({ length: count }, () => undefined);
+  const missing = hits.map((_, i) => i).filter((i) => hits[i] === undefined);
+  if (missing.length === 0) return { hits, missing, items: [], ledBatch: undefined };
+  // One upstream call for the entries at `positions` (indexes into `missing`), stored as it answers.
+  const computeMissing = async (positions: number[], signal: AbortSignal) => {
+    const entries = positions.map((p) => missing[p]!);
+    const computed = await compute(entries, signal);
+    if (side?.control.write) {
+      // A fallback group's answer belongs under that group's keys: it is another model.
+      const identity = ctx.answeredIdentity(call, computed.batch.modelGroup);
+      const storeKeys = identity === call.identity ? entries.map((i) => keys[i]!) : identity === undefined ? [] : keysUnder(identity, entries);
+      if (storeKeys.length > 0) await side.cache.setMany(storeKeys.map((key, j) => ({ key, value: computed.values[j]! })), { ttlMs: side.control.ttlMs });
+    }
+    return computed;
+  };
+  if (side?.control.read) {
+    const { items, ledBatch } = await ctx.batchFlights.run(missing.map((i) => flightKeyOf(keys[i]!, call.request)), computeMissing, call.settings.signal);
+    return { hits, missing, items, ledBatch };
+  }
+  const { values, batch } = await computeMissing(missing.map((_, p) => p), call.settings.signal ?? NEVER_ABORTED);
+  return { hits, missing, items: values.map((value) => ({ value, batch })), ledBatch: batch };
 }
 
 /**

@@ -1,45 +1,45 @@
 import { SingleFlight } from '@llmcache/core';
 
-/** What one upstream embedding call gave for one input. */
-export interface EmbeddedItem<M> {
-  embedding: number[] | string;
+/** What one upstream call gave for one entry. */
+export interface BatchItem<V, M> {
+  value: V;
   /** About the call that made it (model, deployment, usage): the same object for every item of one call. */
   batch: M;
 }
 
 /**
- * Coalesces embedding misses per input across concurrent calls: an input already being embedded by
- * another call is waited for; the rest go upstream together in one call. A caller whose signal fires
+ * Coalesces misses per entry across concurrent calls (embedding inputs): an entry another call is already
+ * computing is waited for; the rest go upstream together in one call. A caller whose signal fires
  * leaves at once; a batch is aborted only when every caller waiting on any of its inputs has left.
  */
-export class EmbeddingFlights {
+export class BatchFlights {
   private readonly flights = new SingleFlight();
 
   /**
-   * `items[i]` names an input by its flight key; `embed` is called at most once, with the positions (in
-   * `items`) that nobody is embedding yet, and must answer one vector per position, in order.
+   * `flightKeys[i]` names an entry by its flight key; `compute` is called at most once, with the positions
+   * (in `flightKeys`) that nobody is computing yet, and must answer one value per position, in order.
    */
-  async run<M>(
+  async run<V, M>(
     flightKeys: readonly string[],
-    embed: (positions: number[], signal: AbortSignal) => Promise<{ embeddings: (number[] | string)[]; batch: M }>,
+    compute: (positions: number[], signal: AbortSignal) => Promise<{ values: V[]; batch: M }>,
     signal: AbortSignal | undefined,
-  ): Promise<{ items: EmbeddedItem<M>[]; ledBatch: M | undefined }> {
+  ): Promise<{ items: BatchItem<V, M>[]; ledBatch: M | undefined }> {
     const led: { position: number; signal: AbortSignal }[] = [];
-    let startBatch!: (batch: Promise<{ embeddings: (number[] | string)[]; batch: M }>) => void;
-    const batchStarted = new Promise<Promise<{ embeddings: (number[] | string)[]; batch: M }>>((resolve) => (startBatch = resolve));
+    let startBatch!: (batch: Promise<{ values: V[]; batch: M }>) => void;
+    const batchStarted = new Promise<Promise<{ values: V[]; batch: M }>>((resolve) => (startBatch = resolve));
     const waits = flightKeys.map((flightKey, position) =>
-      this.flights.run<EmbeddedItem<M>>(
+      this.flights.run<BatchItem<V, M>>(
         flightKey,
         async (itemSignal) => {
           // Called at once for each input this call leads; the batch starts once every such input is known.
           const slot = led.push({ position, signal: itemSignal }) - 1;
-          const { embeddings, batch } = await (await batchStarted);
-          return { embedding: embeddings[slot]!, batch };
+          const { values, batch } = await (await batchStarted);
+          return { value: values[slot]!, batch };
         },
         signal,
       ),
     );
-    let ledBatch: Promise<{ embeddings: (number[] | string)[]; batch: M }> | undefined;
+    let ledBatch: Promise<{ values: V[]; batch: M }> | undefined;
     if (led.length > 0) {
       const controller = new AbortController();
       let waiting = led.length;
@@ -48,7 +48,7 @@ export class EmbeddingFlights {
         if (item.signal.aborted) gone();
         else item.signal.addEventListener('abort', gone, { once: true });
       }
-      ledBatch = embed(led.map((item) => item.position), controller.signal);
+      ledBatch = compute(led.map((item) => item.position), controller.signal);
       ledBatch.catch(() => {}); // reaches the callers through their item promises
       startBatch(ledBatch);
     }
