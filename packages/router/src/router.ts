@@ -59,6 +59,7 @@ export class Router extends EventEmitter<RouterEvents> {
   ignoredConfig: readonly IgnoredConfigKey[] = [];
   private readonly groups: ReadonlyMap<string, unknown>;
   private readonly aliases: ModelGroupAliases;
+  private readonly wildcards: WildcardRoutes;
   private readonly ownCache: Cache | undefined;
   /** The shared state the router made from its `redis` option, closed with it. */
   private readonly ownState: RouterState | undefined;
@@ -79,6 +80,7 @@ export class Router extends EventEmitter<RouterEvents> {
     const { groups, cacheIdentity } = buildModelGroups(options.modelList, options.cachingGroups, { dropParams: options.dropParams });
     this.groups = groups;
     const wildcards = new WildcardRoutes(groups);
+    this.wildcards = wildcards;
     this.aliases = new ModelGroupAliases(options.modelGroupAlias, groups);
     const deploymentsById = new Map([...groups.values()].flat().map((d) => [d.id, d]));
     this.log = new RouterLog(options.logger, [...deploymentsById.values()].flatMap((d) => [d.params, d.headers]));
@@ -195,7 +197,13 @@ export class Router extends EventEmitter<RouterEvents> {
 
   /** Whether `model` names a group of this router (directly, by alias or by a wildcard). */
   servesModel(model: string): boolean {
-    return this.calls.servesModel(model);
+    // Called while the router is being built (a semantic cache's embedder): it needs no more than the groups.
+    try {
+      this.wildcards.route(this.aliases.resolve(model));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**

@@ -89,16 +89,6 @@ export class CallContext {
     return { callType, modelGroup, identity, concrete: wildcard?.concrete, requestedModel: requestedModel as string, params, keyParams, keyJson, request, settings, started };
   }
 
-  /** Whether `model` names a group of this router (directly, by alias or by a wildcard). */
-  servesModel(model: string): boolean {
-    try {
-      this.wildcards.route(this.aliases.resolve(model));
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   /** Later calls throw: `close()` was called. */
   close(): void {
     this.closed = true;
