@@ -1,4 +1,5 @@
 import { CacheConfigError, canonicalJson, describeValue, MAX_TIMER_MS, validateCacheControl } from '@llmcache/core';
+import { MAX_RETRIES, RULES } from '../config/checks';
 import { invalidRequest } from '../errors';
 import { isHeaderName, isHeaderValue } from '../headers';
 import { isObject } from '../providers/validate';
@@ -29,8 +30,6 @@ export const DEFAULT_CALL_SETTINGS: CallSettings = Object.freeze({
   timeoutMs: undefined, streamTimeoutMs: undefined, numRetries: undefined, headers: Object.freeze({}), signal: undefined, dropParams: undefined,
 });
 
-/** The most retries a request may ask for: each one may cost a paid call. */
-export const MAX_REQUEST_RETRIES = 100;
 
 const HEADER_FIELDS = ['headers', 'extraHeaders', 'extra_headers'] as const;
 const HEADER_VALUE_RULE = 'no CR, LF, NUL or other control characters, nothing past U+00FF';
@@ -83,7 +82,7 @@ const badRequest = (field: string, detail: string) => invalidRequest(`${field}: 
 function seconds(request: Record<string, unknown>, name: string): number | undefined {
   const value = request[name];
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value * 1000 > MAX_TIMER_MS) {
+  if (typeof value !== 'number' || !RULES.timerSeconds.ok(value)) {
     throw invalidRequest(`${name}: must be a number of seconds above 0 and at most ${MAX_TIMER_MS / 1000}, got ${describeValue(value)}`);
   }
   return value * 1000;
@@ -92,8 +91,8 @@ function seconds(request: Record<string, unknown>, name: string): number | undef
 function retries(request: Record<string, unknown>, name: string): number | undefined {
   const value = request[name];
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_REQUEST_RETRIES) {
-    throw invalidRequest(`${name}: must be a whole number from 0 to ${MAX_REQUEST_RETRIES}, got ${describeValue(value)}`);
+  if (typeof value !== 'number' || !RULES.retries.ok(value)) {
+    throw invalidRequest(`${name}: must be a whole number from 0 to ${MAX_RETRIES}, got ${describeValue(value)}`);
   }
   return value;
 }

@@ -26,12 +26,15 @@ export interface NumberRule {
 // Seconds that feed a timer: past MAX_TIMER_MS, Node fires it after 1 ms.
 const TIMER_RANGE = `${MAX_TIMER_MS / 1000} (the longest a timer can wait)`;
 
+/** The most retries a deployment or a request may ask for: each one may cost a paid call. */
+export const MAX_RETRIES = 100;
+
 export const RULES = {
   positive: { what: 'a positive number', ok: (n) => n > 0 },
   timerSeconds: { what: `a number of seconds, over 0 to ${TIMER_RANGE}`, ok: (n) => n > 0 && n * 1000 <= MAX_TIMER_MS },
   timerSecondsOrZero: { what: `a number of seconds, 0 to ${TIMER_RANGE}`, ok: (n) => n >= 0 && n * 1000 <= MAX_TIMER_MS },
   wholeNumber: { what: 'a whole number, 0 or more', ok: (n) => Number.isInteger(n) && n >= 0 },
-  retries: { what: 'a whole number, 0 to 100', ok: (n) => Number.isInteger(n) && n >= 0 && n <= 100 },
+  retries: { what: `a whole number, 0 to ${MAX_RETRIES}`, ok: (n) => Number.isInteger(n) && n >= 0 && n <= MAX_RETRIES },
   positiveInteger: { what: 'a positive integer', ok: (n) => Number.isInteger(n) && n >= 1 },
   port: { what: 'a port number (1-65535)', ok: (n) => Number.isInteger(n) && n >= 1 && n <= 65535 },
 } satisfies Record<string, NumberRule>;
