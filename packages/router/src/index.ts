@@ -19,7 +19,7 @@ export type { ProviderErrorDetails } from './errors';
 export { MemoryRouterState } from './dispatch/state';
 export type { MinuteUsage, RouterState } from './dispatch/state';
 export { cachingGroupId, deploymentId } from './dispatch/model-groups';
-export { assembleChunks, completionToChunks } from './calls/stream';
+export { assembleChunks, completionToChunks } from './calls/chunks';
 export { readLiteLLMConfig, translateLiteLLMConfig } from './config';
 export type { LiteLLMConfigTranslation } from './config';
 export type * from './types';

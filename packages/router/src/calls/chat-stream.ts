@@ -4,9 +4,9 @@ import { mockResponseFor } from './answer';
 import type { CallContext } from './context';
 import { storeUnder, type CacheContext } from './lookup';
 import type { PreparedCall } from './prepared-call';
-import { isCompleteChat, mockCompletion, withEstimatedUsage, estimateTokens } from './responses';
+import { estimateTokens, isCompleteChat, mockCompletion, withEstimatedUsage } from './responses';
 import { SharedStream, type LiveStream } from './shared-stream';
-import { assembleChunks, completionToChunks, replay } from './stream';
+import { assembleChunks, completionToChunks, replay } from './chunks';
 
 /**
  * Opens the upstream stream (retried like any call until its first chunk) and shares it. It is stored,

@@ -9,7 +9,7 @@ import { asChatCompletion, asChatCompletionChunk } from './openai-shape';
 import type { PreparedCall } from './prepared-call';
 import { isCompleteChat, isStoredChat, mockCompletion, withHiddenParams } from './responses';
 import type { LiveStream } from './shared-stream';
-import { completionToChunks, replay } from './stream';
+import { completionToChunks, replay } from './chunks';
 
 /** What a completion's flight yields: a whole answer, or a stream to read. */
 type ChatOutcome = Stored<PlainChatCompletion> | LiveStream;
