@@ -6,15 +6,25 @@ import { normalizeCallType, DEFAULT_SUPPORTED_CALL_TYPES, type CallType } from '
 import { validateCacheControl, type CacheControl, type ResolvedControl } from './cache-control';
 import { encodeEntry } from './entry';
 import { EntryReader } from './entry-reader';
-import type { ExternalCacheOptions } from './backend-registry';
-import { CACHE_BRAND } from './cache-brand';
 import { CacheConfigError } from './errors';
 import { FAILED, GuardedBackend } from './guarded-backend';
 import { createBackendForType } from './load-backend';
-import { CacheMode, validateCacheOptions, type CacheOptions } from './options';
+import { CacheMode, validateCacheOptions, type CacheOptions, type ExternalCacheOptions } from './options';
 import { toEmbedder, type SemanticQuery } from './semantic';
 
 export type { CacheEvents, CacheHit, CacheStats, MissReason, ReadOptions, ValueSource, WrapOptions, WrapResult } from './cache-types';
+
+/**
+ * Marks every `Cache`. A registry symbol (`Symbol.for`) is the same in every copy of core, so a cache
+ * made by one copy is recognised by another (npm can install two when versions skew); `instanceof`
+ * would see two unrelated classes.
+ */
+export const CACHE_BRAND: unique symbol = Symbol.for('llmcache.cache') as never;
+
+/** Whether `value` is a `Cache` from any copy of `@llmcache/core`. */
+export function isCache(value: unknown): value is Cache {
+  return typeof value === 'object' && value !== null && (value as { [CACHE_BRAND]?: unknown })[CACHE_BRAND] === true;
+}
 
 /**
  * The cache a router (or anything else) reads and writes through. It owns every rule that must hold
@@ -176,5 +186,4 @@ export class Cache extends EventEmitter<CacheEvents> {
   }
 }
 
-// Recognised by brand, not instanceof: see cache-brand.ts.
 Object.defineProperty(Cache.prototype, CACHE_BRAND, { value: true });

@@ -1,7 +1,7 @@
 // What users of core write against. Helpers only our own packages use are in './internal'
 // (`@llmcache/core/internal`), which follows no semver promise.
 export { Cache } from './cache';
-export { isCache } from './cache-brand';
+export { isCache } from './cache';
 export type { CacheEvents, CacheHit, CacheStats, MissReason, ValueSource, WrapOptions, WrapResult } from './cache';
 export { CacheMode, CACHE_TYPES, SEMANTIC_CACHE_TYPES } from './options';
 export type { CacheOptions, CacheType, RedisNode } from './options';
@@ -24,7 +24,8 @@ export { MemoryRouterState } from './router-state';
 export type { MinuteUsage, RouterState } from './router-state';
 export type { BackendPackage } from './load-backend';
 export { registerCacheBackend } from './backend-registry';
-export type { CacheBackendFactory, ExternalCacheOptions, ExternalCacheType } from './backend-registry';
+export type { CacheBackendFactory } from './backend-registry';
+export type { ExternalCacheOptions, ExternalCacheType } from './options';
 export { CacheBackendError, CacheConfigError, LlmcacheError } from './errors';
 export type { LlmcacheErrorOptions } from './errors';
 export { MAX_TIMER_MS } from './validate';

@@ -14,6 +14,6 @@ export { SingleFlight } from './single-flight';
 export { sleep } from './sleep';
 export { untilAborted } from './until-aborted';
 export { BACKEND_PACKAGES, createBackendForType } from './load-backend';
-export { isExternalCacheType } from './backend-registry';
+export { isExternalCacheType } from './options';
 export { requireOption, requiredOptionError } from './errors';
 export { describe as describeValue, nonEmptyString, nonNegativeNumber, positiveInteger, positiveNumber, timerMilliseconds } from './validate';

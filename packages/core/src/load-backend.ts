@@ -1,8 +1,8 @@
 import type { CacheBackend } from './backend';
-import { isExternalCacheType, registeredCacheBackend, type ExternalCacheOptions } from './backend-registry';
+import { registeredCacheBackend } from './backend-registry';
 import { CacheConfigError } from './errors';
 import { MemoryBackend } from './memory-backend';
-import { CACHE_TYPES, type CacheOptions, type CacheType } from './options';
+import { CACHE_TYPES, isExternalCacheType, type CacheOptions, type CacheType, type ExternalCacheOptions } from './options';
 import { describe } from './validate';
 
 /** The package that implements each remote type; it exports `createCacheBackend(options)`. */

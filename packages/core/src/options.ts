@@ -2,7 +2,6 @@ import type { CacheBackend, Embedder } from './backend';
 import { BACKEND_OPTION_CHECKS, type BackendCacheOptions, type OptionCheck } from './backend-options';
 import { DEFAULT_SUPPORTED_CALL_TYPES, normalizeCallType, type CallTypeName } from './call-types';
 import { CacheConfigError, requiredOptionError } from './errors';
-import { isExternalCacheType } from './backend-registry';
 import { checkEmbedder, type EmbedFunction } from './semantic';
 import type { DistributedLock } from './single-flight';
 import { describe, nonEmptyString, positiveInteger, positiveNumber, timerMilliseconds, trueOrFalse } from './validate';
@@ -188,4 +187,30 @@ function suggest(name: string): string {
   // Catch LiteLLM's snake_case names, the most likely slip for users moving over.
   const camel = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
   return camel !== name && Object.hasOwn(CHECKS, camel) ? `; did you mean ${camel}?` : '';
+}
+
+/**
+ * A backend type from outside this repository, named like a scoped npm package
+ * (`@acme/llmcache-dynamo`). The scope keeps such names apart from the built-in types, so a misspelt
+ * built-in (`reddis`) is still an error rather than a package to look for.
+ */
+export type ExternalCacheType = `@${string}/${string}`;
+
+/**
+ * Options of `new Cache({ type })` for an external type: the shared `Cache` options, which core checks
+ * as always, plus whatever the backend defines, which core passes to its factory unchecked (the
+ * backend validates its own, as the built-in packages do).
+ */
+export interface ExternalCacheOptions extends Omit<CacheOptions, 'type' | 'backend'> {
+  /** The package that exports `createCacheBackend(options)`, or a name given to `registerCacheBackend`. */
+  type: ExternalCacheType;
+  /** The backend's own options. */
+  [option: string]: unknown;
+}
+
+const SCOPED_NAME = /^@[a-z0-9][a-z0-9._~-]*\/[a-z0-9][a-z0-9._~-]*$/;
+
+/** Whether `type` names an external backend (a scoped package name), as opposed to a built-in type. */
+export function isExternalCacheType(type: unknown): type is ExternalCacheType {
+  return typeof type === 'string' && SCOPED_NAME.test(type);
 }

@@ -16,10 +16,11 @@ export {
   TimeoutError,
 } from './errors';
 export type { ProviderErrorDetails } from './errors';
-export { MemoryRouterState } from './state';
-export type { MinuteUsage, RouterState } from './state';
-export { cachingGroupId, deploymentId } from './deployments';
-export { assembleChunks, completionToChunks } from './stream';
+// The routing-state contract lives in core, so that a shared store (@llmcache/redis) needs no router.
+export { MemoryRouterState } from '@llmcache/core';
+export type { MinuteUsage, RouterState } from '@llmcache/core';
+export { cachingGroupId, deploymentId } from './dispatch/model-groups';
+export { assembleChunks, completionToChunks } from './calls/chunks';
 export { readLiteLLMConfig, translateLiteLLMConfig } from './config';
 export type { LiteLLMConfigTranslation } from './config';
 export type * from './types';

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { Cache, cacheKey, type CacheBackend, type CacheBackendError } from '@llmcache/core';
+import type { TestApi } from './test-api';
 
-/** The test functions of the runner (jest, vitest and mocha all provide these). */
-export interface TestApi {
-  describe(name: string, fn: () => void): void;
-  it(name: string, fn: () => Promise<void>, timeoutMs?: number): void;
-  beforeAll(fn: () => Promise<void>): void;
-  afterAll(fn: () => Promise<void>): void;
-}
+export type { TestApi } from './test-api';
 
 export interface ConformanceOptions {
   /** Shown in test names. */

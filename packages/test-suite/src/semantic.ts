@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Cache, cacheKey, semanticQuery, type EmbedFunction, type Embedder, type SemanticBackend } from '@llmcache/core';
-import type { TestApi } from './index';
+import type { TestApi } from './test-api';
 import { CAPITAL, CAPITAL_LOOSE, CAPITAL_PARAPHRASE, EVEREST, tableEmbedder, user } from './semantic-phrasings';
 
 export interface SemanticConformanceOptions {
