@@ -64,7 +64,8 @@ export function errorForStatus(message: string, details: ProviderErrorDetails): 
   const { status } = details;
   if (status === 400 || status === 413 || status === 422) {
     if (CONTEXT_WINDOW.test(message) || details.code === 'context_length_exceeded') return new ContextWindowExceededError(message, details);
-    if (CONTENT_POLICY.test(message) || (details.code !== undefined && CONTENT_POLICY_CODES.has(details.code))) return new ContentPolicyViolationError(message, details);
+    if (CONTENT_POLICY.test(message) || (details.code !== undefined && CONTENT_POLICY_CODES.has(details.code)))
+      return new ContentPolicyViolationError(message, details);
     return new BadRequestError(message, details);
   }
   if (status === 401) return new AuthenticationError(message, details);
@@ -92,9 +93,20 @@ export function countsTowardCooldown(err: unknown): boolean {
  * An error event inside a stream (no HTTP status of its own): typed by the provider's error type or
  * code, so a mid-stream rate limit is still a `RateLimitError`.
  */
-export function errorForStreamEvent(error: { type?: unknown; code?: unknown; message?: unknown } | undefined, details: Omit<ProviderErrorDetails, 'status'>): ProviderError {
+export function errorForStreamEvent(
+  error: { type?: unknown; code?: unknown; message?: unknown } | undefined,
+  details: Omit<ProviderErrorDetails, 'status'>,
+): ProviderError {
   const kind = `${String(error?.type ?? '')} ${String(error?.code ?? '')}`;
-  const status = /rate_limit/.test(kind) ? 429 : /overloaded/.test(kind) ? 529 : /invalid_request|context_length/.test(kind) ? 400 : /authentication|invalid_api_key/.test(kind) ? 401 : 500;
+  const status = /rate_limit/.test(kind)
+    ? 429
+    : /overloaded/.test(kind)
+      ? 529
+      : /invalid_request|context_length/.test(kind)
+        ? 400
+        : /authentication|invalid_api_key/.test(kind)
+          ? 401
+          : 500;
   const message = `stream failed: ${typeof error?.message === 'string' ? error.message : 'unknown error'}`;
   const code = typeof error?.code === 'string' ? error.code : typeof error?.type === 'string' ? error.type : undefined;
   return status === 500 ? new APIConnectionError(message, { ...details, status, code }) : errorForStatus(message, { ...details, status, code });
@@ -104,4 +116,3 @@ export function errorForStreamEvent(error: { type?: unknown; code?: unknown; mes
 export function invalidRequest(message: string, cause?: unknown): BadRequestError {
   return new BadRequestError(message, { status: 400, provider: 'llmcache', cause });
 }
-

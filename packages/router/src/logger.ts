@@ -108,7 +108,8 @@ export class RouterLog {
 export function levelFromEnv(value: string | undefined): LogLevel | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const level = value.trim().toLowerCase() as LogLevel;
-  if (!LEVELS.includes(level)) throw new RouterConfigError('LLMCACHE_LOG', `must be one of ${LEVELS.join(', ')} (or unset for no logs), got ${describeValue(value)}`);
+  if (!LEVELS.includes(level))
+    throw new RouterConfigError('LLMCACHE_LOG', `must be one of ${LEVELS.join(', ')} (or unset for no logs), got ${describeValue(value)}`);
   return level;
 }
 
@@ -124,9 +125,13 @@ export function stderrLogger(level: LogLevel): RouterLogger {
 }
 
 function validLogger(logger: unknown): RouterLogger {
-  const missing = typeof logger === 'object' && logger !== null ? LEVELS.filter((name) => typeof (logger as Record<string, unknown>)[name] !== 'function') : LEVELS;
+  const missing =
+    typeof logger === 'object' && logger !== null ? LEVELS.filter((name) => typeof (logger as Record<string, unknown>)[name] !== 'function') : LEVELS;
   if (missing.length > 0) {
-    throw new RouterConfigError('logger', `must be an object with debug, info, warn and error methods (pino and console fit); missing ${missing.join(', ')} on ${describeValue(logger)}`);
+    throw new RouterConfigError(
+      'logger',
+      `must be an object with debug, info, warn and error methods (pino and console fit); missing ${missing.join(', ')} on ${describeValue(logger)}`,
+    );
   }
   return logger as RouterLogger;
 }

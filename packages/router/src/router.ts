@@ -40,8 +40,23 @@ import type {
 // text.ts, embedding.ts, transcription.ts, each on lookup.ts), its routing and resilience in dispatch/.
 
 const ROUTER_OPTIONS = new Set<keyof RouterOptions>([
-  'modelList', 'cachingGroups', 'cache', 'routingStrategy', 'numRetries', 'timeout', 'fallbacks', 'contextWindowFallbacks', 'contentPolicyFallbacks', 'modelGroupAlias',
-  'allowedFails', 'cooldownTime', 'retryAfter', 'state', 'redis', 'dropParams', 'logger',
+  'modelList',
+  'cachingGroups',
+  'cache',
+  'routingStrategy',
+  'numRetries',
+  'timeout',
+  'fallbacks',
+  'contextWindowFallbacks',
+  'contentPolicyFallbacks',
+  'modelGroupAlias',
+  'allowedFails',
+  'cooldownTime',
+  'retryAfter',
+  'state',
+  'redis',
+  'dropParams',
+  'logger',
 ]);
 
 /** Makes the routers a semantic cache's top-level embedding calls go through. */
@@ -82,7 +97,10 @@ export class Router extends EventEmitter<RouterEvents> {
     this.wildcards = wildcards;
     this.aliases = new ModelGroupAliases(options.modelGroupAlias, groups);
     const deploymentsById = new Map([...groups.values()].flat().map((d) => [d.id, d]));
-    this.log = new RouterLog(options.logger, [...deploymentsById.values()].flatMap((d) => [d.params, d.headers]));
+    this.log = new RouterLog(
+      options.logger,
+      [...deploymentsById.values()].flatMap((d) => [d.params, d.headers]),
+    );
     if (options.cache !== undefined && !isCache(options.cache)) throw new RouterConfigError('cache', 'must be a Cache from @llmcache/core');
     this.ownCache = options.cache;
     this.ownCache?.on('error', this.logCacheError);
@@ -97,7 +115,15 @@ export class Router extends EventEmitter<RouterEvents> {
       throw err;
     }
     this.calls = new CallContext({
-      router: this, makeRouter, dispatcher: this.dispatcher, log: this.log, ownCache: this.ownCache, deploymentsById, cacheIdentity, wildcards, aliases: this.aliases,
+      router: this,
+      makeRouter,
+      dispatcher: this.dispatcher,
+      log: this.log,
+      ownCache: this.ownCache,
+      deploymentsById,
+      cacheIdentity,
+      wildcards,
+      aliases: this.aliases,
     });
   }
 

@@ -22,11 +22,20 @@ import { ask, collect, functionCall, useUpstream } from './helpers';
 
 const upstream = useUpstream();
 const MODEL_ID = 'anthropic.claude-3-haiku-20240307-v1:0';
-const tools: FunctionTool[] = [{ type: 'function', function: { name: 'search', description: 'Search the web', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
+const tools: FunctionTool[] = [
+  { type: 'function', function: { name: 'search', description: 'Search the web', parameters: { type: 'object', properties: { query: { type: 'string' } } } } },
+];
 
 /** A Bedrock deployment on the local upstream, signed with static test credentials. */
 function bedrock(extra: Partial<DeploymentParams> = {}): DeploymentParams {
-  return { model: `bedrock/${MODEL_ID}`, apiBase: upstream().url, awsRegionName: 'us-east-1', awsAccessKeyId: 'AKIDTEST', awsSecretAccessKey: 'test-secret', ...extra };
+  return {
+    model: `bedrock/${MODEL_ID}`,
+    apiBase: upstream().url,
+    awsRegionName: 'us-east-1',
+    awsAccessKeyId: 'AKIDTEST',
+    awsSecretAccessKey: 'test-secret',
+    ...extra,
+  };
 }
 
 const routerOf = (params: DeploymentParams = bedrock(), cache?: Cache) =>
@@ -36,7 +45,10 @@ describe('bedrock/ (Converse API)', () => {
   it('sends a SigV4-signed Converse request and answers in OpenAI shape', async () => {
     const res = await routerOf().completion({
       model: 'claude',
-      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi bedrock' }],
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hi bedrock' },
+      ],
       max_tokens: 100,
       temperature: 0.5,
       stop: 'END',
@@ -58,7 +70,12 @@ describe('bedrock/ (Converse API)', () => {
 
   it("takes LiteLLM's snake_case aws_* params, and never sends them", async () => {
     const res = await routerOf({
-      model: `bedrock/converse/${MODEL_ID}`, apiBase: upstream().url, aws_region_name: 'eu-west-3', aws_access_key_id: 'AKIDSNAKE', aws_secret_access_key: 's', aws_session_token: 'tok',
+      model: `bedrock/converse/${MODEL_ID}`,
+      apiBase: upstream().url,
+      aws_region_name: 'eu-west-3',
+      aws_access_key_id: 'AKIDSNAKE',
+      aws_secret_access_key: 's',
+      aws_session_token: 'tok',
     }).completion({ model: 'claude', messages: ask('snake') });
     expect(res.choices[0]!.message.content).toBe(`Reply to "snake" from ${MODEL_ID}`);
     const call = upstream().calls[0]!;
@@ -73,14 +90,20 @@ describe('bedrock/ (Converse API)', () => {
     try {
       process.env.AWS_ACCESS_KEY_ID = 'AKIDFROMENV';
       process.env.AWS_SECRET_ACCESS_KEY = 'env-secret';
-      await routerOf({ model: `bedrock/${MODEL_ID}`, apiBase: upstream().url, awsRegionName: 'ap-south-1' }).completion({ model: 'claude', messages: ask('env') });
+      await routerOf({ model: `bedrock/${MODEL_ID}`, apiBase: upstream().url, awsRegionName: 'ap-south-1' }).completion({
+        model: 'claude',
+        messages: ask('env'),
+      });
       expect(upstream().calls[0]!.headers.authorization).toMatch(/Credential=AKIDFROMENV\/\d{8}\/ap-south-1\//);
 
       writeFileSync(join(dir, 'credentials'), '[llmcache-test]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = profile-secret\n');
       writeFileSync(join(dir, 'config'), '[profile llmcache-test]\nregion = sa-east-1\n');
       process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'credentials');
       process.env.AWS_CONFIG_FILE = join(dir, 'config');
-      await routerOf({ model: `bedrock/${MODEL_ID}`, apiBase: upstream().url, aws_profile_name: 'llmcache-test' }).completion({ model: 'claude', messages: ask('profile') });
+      await routerOf({ model: `bedrock/${MODEL_ID}`, apiBase: upstream().url, aws_profile_name: 'llmcache-test' }).completion({
+        model: 'claude',
+        messages: ask('profile'),
+      });
       // The profile gives both the keys and the region.
       expect(upstream().calls[1]!.headers.authorization).toMatch(/Credential=AKIDFROMPROFILE\/\d{8}\/sa-east-1\//);
     } finally {
@@ -146,20 +169,26 @@ describe('bedrock/ (Converse API)', () => {
     [503, InternalServerError, 'ServiceUnavailableException'],
   ])('types a %i (%p) by the Bedrock error name', async (status, type, code) => {
     upstream().script(MODEL_ID, { status, message: `scripted ${status}` });
-    const err = await routerOf().completion({ model: 'claude', messages: ask('x') }).catch((e: unknown) => e);
+    const err = await routerOf()
+      .completion({ model: 'claude', messages: ask('x') })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(type);
     expect(err).toMatchObject({ status, provider: 'bedrock', code });
     expect((err as Error).message).toContain(`scripted ${status}`);
   });
 
   it('types a prompt over the context window as a ContextWindowExceededError', async () => {
-    const err = await routerOf().completion({ model: 'claude', messages: ask('this would exceed the context window') }).catch((e: unknown) => e);
+    const err = await routerOf()
+      .completion({ model: 'claude', messages: ask('this would exceed the context window') })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ContextWindowExceededError);
     expect(err).toMatchObject({ status: 400, code: 'ValidationException' });
   });
 
   it('types refused credentials as an AuthenticationError (401)', async () => {
-    const err = await routerOf(bedrock({ awsAccessKeyId: 'bad-key' })).completion({ model: 'claude', messages: ask('x') }).catch((e: unknown) => e);
+    const err = await routerOf(bedrock({ awsAccessKeyId: 'bad-key' }))
+      .completion({ model: 'claude', messages: ask('x') })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuthenticationError);
     expect(err).toMatchObject({ status: 401, provider: 'bedrock', code: 'UnrecognizedClientException' });
   });
@@ -177,10 +206,15 @@ describe('bedrock/ (Converse API)', () => {
   it('the router timeout aborts a slow call as a TimeoutError (408), streamed or not', async () => {
     upstream().setLatency(MODEL_ID, 5_000);
     const started = Date.now();
-    const err = await routerOf().completion({ model: 'claude', messages: ask('slow'), timeout: 0.2 }).catch((e: unknown) => e);
+    const err = await routerOf()
+      .completion({ model: 'claude', messages: ask('slow'), timeout: 0.2 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
     expect(err).toMatchObject({ status: 408 });
-    const streamErr = await routerOf().completion({ model: 'claude', messages: ask('slow'), stream: true, timeout: 0.2 }).then(collect).catch((e: unknown) => e);
+    const streamErr = await routerOf()
+      .completion({ model: 'claude', messages: ask('slow'), stream: true, timeout: 0.2 })
+      .then(collect)
+      .catch((e: unknown) => e);
     expect(streamErr).toBeInstanceOf(TimeoutError);
     expect(Date.now() - started).toBeLessThan(3_000);
   });
@@ -199,7 +233,9 @@ describe('bedrock/ (Converse API)', () => {
 
   it('a malformed 200 is an InternalServerError, never an answer', async () => {
     upstream().script(MODEL_ID, { body: { output: { message: { content: 'not blocks' } } } });
-    const err = await routerOf().completion({ model: 'claude', messages: ask('x') }).catch((e: unknown) => e);
+    const err = await routerOf()
+      .completion({ model: 'claude', messages: ask('x') })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InternalServerError);
     expect((err as Error).message).toMatch(/output\.message\.content: expected an array/);
   });

@@ -69,8 +69,18 @@ describe('caching through the router', () => {
 
   it('request key order never changes the key, and router.cacheKey is the key the call used', async () => {
     const router = twoGroupRouter();
-    const first = await router.completion({ model: 'gpt-3.5', temperature: 0, messages: [{ role: 'user', content: 'ordered' }], response_format: { type: 'text' } });
-    const reordered = { response_format: { type: 'text' as const }, messages: [{ content: 'ordered', role: 'user' as const }], temperature: 0, model: 'gpt-3.5' };
+    const first = await router.completion({
+      model: 'gpt-3.5',
+      temperature: 0,
+      messages: [{ role: 'user', content: 'ordered' }],
+      response_format: { type: 'text' },
+    });
+    const reordered = {
+      response_format: { type: 'text' as const },
+      messages: [{ content: 'ordered', role: 'user' as const }],
+      temperature: 0,
+      model: 'gpt-3.5',
+    };
     const second = await router.completion(reordered);
     expect(second._hiddenParams.cacheHit).toBe(true);
     expect(router.cacheKey(reordered)).toBe(first._hiddenParams.cacheKey);
@@ -180,7 +190,10 @@ describe('caching through the router', () => {
     router.on('success', (e) => events.push(e));
     await router.completion({ model: 'gpt-3.5', messages: ask('ev') });
     await router.completion({ model: 'gpt-4', messages: ask('ev') });
-    expect(events.map((e) => [e.modelGroup, e.cacheHit])).toEqual([['gpt-3.5', false], ['gpt-4', true]]);
+    expect(events.map((e) => [e.modelGroup, e.cacheHit])).toEqual([
+      ['gpt-3.5', false],
+      ['gpt-4', true],
+    ]);
     expect(events[1]!.deploymentId).toBe(events[0]!.deploymentId);
     expect(events[0]!.usage).toMatchObject({ total_tokens: expect.any(Number) });
   });
@@ -222,7 +235,9 @@ describe('streaming and the cache', () => {
 
   it('tool calls and usage survive storing a stream and replaying it', async () => {
     const router = twoGroupRouter();
-    const tools: FunctionTool[] = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
+    const tools: FunctionTool[] = [
+      { type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { query: { type: 'string' } } } } },
+    ];
     const request = { model: 'gpt-3.5', messages: ask('please use a tool for this'), tools, stream: true as const, stream_options: { include_usage: true } };
     const live = assembleChunks(await collect(await router.completion(request)));
     expect(live.choices[0]!.message.tool_calls?.[0]?.function.name).toBe('lookup');
@@ -277,7 +292,9 @@ describe('streaming and the cache', () => {
     const hit = await router.completion({ model: 'g', messages: ask('usage please') });
     expect(hit._hiddenParams.cacheHit).toBe(true);
     expect(hit.usage).toMatchObject({ prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number), total_tokens: expect.any(Number) });
-    const replayed = await collect(await router.completion({ model: 'g', messages: ask('usage please'), stream: true, stream_options: { include_usage: true } }));
+    const replayed = await collect(
+      await router.completion({ model: 'g', messages: ask('usage please'), stream: true, stream_options: { include_usage: true } }),
+    );
     expect(replayed.at(-1)!.usage).toEqual(hit.usage);
   });
 });
@@ -287,8 +304,27 @@ describe('RouterConfigError at construction', () => {
   it.each([
     ['an empty modelList', () => ({ modelList: [] }), 'modelList'],
     ['a caching group naming an unknown model group', () => ({ modelList: [deployment(u(), 'a', 'm')], cachingGroups: [['a', 'nope']] }), 'cachingGroups[0]'],
-    ['a model in two caching groups', () => ({ modelList: [deployment(u(), 'a', 'm'), deployment(u(), 'b', 'm'), deployment(u(), 'c', 'm')], cachingGroups: [['a', 'b'], ['c', 'a']] }), 'cachingGroups[1]'],
-    ['duplicate deployment ids', () => ({ modelList: [{ ...deployment(u(), 'a', 'm'), info: { id: 'x' } }, { ...deployment(u(), 'b', 'n'), info: { id: 'x' } }] }), 'modelList[1]'],
+    [
+      'a model in two caching groups',
+      () => ({
+        modelList: [deployment(u(), 'a', 'm'), deployment(u(), 'b', 'm'), deployment(u(), 'c', 'm')],
+        cachingGroups: [
+          ['a', 'b'],
+          ['c', 'a'],
+        ],
+      }),
+      'cachingGroups[1]',
+    ],
+    [
+      'duplicate deployment ids',
+      () => ({
+        modelList: [
+          { ...deployment(u(), 'a', 'm'), info: { id: 'x' } },
+          { ...deployment(u(), 'b', 'n'), info: { id: 'x' } },
+        ],
+      }),
+      'modelList[1]',
+    ],
     ['two identical deployments', () => ({ modelList: [deployment(u(), 'a', 'm'), deployment(u(), 'a', 'm')] }), 'modelList[1]'],
     ['a model whose provider cannot be told', () => ({ modelList: [{ modelName: 'a', params: { model: 'mystery-model' } }] }), 'modelList[0].params.model'],
     ['an unknown option', () => ({ modelList: [deployment(u(), 'a', 'm')], cachingGroup: [['a']] }), 'cachingGroup'],
@@ -366,7 +402,9 @@ describe('stored values of the wrong shape', () => {
       await cache.set(chatKey, d);
       expect((await router.completion({ model: 'g', messages: ask('shape') })).choices[0]!.message.content).toContain('shape');
       await cache.set(chatKey, d);
-      expect(assembleChunks(await collect(await router.completion({ model: 'g', messages: ask('shape'), stream: true }))).choices[0]!.message.content).toContain('shape');
+      expect(
+        assembleChunks(await collect(await router.completion({ model: 'g', messages: ask('shape'), stream: true }))).choices[0]!.message.content,
+      ).toContain('shape');
       await cache.set(embedKey, d);
       const embedded = await router.embedding({ model: 'e', input: 'shape' });
       expect(embedded._hiddenParams.cacheHit).toBe(false);

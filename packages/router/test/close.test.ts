@@ -39,7 +39,7 @@ describe('router.close()', () => {
     expect(exitedAt - closedAt).toBeLessThan(2000);
   });
 
-  it('calls after close() throw, and the router\'s own cache is closed', async () => {
+  it("calls after close() throw, and the router's own cache is closed", async () => {
     const cache = new Cache();
     const router = new Router({ modelList: [deployment(upstream(), 'g', 'close-model')], cache });
     await router.completion({ model: 'g', messages: ask('before') });

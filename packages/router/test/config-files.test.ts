@@ -78,7 +78,8 @@ describe('config files written as LiteLLM users write them', () => {
   });
 
   it('reads YAML 1.1 as PyYAML: y/n stay text, dates stay as written', () => {
-    const yaml = 'model_list:\n  - model_name: n\n    litellm_params:\n      model: azure/y\n      api_version: 2024-10-21\n      api_base: https://x.example\n';
+    const yaml =
+      'model_list:\n  - model_name: n\n    litellm_params:\n      model: azure/y\n      api_version: 2024-10-21\n      api_base: https://x.example\n';
     const { modelList } = translateLiteLLMConfig(yaml, {}).routerOptions;
     expect(modelList[0]!.modelName).toBe('n');
     expect(modelList[0]!.params).toMatchObject({ model: 'azure/y', apiVersion: '2024-10-21' });
@@ -100,18 +101,34 @@ describe('config files written as LiteLLM users write them', () => {
 
   it('cloud-credentials.yaml: environment_variables reach the Bedrock and Vertex AI credential chains, and process.env is untouched', async () => {
     // The machine's own AWS and Google settings must not stand in for the file's.
-    const names = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_REGION_NAME', 'AWS_PROFILE', 'GOOGLE_APPLICATION_CREDENTIALS', 'VERTEXAI_PROJECT', 'VERTEXAI_LOCATION'];
+    const names = [
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+      'AWS_REGION',
+      'AWS_REGION_NAME',
+      'AWS_PROFILE',
+      'GOOGLE_APPLICATION_CREDENTIALS',
+      'VERTEXAI_PROJECT',
+      'VERTEXAI_LOCATION',
+    ];
     const saved = names.map((name) => [name, process.env[name]] as const);
     names.forEach((name) => delete process.env[name]);
     const dir = mkdtempSync(join(tmpdir(), 'llmcache-config-creds-'));
     try {
       // Workforce-identity user credentials whose token URL is the upstream (google-auth-library trades the refresh token there).
       const credentialsFile = join(dir, 'credentials.json');
-      writeFileSync(credentialsFile, JSON.stringify({
-        type: 'external_account_authorized_user',
-        audience: '//iam.googleapis.com/locations/global/workforcePools/pool/providers/test',
-        client_id: 'client-id', client_secret: 'client-secret', refresh_token: 'refresh-token-from-file', token_url: upstream().tokenUrl,
-      }));
+      writeFileSync(
+        credentialsFile,
+        JSON.stringify({
+          type: 'external_account_authorized_user',
+          audience: '//iam.googleapis.com/locations/global/workforcePools/pool/providers/test',
+          client_id: 'client-id',
+          client_secret: 'client-secret',
+          refresh_token: 'refresh-token-from-file',
+          token_url: upstream().tokenUrl,
+        }),
+      );
       const before = { ...process.env };
       const router = load('cloud-credentials.yaml', env({ GOOGLE_CREDENTIALS_FILE: credentialsFile }));
 
@@ -180,7 +197,10 @@ describe('config files written as LiteLLM users write them', () => {
       body: {
         error: {
           message: "The response was filtered due to the prompt triggering Azure OpenAI's content management policy.",
-          type: null, param: 'prompt', code: 'content_filter', status: 400,
+          type: null,
+          param: 'prompt',
+          code: 'content_filter',
+          status: 400,
         },
       },
     });
@@ -197,7 +217,9 @@ describe('config files written as LiteLLM users write them', () => {
     const router = load('content-policy-fallbacks.yaml');
     upstream().script('accounts/fireworks/models/llama-v3p1-8b-instruct', {
       status: 400,
-      body: { error: { message: 'Your request was rejected as a result of our safety system.', type: 'invalid_request_error', code: 'content_policy_violation' } },
+      body: {
+        error: { message: 'Your request was rejected as a result of our safety system.', type: 'invalid_request_error', code: 'content_policy_violation' },
+      },
     });
     const err = await router.completion({ model: 'open-llama', messages: ask('unsafe') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ContentPolicyViolationError);
@@ -304,7 +326,9 @@ describe('config files written as LiteLLM users write them', () => {
   });
 
   it('every OpenAI-compatible provider row is used by a config file here', () => {
-    const text = readdirSync(CONFIGS).map((f) => readFileSync(join(CONFIGS, f), 'utf8')).join('\n');
+    const text = readdirSync(CONFIGS)
+      .map((f) => readFileSync(join(CONFIGS, f), 'utf8'))
+      .join('\n');
     const used = new Set([...text.matchAll(/^\s*model: ([\w-]+)\//gm)].map((m) => m[1]));
     expect(COMPATIBLE_PROVIDERS.map((r) => r.prefix).filter((p) => !used.has(p))).toStrictEqual([]);
     expect(readdirSync(CONFIGS).filter((f) => f.endsWith('.yaml')).length).toBeGreaterThanOrEqual(8);
@@ -318,17 +342,29 @@ describe('fromConfig errors name the key as the file has it', () => {
     configError(() => Router.fromConfig(base('      api_base: ftp://nowhere\n'), {}), 'model_list[0].litellm_params.api_base');
     configError(() => Router.fromConfig(base('      max_parallel_requests: 1.5\n'), {}), 'model_list[0].litellm_params.max_parallel_requests');
     configError(() => Router.fromConfig(base('router_settings:\n  fallbacks: [{ zzz: [a] }]\n'), {}), 'router_settings.fallbacks[0]');
-    configError(() => Router.fromConfig(base('litellm_settings:\n  content_policy_fallbacks: [{ a: [zzz] }]\n'), {}), 'litellm_settings.content_policy_fallbacks[0].a');
-    configError(() => Router.fromConfig('model_list:\n  - model_name: a\n    litellm_params:\n      model: nosuch/x\n', {}), 'model_list[0].litellm_params.model');
+    configError(
+      () => Router.fromConfig(base('litellm_settings:\n  content_policy_fallbacks: [{ a: [zzz] }]\n'), {}),
+      'litellm_settings.content_policy_fallbacks[0].a',
+    );
+    configError(
+      () => Router.fromConfig('model_list:\n  - model_name: a\n    litellm_params:\n      model: nosuch/x\n', {}),
+      'model_list[0].litellm_params.model',
+    );
     configError(() => Router.fromConfig(base('router_settings:\n  caching_groups: [[a, zzz]]\n'), {}), 'router_settings.caching_groups[0]');
   });
 
   it("for what the Redis state checks: router_settings.redis_*, as the file names them, not the router's redis.url", () => {
-    const err = configError(() => Router.fromConfig(base('router_settings:\n  redis_url: os.environ/STATE_URL\n'), { STATE_URL: 'http://cache:6379' }), 'router_settings.redis_url');
+    const err = configError(
+      () => Router.fromConfig(base('router_settings:\n  redis_url: os.environ/STATE_URL\n'), { STATE_URL: 'http://cache:6379' }),
+      'router_settings.redis_url',
+    );
     expect(err.message).toContain('router_settings.redis_url: must start with redis:// or rediss://');
     expect(err.message).not.toContain('redis.url');
     // An all-digit password is read by PyYAML as a number; it is still the password.
-    expect(translateLiteLLMConfig(base('router_settings:\n  redis_host: cache\n  redis_password: 123456\n'), {}).routerOptions.redis).toStrictEqual({ host: 'cache', password: '123456' });
+    expect(translateLiteLLMConfig(base('router_settings:\n  redis_host: cache\n  redis_password: 123456\n'), {}).routerOptions.redis).toStrictEqual({
+      host: 'cache',
+      password: '123456',
+    });
   });
 
   it('a config file that does not exist says so', () => {

@@ -161,7 +161,11 @@ describe('timers: values past Node timer limit', () => {
   });
 
   it('a timeout at the limit really waits: a call succeeds against the upstream', async () => {
-    const router = new Router({ modelList: [deployment(upstream(), 'm', 'gpt-4o', { timeout: MAX_TIMER_SECONDS })], timeout: MAX_TIMER_SECONDS, numRetries: 0 });
+    const router = new Router({
+      modelList: [deployment(upstream(), 'm', 'gpt-4o', { timeout: MAX_TIMER_SECONDS })],
+      timeout: MAX_TIMER_SECONDS,
+      numRetries: 0,
+    });
     upstream().script('gpt-4o', { latencyMs: 30 });
     const res = await router.completion({ model: 'm', messages: ask('slow but fine') });
     expect(res.choices[0]!.message.content).toBe('Reply to "slow but fine" from gpt-4o');
@@ -182,7 +186,9 @@ describe('timers: values past Node timer limit', () => {
   });
 
   it('the limit itself is accepted in a LiteLLM config', () => {
-    const t = translateLiteLLMConfig(liteLLMConfig({ timeout: MAX_TIMER_SECONDS }, { router_settings: { timeout: MAX_TIMER_SECONDS, retry_after: 0, cooldown_time: 0 } }));
+    const t = translateLiteLLMConfig(
+      liteLLMConfig({ timeout: MAX_TIMER_SECONDS }, { router_settings: { timeout: MAX_TIMER_SECONDS, retry_after: 0, cooldown_time: 0 } }),
+    );
     expect(t.routerOptions).toMatchObject({ timeout: MAX_TIMER_SECONDS, retryAfter: 0, cooldownTime: 0 });
   });
 });
@@ -264,7 +270,24 @@ describe('isHeaderName / isHeaderValue agree with what fetch sends', () => {
   }
 
   const NAMES = ['x-ok', "!#$%&'*+.^_`|~09Az-", 'a b', 'a:b', '', 'caf\xe9', 'a@b', 'a(b', 'a/b', 'a"b', 'a\tb'];
-  const VALUES = ['plain', '', ' padded ', 'a\tb', 'caf\xe9', '\xff', 'a\r\nb', 'a\nb', 'a\rb', 'a\0b', 'a\x01b', 'a\x1fb', 'a\x7fb', 'a\u0100b', 'a\u20acb', '😀'];
+  const VALUES = [
+    'plain',
+    '',
+    ' padded ',
+    'a\tb',
+    'caf\xe9',
+    '\xff',
+    'a\r\nb',
+    'a\nb',
+    'a\rb',
+    'a\0b',
+    'a\x01b',
+    'a\x1fb',
+    'a\x7fb',
+    'a\u0100b',
+    'a\u20acb',
+    '😀',
+  ];
 
   it.each(NAMES)('name %p', async (name) => {
     expect(isHeaderName(name)).toBe(await fetchSends({ [name]: 'v' }));

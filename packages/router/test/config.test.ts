@@ -131,11 +131,7 @@ const EXPECTED = {
     namespace: 'litellm.caching',
     supportedCallTypes: ['acompletion', 'aembedding'],
   },
-  unsupported: [
-    'router_settings.enable_pre_call_checks',
-    'litellm_settings.success_callback',
-    'general_settings.master_key',
-  ],
+  unsupported: ['router_settings.enable_pre_call_checks', 'litellm_settings.success_callback', 'general_settings.master_key'],
   ignored: [
     { path: 'router_settings.enable_pre_call_checks', reason: 'pre-call context-window checks are not supported' },
     { path: 'litellm_settings.success_callback', reason: 'callbacks are not supported; use router.on(...)' },
@@ -241,7 +237,9 @@ describe('translateLiteLLMConfig', () => {
     });
 
     it('resolves inside pass-through params and model_info, and an empty variable counts as set', () => {
-      const yaml = minimal('      extra_headers:\n        X-Team: os.environ/TEAM\n      api_key: os.environ/EMPTY\n    model_info:\n      id: os.environ/DEPLOYMENT_ID\n');
+      const yaml = minimal(
+        '      extra_headers:\n        X-Team: os.environ/TEAM\n      api_key: os.environ/EMPTY\n    model_info:\n      id: os.environ/DEPLOYMENT_ID\n',
+      );
       const entry = translateLiteLLMConfig(yaml, { TEAM: 'search', EMPTY: '', DEPLOYMENT_ID: 'dep-7' }).routerOptions.modelList[0];
       expect(entry).toStrictEqual({
         modelName: 'm',
@@ -289,10 +287,17 @@ model_list:
     });
 
     it('maps mock_response, organization, max_retries, stream_timeout and azure_ad_token', () => {
-      const yaml = minimal('      mock_response: hi\n      organization: org-1\n      max_retries: 3\n      stream_timeout: 10\n      azure_ad_token: os.environ/AD\n');
+      const yaml = minimal(
+        '      mock_response: hi\n      organization: org-1\n      max_retries: 3\n      stream_timeout: 10\n      azure_ad_token: os.environ/AD\n',
+      );
       const { routerOptions, unsupported } = translateLiteLLMConfig(yaml, { AD: 'ad-token' });
       expect(routerOptions.modelList[0]!.params).toStrictEqual({
-        model: 'openai/gpt-4o', mockResponse: 'hi', organization: 'org-1', numRetries: 3, streamTimeout: 10, azureAdToken: 'ad-token',
+        model: 'openai/gpt-4o',
+        mockResponse: 'hi',
+        organization: 'org-1',
+        numRetries: 3,
+        streamTimeout: 10,
+        azureAdToken: 'ad-token',
       });
       expect(unsupported).toStrictEqual([]);
     });
@@ -359,9 +364,7 @@ model_list:
 
     it('lists the other router_settings keys', () => {
       const yaml = minimal('router_settings:\n  model_group_alias: { gpt-4: m }\n  routing_strategy_args: { ttl: 60 }\n');
-      expect(translateLiteLLMConfig(yaml, {}).unsupported).toStrictEqual([
-        'router_settings.routing_strategy_args',
-      ]);
+      expect(translateLiteLLMConfig(yaml, {}).unsupported).toStrictEqual(['router_settings.routing_strategy_args']);
     });
 
     it('gathers redis_host, redis_port, redis_password and redis_url into the redis option', () => {
@@ -369,7 +372,9 @@ model_list:
       const { routerOptions, unsupported } = translateLiteLLMConfig(yaml, { RH: 'redis.internal', RP: '6390' });
       expect(routerOptions.redis).toStrictEqual({ host: 'redis.internal', port: 6390, password: 'secret' });
       expect(unsupported).toStrictEqual([]);
-      expect(translateLiteLLMConfig(minimal('router_settings:\n  redis_url: redis://r:6379/0\n'), {}).routerOptions.redis).toStrictEqual({ url: 'redis://r:6379/0' });
+      expect(translateLiteLLMConfig(minimal('router_settings:\n  redis_url: redis://r:6379/0\n'), {}).routerOptions.redis).toStrictEqual({
+        url: 'redis://r:6379/0',
+      });
       configError(() => translateLiteLLMConfig(minimal('router_settings:\n  redis_port: seventy\n'), {}), 'router_settings.redis_port');
       configError(() => translateLiteLLMConfig(minimal('router_settings:\n  redis_host: os.environ/UNSET\n'), {}), 'router_settings.redis_host');
     });
@@ -464,7 +469,7 @@ model_list:
       });
     });
 
-    it("translates every semantic cache param LiteLLM documents, for Redis (valkey-semantic) and Qdrant", () => {
+    it('translates every semantic cache param LiteLLM documents, for Redis (valkey-semantic) and Qdrant', () => {
       const redis = minimal(`litellm_settings:
   cache: true
   cache_params:
@@ -507,13 +512,23 @@ model_list:
         similarityThreshold: 0.9,
       });
       expect(translation.ignored).toEqual([]);
-      expect(() => translateLiteLLMConfig(minimal('litellm_settings:\n  cache: true\n  cache_params:\n    type: redis-semantic\n'), {})).toThrow(/similarityThreshold: is required/);
+      expect(() => translateLiteLLMConfig(minimal('litellm_settings:\n  cache: true\n  cache_params:\n    type: redis-semantic\n'), {})).toThrow(
+        /similarityThreshold: is required/,
+      );
     });
 
-    it('takes cache: true without a type to mean Redis, as LiteLLM\'s proxy does', () => {
+    it("takes cache: true without a type to mean Redis, as LiteLLM's proxy does", () => {
       expect(translateLiteLLMConfig(minimal('litellm_settings:\n  cache: true\n'), {}).cacheOptions).toStrictEqual({ type: 'redis' });
-      const params = 'litellm_settings:\n  cache: true\n  cache_params:\n    host: r.internal\n    port: 6380\n    password: pw\n    namespace: ns\n    ttl: 60\n';
-      expect(translateLiteLLMConfig(minimal(params), {}).cacheOptions).toStrictEqual({ type: 'redis', host: 'r.internal', port: 6380, password: 'pw', namespace: 'ns', ttl: 60 });
+      const params =
+        'litellm_settings:\n  cache: true\n  cache_params:\n    host: r.internal\n    port: 6380\n    password: pw\n    namespace: ns\n    ttl: 60\n';
+      expect(translateLiteLLMConfig(minimal(params), {}).cacheOptions).toStrictEqual({
+        type: 'redis',
+        host: 'r.internal',
+        port: 6380,
+        password: 'pw',
+        namespace: 'ns',
+        ttl: 60,
+      });
     });
 
     it('gives undefined and lists cache_params when cache is false or absent', () => {
@@ -596,7 +611,11 @@ model_list:
       ['a numeric caching group name', minimal('router_settings:\n  caching_groups: [[a, 1]]\n'), 'router_settings.caching_groups[0][1]'],
       ['litellm_settings not a mapping', minimal('litellm_settings: on\n'), 'litellm_settings'],
       ['a non-numeric request_timeout', minimal('litellm_settings:\n  request_timeout: soon\n'), 'litellm_settings.request_timeout'],
-      ['a bad litellm_settings context_window_fallbacks', minimal('litellm_settings:\n  context_window_fallbacks: m\n'), 'litellm_settings.context_window_fallbacks'],
+      [
+        'a bad litellm_settings context_window_fallbacks',
+        minimal('litellm_settings:\n  context_window_fallbacks: m\n'),
+        'litellm_settings.context_window_fallbacks',
+      ],
       ['a non-boolean cache', minimal('litellm_settings:\n  cache: maybe\n'), 'litellm_settings.cache'],
       ['cache_params not a mapping', minimal('litellm_settings:\n  cache: true\n  cache_params: redis\n'), 'litellm_settings.cache_params'],
     ])('%s', (_, yaml, option) => {

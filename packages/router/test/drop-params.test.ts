@@ -7,7 +7,15 @@ import { ask, fromJavaScript, useUpstream } from './helpers';
 const upstream = useUpstream();
 
 /** The OpenAI params Anthropic's Messages API has no counterpart for (response_format is translated away already). */
-const REFUSED = { seed: 7, frequency_penalty: 0.5, presence_penalty: 0.5, logit_bias: { '50256': -100 }, logprobs: true, top_logprobs: 2, parallel_tool_calls: false };
+const REFUSED = {
+  seed: 7,
+  frequency_penalty: 0.5,
+  presence_penalty: 0.5,
+  logit_bias: { '50256': -100 },
+  logprobs: true,
+  top_logprobs: 2,
+  parallel_tool_calls: false,
+};
 const REFUSED_NAMES = Object.keys(REFUSED);
 
 const routers: Router[] = [];
@@ -56,14 +64,16 @@ describe('drop_params on Anthropic', () => {
   });
 
   it('n: 2 is dropped with it, refused without it', async () => {
-    const refused = await make({ modelList: [claude()], numRetries: 0 }).completion({ model: 'claude', messages: ask('x'), n: 2 }).catch((e: unknown) => e);
+    const refused = await make({ modelList: [claude()], numRetries: 0 })
+      .completion({ model: 'claude', messages: ask('x'), n: 2 })
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(BadRequestError);
     const res = await make({ modelList: [claude({ dropParams: true })] }).completion({ model: 'claude', messages: ask('x'), n: 2 });
     expect(res.choices).toHaveLength(1);
     expect(upstream().calls.at(-1)!.body).not.toHaveProperty('n');
   });
 
-  it('router-wide dropParams applies to every deployment; a deployment\'s own false wins', async () => {
+  it("router-wide dropParams applies to every deployment; a deployment's own false wins", async () => {
     const router = make({ modelList: [claude(), { ...claude({ dropParams: false }), modelName: 'claude-keeps' }], dropParams: true });
     const dropped = await sentBody(router);
     for (const param of REFUSED_NAMES) expect(dropped).not.toHaveProperty(param);
@@ -71,7 +81,7 @@ describe('drop_params on Anthropic', () => {
     expect(upstream().calls.at(-1)!.body).toMatchObject(REFUSED);
   });
 
-  it('the cache key is the same with and without it: it is built from the request\'s params', async () => {
+  it("the cache key is the same with and without it: it is built from the request's params", async () => {
     const request = { model: 'claude', messages: ask('key'), ...REFUSED };
     const keep = make({ modelList: [claude()] });
     const drop = make({ modelList: [claude({ dropParams: true })] });
@@ -107,7 +117,7 @@ describe('drop_params on a single request', () => {
     expect(again._hiddenParams.cacheHit).toBe(true);
   });
 
-  it('a request\'s drop_params: false sends them on a deployment that drops; a value that is not a boolean is a 400 naming it', async () => {
+  it("a request's drop_params: false sends them on a deployment that drops; a value that is not a boolean is a 400 naming it", async () => {
     const router = make({ modelList: [claude({ dropParams: true })] });
     await router.completion({ model: 'claude', messages: ask('keep them'), ...REFUSED, drop_params: false });
     expect(upstream().calls[0]!.body).toMatchObject(REFUSED);
@@ -121,7 +131,10 @@ describe('drop_params on a single request', () => {
 describe('drop_params on a provider row', () => {
   // What LiteLLM translates for Cerebras: no logit_bias, logprobs or penalties; seed and user go through.
   it('cerebras drops what LiteLLM does not translate for it with it, and sends them without it', async () => {
-    const cerebras = (extra: Record<string, unknown>) => ({ modelName: 'g', params: { model: 'cerebras/llama3.1-8b', apiBase: upstream().openaiBase, apiKey: 'ck', ...extra } });
+    const cerebras = (extra: Record<string, unknown>) => ({
+      modelName: 'g',
+      params: { model: 'cerebras/llama3.1-8b', apiBase: upstream().openaiBase, apiKey: 'ck', ...extra },
+    });
     const request = { model: 'g', messages: ask('x'), logit_bias: { '1': 1 }, logprobs: true, presence_penalty: 0.5, seed: 3, user: 'u' };
     await make({ modelList: [cerebras({})] }).completion(request);
     expect(upstream().calls[0]!.body).toMatchObject({ logit_bias: { '1': 1 }, logprobs: true, presence_penalty: 0.5, seed: 3 });
@@ -133,7 +146,9 @@ describe('drop_params on a provider row', () => {
 
   it('groq takes every OpenAI param in LiteLLM, so dropParams drops nothing there', async () => {
     const request = { model: 'g', messages: ask('x'), logit_bias: { '1': 1 }, logprobs: true, seed: 3 };
-    await make({ modelList: [{ modelName: 'g', params: { model: 'groq/llama', apiBase: upstream().openaiBase, apiKey: 'gk', dropParams: true } }] }).completion(request);
+    await make({ modelList: [{ modelName: 'g', params: { model: 'groq/llama', apiBase: upstream().openaiBase, apiKey: 'gk', dropParams: true } }] }).completion(
+      request,
+    );
     expect(upstream().calls[0]!.body).toMatchObject({ logit_bias: { '1': 1 }, logprobs: true, seed: 3 });
   });
 });

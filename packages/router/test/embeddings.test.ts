@@ -12,7 +12,10 @@ describe('embeddings', () => {
     const first = await r.embedding({ model: 'emb', input: ['alpha', 'beta'] });
     expect(first._hiddenParams.cacheHit).toBe(false);
     const mixed = await r.embedding({ model: 'emb', input: ['gamma', 'alpha', 'delta', 'beta'] });
-    expect(upstream().calls.map((c) => c.body.input)).toEqual([['alpha', 'beta'], ['gamma', 'delta']]);
+    expect(upstream().calls.map((c) => c.body.input)).toEqual([
+      ['alpha', 'beta'],
+      ['gamma', 'delta'],
+    ]);
     expect(mixed._hiddenParams.cacheHit).toBe(false);
     expect(mixed.data.map((d) => d.index)).toEqual([0, 1, 2, 3]);
     expect(mixed.data[1]!.embedding).toEqual(first.data[0]!.embedding);

@@ -42,7 +42,9 @@ general_settings:
     const router = Router.fromConfig(file, { TEST_UPSTREAM: upstream().openaiBase, TEST_KEY: 'sk-env' });
     expect(router.cache).toBeInstanceOf(Cache);
     expect(router.cache!.namespace).toBe('from-config');
-    expect(router.unsupportedConfig).toEqual(expect.arrayContaining(['router_settings.enable_pre_call_checks', 'litellm_settings.success_callback', 'general_settings.master_key']));
+    expect(router.unsupportedConfig).toEqual(
+      expect.arrayContaining(['router_settings.enable_pre_call_checks', 'litellm_settings.success_callback', 'general_settings.master_key']),
+    );
     await router.completion({ model: 'gpt-3.5', messages: ask('from yaml') });
     const shared = await router.completion({ model: 'gpt-4', messages: ask('from yaml') });
     expect(shared._hiddenParams.cacheHit).toBe(true);

@@ -46,13 +46,25 @@ describe('the logger option', () => {
     const miss = await router.completion({ model: 'a', messages: ask('hello') });
     const hit = await router.completion({ model: 'a', messages: ask('hello') });
     expect(logger.find('routed')).toEqual([
-      { level: 'debug', message: 'routed', fields: { modelGroup: 'a', deploymentId: miss._hiddenParams.deploymentId, model: 'model-a', strategy: 'simple-shuffle', attempt: 1 } },
+      {
+        level: 'debug',
+        message: 'routed',
+        fields: { modelGroup: 'a', deploymentId: miss._hiddenParams.deploymentId, model: 'model-a', strategy: 'simple-shuffle', attempt: 1 },
+      },
     ]);
     expect(logger.find('cache miss')).toEqual([
-      { level: 'debug', message: 'cache miss', fields: { key: miss._hiddenParams.cacheKey, callType: 'completion', modelGroup: 'a', hit: false, sharedFlight: false } },
+      {
+        level: 'debug',
+        message: 'cache miss',
+        fields: { key: miss._hiddenParams.cacheKey, callType: 'completion', modelGroup: 'a', hit: false, sharedFlight: false },
+      },
     ]);
     expect(logger.find('cache hit')).toEqual([
-      { level: 'debug', message: 'cache hit', fields: { key: hit._hiddenParams.cacheKey, callType: 'completion', modelGroup: 'a', hit: true, sharedFlight: false } },
+      {
+        level: 'debug',
+        message: 'cache hit',
+        fields: { key: hit._hiddenParams.cacheKey, callType: 'completion', modelGroup: 'a', hit: true, sharedFlight: false },
+      },
     ]);
     expect(hit._hiddenParams.cacheKey).toBe(miss._hiddenParams.cacheKey);
     await router.close();
@@ -67,7 +79,14 @@ describe('the logger option', () => {
     for await (const _ of stream) void _;
     expect(logger.find('cache miss').map((l) => l.fields)).toEqual([
       { key: first._hiddenParams.cacheKey, callType: 'embedding', modelGroup: 'e', hit: false, sharedFlight: false, hits: 0 },
-      { keys: [first._hiddenParams.cacheKey, router.cacheKey({ model: 'e', input: 'two' })], callType: 'embedding', modelGroup: 'e', hit: false, sharedFlight: false, hits: 1 },
+      {
+        keys: [first._hiddenParams.cacheKey, router.cacheKey({ model: 'e', input: 'two' })],
+        callType: 'embedding',
+        modelGroup: 'e',
+        hit: false,
+        sharedFlight: false,
+        hits: 1,
+      },
       { key: stream._hiddenParams.cacheKey, callType: 'completion', modelGroup: 'a', hit: false, sharedFlight: false },
     ]);
     expect(both._hiddenParams.cacheHit).toBe(false);
@@ -84,11 +103,27 @@ describe('the logger option', () => {
       {
         level: 'warn',
         message: 'failure',
-        fields: { modelGroup: 'a', deploymentId: id, callType: 'completion', latencyMs: expect.any(Number), error: { name: 'InternalServerError', status: 500, message: expect.stringContaining('upstream exploded') } },
+        fields: {
+          modelGroup: 'a',
+          deploymentId: id,
+          callType: 'completion',
+          latencyMs: expect.any(Number),
+          error: { name: 'InternalServerError', status: 500, message: expect.stringContaining('upstream exploded') },
+        },
       },
     ]);
     expect(logger.find('retry')).toEqual([
-      { level: 'info', message: 'retry', fields: { modelGroup: 'a', deploymentId: id, attempt: 1, delayMs: 10, error: { name: 'InternalServerError', status: 500, message: expect.stringContaining('upstream exploded') } } },
+      {
+        level: 'info',
+        message: 'retry',
+        fields: {
+          modelGroup: 'a',
+          deploymentId: id,
+          attempt: 1,
+          delayMs: 10,
+          error: { name: 'InternalServerError', status: 500, message: expect.stringContaining('upstream exploded') },
+        },
+      },
     ]);
     expect(logger.find('routed').map((l) => l.fields.attempt)).toEqual([1, 2]);
     await router.close();
@@ -119,7 +154,11 @@ describe('the logger option', () => {
     }
     expect(new Set(cooldowns.map((l) => l.fields.deploymentId)).size).toBe(2);
     expect(logger.find('fallback')).toEqual([
-      { level: 'info', message: 'fallback', fields: { from: 'primary', to: 'backup', error: expect.objectContaining({ name: 'InternalServerError', status: 500 }) } },
+      {
+        level: 'info',
+        message: 'fallback',
+        fields: { from: 'primary', to: 'backup', error: expect.objectContaining({ name: 'InternalServerError', status: 500 }) },
+      },
     ]);
     expect(logger.lines.filter((l) => l.message === 'routed').at(-1)!.fields).toMatchObject({ modelGroup: 'backup', model: 'up-model' });
     await router.close();
@@ -132,7 +171,15 @@ describe('the logger option', () => {
     expect(res._hiddenParams.cacheHit).toBe(false);
     const errors = logger.find('cache error');
     expect(errors.length).toBeGreaterThanOrEqual(1);
-    expect(errors[0]).toMatchObject({ level: 'warn', fields: { backend: 'broken', operation: 'get', key: res._hiddenParams.cacheKey, error: { name: 'CacheBackendError', message: expect.stringContaining('connection refused') } } });
+    expect(errors[0]).toMatchObject({
+      level: 'warn',
+      fields: {
+        backend: 'broken',
+        operation: 'get',
+        key: res._hiddenParams.cacheKey,
+        error: { name: 'CacheBackendError', message: expect.stringContaining('connection refused') },
+      },
+    });
     await router.close();
   });
 
@@ -187,7 +234,11 @@ describe('secrets never reach a log line', () => {
       cache: new Cache(),
       logger,
     });
-    upstream().script('model-a', { status: 500, message: `overloaded for Authorization: Bearer ${SECRET}` }, { status: 401, message: `Incorrect API key provided: ${SECRET}` });
+    upstream().script(
+      'model-a',
+      { status: 500, message: `overloaded for Authorization: Bearer ${SECRET}` },
+      { status: 401, message: `Incorrect API key provided: ${SECRET}` },
+    );
     upstream().script('model-b', { status: 401, message: 'bad key plainsecretvalue, also key-abcdef123456' });
     const headers = { authorization: `Bearer ${SECRET}` };
     const err = await router.completion({ model: 'a', messages: ask('secret'), headers }).catch((e: unknown) => e);
@@ -196,7 +247,11 @@ describe('secrets never reach a log line', () => {
     await router.completion({ model: 'a', messages: ask('secret'), headers });
     await router.completion({ model: 'a', messages: ask('secret'), headers });
     // The upstream did get the key: the lines below were written about calls that carried it.
-    expect(upstream().calls.filter((c) => c.model === 'model-a').every((c) => c.headers.authorization === `Bearer ${SECRET}`)).toBe(true);
+    expect(
+      upstream()
+        .calls.filter((c) => c.model === 'model-a')
+        .every((c) => c.headers.authorization === `Bearer ${SECRET}`),
+    ).toBe(true);
     const text = logger.lines.map((l) => `${l.message} ${JSON.stringify(l.fields)}`);
     expect(new Set(logger.lines.map((l) => l.message))).toEqual(new Set(['routed', 'failure', 'retry', 'cache miss', 'cache hit']));
     expect(text.filter((t) => t.includes(SECRET) || t.includes('plainsecretvalue') || t.includes('key-abcdef123456'))).toEqual([]);
@@ -228,15 +283,27 @@ describe('LLMCACHE_LOG', () => {
 
   it('=debug writes one line per event to stderr, scrubbed; unset writes nothing; =warn only warnings', async () => {
     const base = upstream().openaiBase;
-    const scriptSteps = () => upstream().script('child-model', { status: 500, message: `echo ${SECRET}` }, { status: 401, message: `Incorrect API key provided: ${SECRET}` });
+    const scriptSteps = () =>
+      upstream().script('child-model', { status: 500, message: `echo ${SECRET}` }, { status: 401, message: `Incorrect API key provided: ${SECRET}` });
     scriptSteps();
     const debug = await childStderr(script(base), { LLMCACHE_LOG: 'debug' });
     const lines = debug.trimEnd().split('\n');
     for (const line of lines) expect(line).toMatch(/^\[llmcache\] (debug|info|warn|error) [a-z ]+ \{.*\}$/);
-    const messages = lines.map((line) => line.split(' ').slice(1, -1).join(' ').replace(/ \{.*$/, ''));
+    const messages = lines.map((line) =>
+      line
+        .split(' ')
+        .slice(1, -1)
+        .join(' ')
+        .replace(/ \{.*$/, ''),
+    );
     expect(messages).toEqual(expect.arrayContaining(['debug routed', 'warn failure', 'info retry', 'debug cache miss', 'debug cache hit']));
     const hit = lines.find((l) => l.startsWith('[llmcache] debug cache hit '))!;
-    expect(JSON.parse(hit.slice('[llmcache] debug cache hit '.length))).toMatchObject({ key: expect.stringMatching(/^[0-9a-f]{64}$/), callType: 'completion', modelGroup: 'a', hit: true });
+    expect(JSON.parse(hit.slice('[llmcache] debug cache hit '.length))).toMatchObject({
+      key: expect.stringMatching(/^[0-9a-f]{64}$/),
+      callType: 'completion',
+      modelGroup: 'a',
+      hit: true,
+    });
     expect(debug).toContain('Incorrect API key provided: ***');
     expect(debug).not.toContain(SECRET);
 
@@ -257,7 +324,11 @@ describe('LLMCACHE_LOG', () => {
     process.env.LLMCACHE_LOG = 'verbose';
     try {
       expect(() => new Router({ modelList: [deployment(upstream(), 'a', 'model-a')] })).toThrow(
-        expect.objectContaining({ name: 'RouterConfigError', option: 'LLMCACHE_LOG', message: expect.stringContaining('must be one of debug, info, warn, error') }),
+        expect.objectContaining({
+          name: 'RouterConfigError',
+          option: 'LLMCACHE_LOG',
+          message: expect.stringContaining('must be one of debug, info, warn, error'),
+        }),
       );
     } finally {
       if (saved === undefined) delete process.env.LLMCACHE_LOG;
@@ -284,7 +355,9 @@ describe('a LiteLLM config and the log', () => {
       router.completion({ model: 'a', messages: [{ role: 'user', content: 'x' }] }).then(() => router.close());
     `;
     const lines = (await childStderr(script, {})).trimEnd().split('\n');
-    const ignored = lines.filter((l) => l.startsWith('[llmcache] info config key ignored ')).map((l) => JSON.parse(l.slice('[llmcache] info config key ignored '.length)));
+    const ignored = lines
+      .filter((l) => l.startsWith('[llmcache] info config key ignored '))
+      .map((l) => JSON.parse(l.slice('[llmcache] info config key ignored '.length)));
     expect(ignored).toEqual([
       { path: 'litellm_settings.success_callback', reason: 'callbacks are not supported; use router.on(...)' },
       { path: 'general_settings.alerting', reason: expect.stringContaining('proxy feature') },

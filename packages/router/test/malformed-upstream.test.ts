@@ -18,13 +18,30 @@ interface UpstreamPath {
   upstreamModel: string;
 }
 
-const openai = (model: string): UpstreamPath => ({ provider: 'openai', params: (u) => ({ model: `openai/${model}`, apiBase: u.openaiBase }), upstreamModel: model });
-const azure = (deployment: string): UpstreamPath => ({ provider: 'azure', params: (u) => ({ model: `azure/${deployment}`, apiBase: u.url, apiVersion: '2024-06-01' }), upstreamModel: deployment });
-const anthropic = (model: string): UpstreamPath => ({ provider: 'anthropic', params: (u) => ({ model: `anthropic/${model}`, apiBase: u.url }), upstreamModel: model });
+const openai = (model: string): UpstreamPath => ({
+  provider: 'openai',
+  params: (u) => ({ model: `openai/${model}`, apiBase: u.openaiBase }),
+  upstreamModel: model,
+});
+const azure = (deployment: string): UpstreamPath => ({
+  provider: 'azure',
+  params: (u) => ({ model: `azure/${deployment}`, apiBase: u.url, apiVersion: '2024-06-01' }),
+  upstreamModel: deployment,
+});
+const anthropic = (model: string): UpstreamPath => ({
+  provider: 'anthropic',
+  params: (u) => ({ model: `anthropic/${model}`, apiBase: u.url }),
+  upstreamModel: model,
+});
 
 function routerFor(path: UpstreamPath): { router: Router; cache: Cache } {
   const cache = new Cache();
-  const router = new Router({ modelList: [{ modelName: 'g', params: { ...path.params(upstream()), apiKey: 'k' } }], numRetries: NUM_RETRIES, retryAfter: 0.001, cache });
+  const router = new Router({
+    modelList: [{ modelName: 'g', params: { ...path.params(upstream()), apiKey: 'k' } }],
+    numRetries: NUM_RETRIES,
+    retryAfter: 0.001,
+    cache,
+  });
   return { router, cache };
 }
 
@@ -110,7 +127,10 @@ describe('a 200 that is not a chat completion', () => {
 
   it.each([openai('gpt-m'), azure('dep-m'), anthropic('claude-m')])('$provider: the error a 200 reports is in the message and code', async (path) => {
     const { router } = routerFor(path);
-    const body = path.provider === 'anthropic' ? { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded right now' } } : { error: { message: 'Overloaded right now', type: 'server_error', code: 'busy' } };
+    const body =
+      path.provider === 'anthropic'
+        ? { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded right now' } }
+        : { error: { message: 'Overloaded right now', type: 'server_error', code: 'busy' } };
     upstream().script(path.upstreamModel, ...everyAttempt({ body }));
     const err = await failureOf(router.completion({ model: 'g', messages: ask('x') }));
     expect(err).toBeInstanceOf(InternalServerError);
@@ -118,14 +138,28 @@ describe('a 200 that is not a chat completion', () => {
     expect((err as Error).message).toContain('it reports an error: Overloaded right now');
   });
 
-  it.each([openai('gpt-m'), azure('dep-m')])('$provider: content parts (an array), as some compatible servers send, are still an answer: their text is the content', async (path) => {
-    const { router } = routerFor(path);
-    const content = [{ type: 'text', text: 'in ' }, { type: 'text', text: 'parts' }];
-    upstream().script(path.upstreamModel, { body: { id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] } });
-    const res = await router.completion({ model: 'g', messages: ask('parts') });
-    expect(res.choices[0]!.message.content).toBe('in parts');
-    expect(upstream().callCount({ model: path.upstreamModel })).toBe(1);
-  });
+  it.each([openai('gpt-m'), azure('dep-m')])(
+    '$provider: content parts (an array), as some compatible servers send, are still an answer: their text is the content',
+    async (path) => {
+      const { router } = routerFor(path);
+      const content = [
+        { type: 'text', text: 'in ' },
+        { type: 'text', text: 'parts' },
+      ];
+      upstream().script(path.upstreamModel, {
+        body: {
+          id: 'chatcmpl-1',
+          object: 'chat.completion',
+          created: 1,
+          model: 'm',
+          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+        },
+      });
+      const res = await router.completion({ model: 'g', messages: ask('parts') });
+      expect(res.choices[0]!.message.content).toBe('in parts');
+      expect(upstream().callCount({ model: path.upstreamModel })).toBe(1);
+    },
+  );
 
   it.each([openai('gpt-m'), azure('dep-m'), anthropic('claude-m')])('$provider: a retry that gets a good answer returns and stores it', async (path) => {
     const { router, cache } = routerFor(path);
@@ -203,9 +237,16 @@ describe('a 200 that is not a text completion, embedding list or transcription',
 
 // ---- streams ----
 
-const sse = (data: unknown, event?: string): string => `${event === undefined ? '' : `event: ${event}\n`}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+const sse = (data: unknown, event?: string): string =>
+  `${event === undefined ? '' : `event: ${event}\n`}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
 
-const openAiChunk = (delta: object, finish: string | null = null) => ({ id: 'chatcmpl-raw', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] });
+const openAiChunk = (delta: object, finish: string | null = null) => ({
+  id: 'chatcmpl-raw',
+  object: 'chat.completion.chunk',
+  created: 1,
+  model: 'm',
+  choices: [{ index: 0, delta, finish_reason: finish }],
+});
 const OPENAI_FIRST = openAiChunk({ role: 'assistant', content: 'Hel' });
 
 interface StreamPath extends UpstreamPath {
@@ -224,7 +265,12 @@ const OPENAI_MALFORMED: StreamPath['malformed'] = [
   ['a number chunk', sse('42'), InternalServerError, /expected an object, got a number/],
   ['a JSON string chunk', sse('"hi"'), InternalServerError, /expected an object, got a string/],
   ['an array chunk', sse('[]'), InternalServerError, /expected an object, got an empty array/],
-  ['choices that are not an array', sse({ id: 'c', object: 'chat.completion.chunk', choices: { index: 0 } }), InternalServerError, /choices: expected an array, got an object/],
+  [
+    'choices that are not an array',
+    sse({ id: 'c', object: 'chat.completion.chunk', choices: { index: 0 } }),
+    InternalServerError,
+    /choices: expected an array, got an object/,
+  ],
   ['a null choice', sse({ id: 'c', object: 'chat.completion.chunk', choices: [null] }), InternalServerError, /choices\[0\]: expected an object, got null/],
   ['a chunk that is not JSON', sse('{"id": "c", oops'), APIConnectionError, /chunk that is not JSON/],
   ['an error event with a wrapped error', sse(SERVER_ERROR, 'error'), APIConnectionError, /stream failed: overloaded/],
@@ -243,7 +289,13 @@ const openAiStream = (path: UpstreamPath): StreamPath => ({
 const ANTHROPIC_STREAM: StreamPath = {
   ...anthropic('claude-m'),
   start: [
-    sse({ type: 'message_start', message: { id: 'msg_raw', type: 'message', role: 'assistant', model: 'claude-m', content: [], usage: { input_tokens: 3, output_tokens: 1 } } }, 'message_start'),
+    sse(
+      {
+        type: 'message_start',
+        message: { id: 'msg_raw', type: 'message', role: 'assistant', model: 'claude-m', content: [], usage: { input_tokens: 3, output_tokens: 1 } },
+      },
+      'message_start',
+    ),
     sse({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, 'content_block_start'),
     sse({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hel' } }, 'content_block_delta'),
   ],
@@ -257,9 +309,24 @@ const ANTHROPIC_STREAM: StreamPath = {
   malformed: [
     ['a null event', sse('null', 'content_block_delta'), InternalServerError, /event that is not an Anthropic stream event: expected an object, got null/],
     ['a number event', sse('42', 'content_block_delta'), InternalServerError, /expected an object, got a number/],
-    ['an event without a type', sse({ index: 0, delta: { type: 'text_delta', text: 'x' } }, 'content_block_delta'), InternalServerError, /type: expected a string, got nothing/],
-    ['a delta without its delta', sse({ type: 'content_block_delta', index: 0 }, 'content_block_delta'), InternalServerError, /delta: expected an object, got nothing/],
-    ['a text delta whose text is a number', sse({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 5 } }, 'content_block_delta'), InternalServerError, /delta.text: expected a string, got a number/],
+    [
+      'an event without a type',
+      sse({ index: 0, delta: { type: 'text_delta', text: 'x' } }, 'content_block_delta'),
+      InternalServerError,
+      /type: expected a string, got nothing/,
+    ],
+    [
+      'a delta without its delta',
+      sse({ type: 'content_block_delta', index: 0 }, 'content_block_delta'),
+      InternalServerError,
+      /delta: expected an object, got nothing/,
+    ],
+    [
+      'a text delta whose text is a number',
+      sse({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 5 } }, 'content_block_delta'),
+      InternalServerError,
+      /delta.text: expected a string, got a number/,
+    ],
     ['an event that is not JSON', sse('{"type": oops', 'content_block_delta'), APIConnectionError, /chunk that is not JSON/],
     ['an error event', sse({ type: 'error', error: { type: 'api_error', message: 'boom' } }, 'error'), APIConnectionError, /stream failed: boom/],
     ['an error event with a bare error', sse({ message: 'boom' }, 'error'), APIConnectionError, /stream failed: boom/],
@@ -279,33 +346,39 @@ describe('a stream with a malformed event', () => {
     expect((await router.completion({ model: 'g', messages: ask('raw stream') }))._hiddenParams.cacheHit).toBe(true);
   });
 
-  const midStream = STREAM_PATHS.flatMap((path) => path.malformed.map(([name, block, type, message]) => [path.provider, name, path, block, type, message] as const));
+  const midStream = STREAM_PATHS.flatMap((path) =>
+    path.malformed.map(([name, block, type, message]) => [path.provider, name, path, block, type, message] as const),
+  );
 
-  it.each(midStream)('%s: %s after the first chunk throws to the consumer, is never a chunk, and nothing is stored', async (_provider, _name, path, block, type, message) => {
-    const { router, cache } = routerFor(path);
-    // The well-formed end follows, so code that skipped or yielded the bad event would finish normally.
-    upstream().script(path.upstreamModel, { rawStream: [...path.start, block, ...path.end] });
-    const stream = await router.completion({ model: 'g', messages: ask('stream me'), stream: true });
-    const received: unknown[] = [];
-    const err = await failureOf(
-      (async () => {
-        for await (const chunk of stream) received.push(chunk);
-      })(),
-    );
-    expect(err).toBeInstanceOf(type);
-    expect(err).toMatchObject({ status: 500, provider: path.provider, message: expect.stringMatching(message) });
-    // Only the chunks of the well-formed start reached the consumer, each a real chunk.
-    expect(received).toHaveLength(path.startChunks);
-    for (const chunk of received) expect(chunk).toMatchObject({ object: 'chat.completion.chunk', choices: [expect.objectContaining({ delta: expect.any(Object) })] });
-    if (path.provider !== 'anthropic') expect(received[0]).toEqual(OPENAI_FIRST);
-    // Past the first chunk a stream is not retried: the consumer already has part of it.
-    expect(upstream().callCount({ model: path.upstreamModel })).toBe(1);
-    expect(cache.stats().writes).toBe(0);
+  it.each(midStream)(
+    '%s: %s after the first chunk throws to the consumer, is never a chunk, and nothing is stored',
+    async (_provider, _name, path, block, type, message) => {
+      const { router, cache } = routerFor(path);
+      // The well-formed end follows, so code that skipped or yielded the bad event would finish normally.
+      upstream().script(path.upstreamModel, { rawStream: [...path.start, block, ...path.end] });
+      const stream = await router.completion({ model: 'g', messages: ask('stream me'), stream: true });
+      const received: unknown[] = [];
+      const err = await failureOf(
+        (async () => {
+          for await (const chunk of stream) received.push(chunk);
+        })(),
+      );
+      expect(err).toBeInstanceOf(type);
+      expect(err).toMatchObject({ status: 500, provider: path.provider, message: expect.stringMatching(message) });
+      // Only the chunks of the well-formed start reached the consumer, each a real chunk.
+      expect(received).toHaveLength(path.startChunks);
+      for (const chunk of received)
+        expect(chunk).toMatchObject({ object: 'chat.completion.chunk', choices: [expect.objectContaining({ delta: expect.any(Object) })] });
+      if (path.provider !== 'anthropic') expect(received[0]).toEqual(OPENAI_FIRST);
+      // Past the first chunk a stream is not retried: the consumer already has part of it.
+      expect(upstream().callCount({ model: path.upstreamModel })).toBe(1);
+      expect(cache.stats().writes).toBe(0);
 
-    const next = await router.completion({ model: 'g', messages: ask('stream me') });
-    expect(next._hiddenParams.cacheHit).toBe(false);
-    expect(upstream().callCount({ model: path.upstreamModel })).toBe(2);
-  });
+      const next = await router.completion({ model: 'g', messages: ask('stream me') });
+      expect(next._hiddenParams.cacheHit).toBe(false);
+      expect(upstream().callCount({ model: path.upstreamModel })).toBe(2);
+    },
+  );
 
   it.each(STREAM_PATHS)('$provider: a bare error event is typed by its type, so a rate limit is a RateLimitError', async (path) => {
     const { router } = routerFor(path);
@@ -322,29 +395,42 @@ describe('a stream with a malformed event', () => {
     expect(err).toMatchObject({ status: 429, code: 'rate_limit_error', message: expect.stringContaining('stream failed: slow down') });
   });
 
-  const firstEvent = STREAM_PATHS.flatMap((path) => path.malformed.slice(0, 2).map(([name, block, type, message]) => [path.provider, name, path, block, type, message] as const));
+  const firstEvent = STREAM_PATHS.flatMap((path) =>
+    path.malformed.slice(0, 2).map(([name, block, type, message]) => [path.provider, name, path, block, type, message] as const),
+  );
 
-  it.each(firstEvent)('%s: %s as the first event is retried like a 500, then fails the call; nothing is stored', async (_provider, _name, path, block, type, message) => {
-    const { router, cache } = routerFor(path);
-    upstream().script(path.upstreamModel, ...everyAttempt({ rawStream: path.provider === 'anthropic' ? [block, ...path.start, ...path.end] : [block, ...path.end] }));
-    await expectRetried500NothingStored(
-      path,
-      cache,
-      async () => {
-        const stream = await router.completion({ model: 'g', messages: ask('first event'), stream: true });
-        for await (const _chunk of stream) {
-          // drain: the answer is stored when the iteration ends
-        }
-        return stream;
-      },
-      { type, message },
-    );
-  });
+  it.each(firstEvent)(
+    '%s: %s as the first event is retried like a 500, then fails the call; nothing is stored',
+    async (_provider, _name, path, block, type, message) => {
+      const { router, cache } = routerFor(path);
+      upstream().script(
+        path.upstreamModel,
+        ...everyAttempt({ rawStream: path.provider === 'anthropic' ? [block, ...path.start, ...path.end] : [block, ...path.end] }),
+      );
+      await expectRetried500NothingStored(
+        path,
+        cache,
+        async () => {
+          const stream = await router.completion({ model: 'g', messages: ask('first event'), stream: true });
+          for await (const _chunk of stream) {
+            // drain: the answer is stored when the iteration ends
+          }
+          return stream;
+        },
+        { type, message },
+      );
+    },
+  );
 });
 
 describe('short embedding answers', () => {
   it('an answer with fewer vectors than inputs is retried as a server error', async () => {
-    const short = { object: 'list', model: 'text-embedding-3-small', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }], usage: { prompt_tokens: 1, total_tokens: 1 } };
+    const short = {
+      object: 'list',
+      model: 'text-embedding-3-small',
+      data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }],
+      usage: { prompt_tokens: 1, total_tokens: 1 },
+    };
     upstream().script('text-embedding-3-small', { body: short });
     const router = new Router({ modelList: [deployment(upstream(), 'e', 'text-embedding-3-small')], retryAfter: 0.01, cache: new Cache() });
     const res = await router.embedding({ model: 'e', input: ['one', 'two'] });

@@ -39,10 +39,15 @@ describe('the optional provider SDKs', () => {
   });
 
   it('bedrock/ and vertex_ai/ deployments resolve, and the unknown-prefix message lists them', () => {
-    expect(() => new Router({ modelList: [
-      { modelName: 'b', params: { model: 'bedrock/anthropic.claude-3-haiku-20240307-v1:0', awsRegionName: 'us-east-1' } },
-      { modelName: 'v', params: { model: 'vertex_ai/gemini-2.0-flash', vertexProject: 'p' } },
-    ] })).not.toThrow();
+    expect(
+      () =>
+        new Router({
+          modelList: [
+            { modelName: 'b', params: { model: 'bedrock/anthropic.claude-3-haiku-20240307-v1:0', awsRegionName: 'us-east-1' } },
+            { modelName: 'v', params: { model: 'vertex_ai/gemini-2.0-flash', vertexProject: 'p' } },
+          ],
+        }),
+    ).not.toThrow();
     expect(() => new Router({ modelList: [{ modelName: 'x', params: { model: 'nope/x' } }] })).toThrow(/Prefixes: .*bedrock.*vertex_ai/s);
   });
 

@@ -1,20 +1,14 @@
 // ollama/ and ollama_chat/ over real sockets on the local upstream's Ollama routes: /api/generate with
 // LiteLLM's prompt, /api/chat with the messages, /api/embed, NDJSON streams, done_reason and the counts.
 import { Cache } from '@llmcache/core';
-import {
-  APIConnectionError,
-  assembleChunks,
-  BadRequestError,
-  NotFoundError,
-  Router,
-  type DeploymentParams,
-  type FunctionTool,
-} from '@llmcache/router';
+import { APIConnectionError, assembleChunks, BadRequestError, NotFoundError, Router, type DeploymentParams, type FunctionTool } from '@llmcache/router';
 import { fakeEmbedding, TOOL_TRIGGER_PHRASE } from '@llmcache/test-upstream';
 import { ask, collect, useUpstream } from './helpers';
 
 const upstream = useUpstream();
-const tools: FunctionTool[] = [{ type: 'function', function: { name: 'search', description: 'Search', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
+const tools: FunctionTool[] = [
+  { type: 'function', function: { name: 'search', description: 'Search', parameters: { type: 'object', properties: { query: { type: 'string' } } } } },
+];
 
 const routers: Router[] = [];
 afterEach(async () => {
@@ -22,7 +16,11 @@ afterEach(async () => {
 });
 
 function routerOf(model: string, extra: Partial<DeploymentParams> = {}, cache?: Cache): Router {
-  const router = new Router({ modelList: [{ modelName: 'm', params: { model, apiBase: upstream().url, ...extra } }], numRetries: 0, ...(cache ? { cache } : {}) });
+  const router = new Router({
+    modelList: [{ modelName: 'm', params: { model, apiBase: upstream().url, ...extra } }],
+    numRetries: 0,
+    ...(cache ? { cache } : {}),
+  });
   routers.push(router);
   return router;
 }
@@ -30,16 +28,26 @@ function routerOf(model: string, extra: Partial<DeploymentParams> = {}, cache?: 
 const lastCall = () => upstream().calls.at(-1)!;
 
 describe('ollama/ (/api/generate)', () => {
-  it('sends the messages as LiteLLM\'s prompt with options, stream: false, and answers in OpenAI shape with usage from the counts', async () => {
+  it("sends the messages as LiteLLM's prompt with options, stream: false, and answers in OpenAI shape with usage from the counts", async () => {
     const res = await routerOf('ollama/llama3.2').completion({
       model: 'm',
-      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi ollama' }],
-      max_tokens: 50, temperature: 0.2, stop: 'END', seed: 7, extra_body: { num_ctx: 4096, keep_alive: '5m' },
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hi ollama' },
+      ],
+      max_tokens: 50,
+      temperature: 0.2,
+      stop: 'END',
+      seed: 7,
+      extra_body: { num_ctx: 4096, keep_alive: '5m' },
     });
     const prompt = '### System:\nBe brief.\n\n### User:\nhi ollama\n\n';
     expect(lastCall().path).toBe('/api/generate');
     expect(lastCall().body).toEqual({
-      model: 'llama3.2', prompt, stream: false, keep_alive: '5m',
+      model: 'llama3.2',
+      prompt,
+      stream: false,
+      keep_alive: '5m',
       options: { num_predict: 50, temperature: 0.2, stop: ['END'], seed: 7, num_ctx: 4096 },
     });
     expect(lastCall().headers.authorization).toBeUndefined();
@@ -52,7 +60,12 @@ describe('ollama/ (/api/generate)', () => {
   });
 
   it('streams NDJSON lines as chunks: role first, the text, the finish reason, then usage when asked', async () => {
-    const stream = await routerOf('ollama/llama3.2').completion({ model: 'm', messages: ask('stream me'), stream: true, stream_options: { include_usage: true } });
+    const stream = await routerOf('ollama/llama3.2').completion({
+      model: 'm',
+      messages: ask('stream me'),
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const chunks = await collect(stream);
     expect(lastCall().body.stream).toBe(true);
     expect(chunks[0]!.choices[0]!.delta).toEqual({ role: 'assistant', content: '' });
@@ -74,18 +87,35 @@ describe('ollama/ (/api/generate)', () => {
   it('sends images as base64 in images, and format for a JSON response_format', async () => {
     await routerOf('ollama/llava').completion({
       model: 'm',
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'what is this' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+          ],
+        },
+      ],
       response_format: { type: 'json_object' },
     });
     expect(lastCall().body).toMatchObject({ prompt: '### User:\nwhat is this\n\n', images: ['iVBORw0KGgo='], format: 'json' });
   });
 
   it('refuses tools without a call (generate takes none); dropParams drops them, and the params LiteLLM drops for Ollama', async () => {
-    const err = await routerOf('ollama/llama3.2').completion({ model: 'm', messages: ask('x'), tools }).catch((e: unknown) => e);
+    const err = await routerOf('ollama/llama3.2')
+      .completion({ model: 'm', messages: ask('x'), tools })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BadRequestError);
     expect((err as Error).message).toMatch(/ollama_chat\//);
     expect(upstream().calls).toHaveLength(0);
-    await routerOf('ollama/llama3.2', { dropParams: true }).completion({ model: 'm', messages: ask('x'), tools, logit_bias: { 1: 1 }, presence_penalty: 1, temperature: 0 });
+    await routerOf('ollama/llama3.2', { dropParams: true }).completion({
+      model: 'm',
+      messages: ask('x'),
+      tools,
+      logit_bias: { 1: 1 },
+      presence_penalty: 1,
+      temperature: 0,
+    });
     expect(lastCall().body.options).toEqual({ temperature: 0 });
     expect(lastCall().body).not.toHaveProperty('tools');
   });
@@ -158,19 +188,25 @@ describe('ollama_chat/ (/api/chat)', () => {
 });
 
 describe('ollama embeddings (/api/embed)', () => {
-  it.each([['ollama/nomic-embed-text'], ['ollama_chat/nomic-embed-text']])('%s: one batched call, vectors in order, usage from prompt_eval_count', async (model) => {
-    const res = await routerOf(model).embedding({ model: 'm', input: ['one two', 'three'], dimensions: 8, extra_body: { truncate: true } });
-    expect(lastCall().path).toBe('/api/embed');
-    expect(lastCall().body).toEqual({ model: 'nomic-embed-text', input: ['one two', 'three'], dimensions: 8, truncate: true });
-    expect(res.data.map((d) => d.embedding)).toEqual([fakeEmbedding('one two'), fakeEmbedding('three')]);
-    expect(res.usage).toEqual({ prompt_tokens: 3, total_tokens: 3 });
-  });
+  it.each([['ollama/nomic-embed-text'], ['ollama_chat/nomic-embed-text']])(
+    '%s: one batched call, vectors in order, usage from prompt_eval_count',
+    async (model) => {
+      const res = await routerOf(model).embedding({ model: 'm', input: ['one two', 'three'], dimensions: 8, extra_body: { truncate: true } });
+      expect(lastCall().path).toBe('/api/embed');
+      expect(lastCall().body).toEqual({ model: 'nomic-embed-text', input: ['one two', 'three'], dimensions: 8, truncate: true });
+      expect(res.data.map((d) => d.embedding)).toEqual([fakeEmbedding('one two'), fakeEmbedding('three')]);
+      expect(res.usage).toEqual({ prompt_tokens: 3, total_tokens: 3 });
+    },
+  );
 });
 
 describe('ollama endpoint, key and failures', () => {
   const saved = { base: process.env.OLLAMA_API_BASE, key: process.env.OLLAMA_API_KEY };
   afterEach(() => {
-    for (const [name, value] of [['OLLAMA_API_BASE', saved.base], ['OLLAMA_API_KEY', saved.key]] as const) {
+    for (const [name, value] of [
+      ['OLLAMA_API_BASE', saved.base],
+      ['OLLAMA_API_KEY', saved.key],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
@@ -199,9 +235,13 @@ describe('ollama endpoint, key and failures', () => {
     expect(notFound).toBeInstanceOf(NotFoundError);
     expect((notFound as Error).message).toContain("model 'qwen3' not found");
 
-    const line = (content: string) => `${JSON.stringify({ model: 'qwen3', created_at: new Date().toISOString(), message: { role: 'assistant', content }, done: false })}\n`;
+    const line = (content: string) =>
+      `${JSON.stringify({ model: 'qwen3', created_at: new Date().toISOString(), message: { role: 'assistant', content }, done: false })}\n`;
     // Ollama reports a failure after the first line as a line of its own.
-    upstream().script('qwen3', { body: `${line('Hel')}${JSON.stringify({ error: 'an error was encountered while running the model: unexpected EOF' })}\n`, contentType: 'application/x-ndjson' });
+    upstream().script('qwen3', {
+      body: `${line('Hel')}${JSON.stringify({ error: 'an error was encountered while running the model: unexpected EOF' })}\n`,
+      contentType: 'application/x-ndjson',
+    });
     const stream = await router.completion({ model: 'm', messages: ask('mid-stream'), stream: true });
     const midStream = await collect(stream).catch((e: unknown) => e);
     expect(midStream).toBeInstanceOf(APIConnectionError);

@@ -17,7 +17,12 @@ const claude = (params: Record<string, unknown> = {}): ModelListEntry => ({
 describe('extra_body', () => {
   it('sends its entries as top-level params, over a request param of the same name, and not itself', async () => {
     const router = openaiRouter();
-    await router.completion({ model: 'g', messages: ask('extra'), temperature: 0.1, extra_body: { top_k: 40, temperature: 0.7, chat_template_kwargs: { thinking: false } } });
+    await router.completion({
+      model: 'g',
+      messages: ask('extra'),
+      temperature: 0.1,
+      extra_body: { top_k: 40, temperature: 0.7, chat_template_kwargs: { thinking: false } },
+    });
     const body = upstream().calls[0]!.body;
     expect(body).toMatchObject({ top_k: 40, temperature: 0.7, chat_template_kwargs: { thinking: false } });
     expect(body).not.toHaveProperty('extra_body');
@@ -37,19 +42,24 @@ describe('extra_body', () => {
     expect(upstream().callCount()).toBe(3);
   });
 
-  it('sends what the router would otherwise keep to itself: OpenAI\'s metadata and store', async () => {
-    await openaiRouter().completion({ model: 'g', messages: ask('stored'), metadata: { run: 'litellm-only' }, extra_body: { metadata: { team: 'search' }, store: true } });
+  it("sends what the router would otherwise keep to itself: OpenAI's metadata and store", async () => {
+    await openaiRouter().completion({
+      model: 'g',
+      messages: ask('stored'),
+      metadata: { run: 'litellm-only' },
+      extra_body: { metadata: { team: 'search' }, store: true },
+    });
     expect(upstream().calls[0]!.body).toMatchObject({ metadata: { team: 'search' }, store: true });
   });
 
-  it('reaches a native provider\'s own request, and dropParams never drops it', async () => {
+  it("reaches a native provider's own request, and dropParams never drops it", async () => {
     const router = new Router({ modelList: [claude({ dropParams: true })] });
     await router.completion({ model: 'claude', messages: ask('native'), seed: 1, extra_body: { top_k: 5, seed: 2 } });
     const body = upstream().calls[0]!.body;
     expect(body).toMatchObject({ top_k: 5, seed: 2 });
   });
 
-  it('a deployment\'s extra_body goes under the request\'s', async () => {
+  it("a deployment's extra_body goes under the request's", async () => {
     const router = openaiRouter({ extra_body: { top_k: 10, repetition_penalty: 1.1 } });
     await router.completion({ model: 'g', messages: ask('merged'), extra_body: { top_k: 20 } });
     await router.completion({ model: 'g', messages: ask('deployment only') });
@@ -58,7 +68,7 @@ describe('extra_body', () => {
     expect(upstream().calls[1]!.body).not.toHaveProperty('extra_body');
   });
 
-  it('a deployment\'s extra_body may come from a LiteLLM config', async () => {
+  it("a deployment's extra_body may come from a LiteLLM config", async () => {
     const router = Router.fromConfig({
       model_list: [{ model_name: 'g', litellm_params: { model: 'openai/gpt-x', api_base: upstream().openaiBase, api_key: 'sk', extra_body: { top_k: 7 } } }],
     });
@@ -80,11 +90,21 @@ describe('extra_body', () => {
     } finally {
       disableCache();
     }
-    expect(upstream().calls.map((c) => [c.body.top_k, c.body.truncate])).toEqual([[1, undefined], [undefined, 'END'], [3, undefined], [4, undefined]]);
+    expect(upstream().calls.map((c) => [c.body.top_k, c.body.truncate])).toEqual([
+      [1, undefined],
+      [undefined, 'END'],
+      [3, undefined],
+      [4, undefined],
+    ]);
   });
 
-  it.each([['a string', 'top_k=40'], ['an array', [['top_k', 40]]]])('that is %s is a 400 naming it, before any call', async (_kind, value) => {
-    const err = await openaiRouter().completion(fromJavaScript({ model: 'g', messages: ask('bad'), extra_body: value })).catch((e: unknown) => e);
+  it.each([
+    ['a string', 'top_k=40'],
+    ['an array', [['top_k', 40]]],
+  ])('that is %s is a 400 naming it, before any call', async (_kind, value) => {
+    const err = await openaiRouter()
+      .completion(fromJavaScript({ model: 'g', messages: ask('bad'), extra_body: value }))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BadRequestError);
     expect((err as Error).message).toMatch(/extra_body: must be an object of params to send/);
     expect(upstream().callCount()).toBe(0);
@@ -96,7 +116,7 @@ describe('extra_body', () => {
   });
 });
 
-describe('null params, as OpenAI\'s types allow them', () => {
+describe("null params, as OpenAI's types allow them", () => {
   it('stream: null and stream_options: null answer a whole completion', async () => {
     const res = await openaiRouter().completion({ model: 'g', messages: ask('nulls'), stream: null, stream_options: null });
     expect(res.object).toBe('chat.completion');
@@ -114,13 +134,19 @@ describe('null params, as OpenAI\'s types allow them', () => {
   });
 
   it('reach no native provider as values (n: null and stop: null are fine for Anthropic)', async () => {
-    const res = await new Router({ modelList: [claude()] }).completion({ model: 'claude', messages: ask('native nulls'), n: null, stop: null, max_tokens: null });
+    const res = await new Router({ modelList: [claude()] }).completion({
+      model: 'claude',
+      messages: ask('native nulls'),
+      n: null,
+      stop: null,
+      max_tokens: null,
+    });
     expect(res.choices[0]!.message.content).toContain('native nulls');
     expect(upstream().calls[0]!.body).not.toHaveProperty('stop_sequences');
   });
 });
 
-describe('answers have every field OpenAI\'s types require', () => {
+describe("answers have every field OpenAI's types require", () => {
   it('a whole completion: refusal and logprobs null when absent, no null system_fingerprint', async () => {
     // The local upstream leaves refusal out of a tool call answer and sends system_fingerprint: null, as OpenAI has.
     const router = openaiRouter();
@@ -139,7 +165,7 @@ describe('answers have every field OpenAI\'s types require', () => {
     for (const res of [native, mocked]) expect(res.choices[0]).toMatchObject({ logprobs: null, message: { refusal: null }, finish_reason: 'stop' });
   });
 
-  it('every chunk of a stream has its choices\' delta and finish_reason, live and replayed', async () => {
+  it("every chunk of a stream has its choices' delta and finish_reason, live and replayed", async () => {
     const router = openaiRouter();
     // A compatible server that leaves both out of its chunks.
     upstream().script('gpt-x', {
@@ -169,7 +195,7 @@ describe('answers have every field OpenAI\'s types require', () => {
   });
 });
 
-describe('embeddings as OpenAI\'s params allow them', () => {
+describe("embeddings as OpenAI's params allow them", () => {
   const router = () => new Router({ modelList: [deployment(upstream(), 'emb', 'text-embedding-3-small')], cache: new Cache() });
 
   it('token-id inputs go upstream as they are, each list its own entry', async () => {
@@ -177,7 +203,13 @@ describe('embeddings as OpenAI\'s params allow them', () => {
     const one = await r.embedding({ model: 'emb', input: [1, 2, 3] });
     expect(one.data).toHaveLength(1);
     expect(upstream().calls[0]!.body.input).toEqual([1, 2, 3]);
-    const many = await r.embedding({ model: 'emb', input: [[1, 2, 3], [4, 5]] });
+    const many = await r.embedding({
+      model: 'emb',
+      input: [
+        [1, 2, 3],
+        [4, 5],
+      ],
+    });
     expect(many.data).toHaveLength(2);
     expect(many.data[0]!.embedding).toEqual(one.data[0]!.embedding);
     expect(upstream().calls[1]!.body.input).toEqual([[4, 5]]);
@@ -187,7 +219,9 @@ describe('embeddings as OpenAI\'s params allow them', () => {
   });
 
   it.each([[[]], [[[]]], [[1.5, 2]], [['a', 2]]])('input %j is a 400 naming input', async (input) => {
-    const err = await router().embedding({ model: 'emb', input: input as string[] }).catch((e: unknown) => e);
+    const err = await router()
+      .embedding({ model: 'emb', input: input as string[] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BadRequestError);
     expect((err as Error).message).toMatch(/input: must be a string, a list of token ids, or a non-empty array of either/);
   });

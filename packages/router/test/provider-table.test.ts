@@ -38,13 +38,53 @@ const ROWS: Array<{ prefix: string; keyEnv: string; baseEnv: string; calls: Call
 
 /** Every variable a row reads, so that one from the machine's environment cannot stand in for the one under test. */
 const ENV_NAMES = [
-  'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'OPENAI_API_BASE', 'OPENROUTER_API_KEY', 'OR_API_KEY', 'OPENROUTER_API_BASE', 'GROQ_API_KEY', 'GROQ_API_BASE',
-  'MISTRAL_AZURE_API_KEY', 'MISTRAL_API_KEY', 'MISTRAL_AZURE_API_BASE', 'TOGETHER_API_KEY', 'TOGETHER_AI_API_KEY', 'TOGETHERAI_API_KEY', 'TOGETHER_AI_TOKEN',
-  'TOGETHER_AI_API_BASE', 'DEEPSEEK_API_KEY', 'DEEPSEEK_API_BASE', 'FIREWORKS_API_KEY', 'FIREWORKS_AI_API_KEY', 'FIREWORKSAI_API_KEY', 'FIREWORKS_AI_TOKEN',
-  'FIREWORKS_API_BASE', 'PERPLEXITYAI_API_KEY', 'PERPLEXITY_API_KEY', 'PERPLEXITY_API_BASE', 'XAI_API_KEY', 'XAI_API_BASE',
-  'DEEPINFRA_API_KEY', 'DEEPINFRA_API_BASE', 'CEREBRAS_API_KEY', 'CEREBRAS_API_BASE', 'NVIDIA_NIM_API_KEY', 'NVIDIA_NIM_API_BASE',
-  'HF_TOKEN', 'HUGGINGFACE_API_KEY', 'HF_API_BASE', 'HUGGINGFACE_API_BASE', 'GOOGLE_API_KEY', 'GEMINI_API_KEY', 'GEMINI_API_BASE',
-  'HOSTED_VLLM_API_KEY', 'HOSTED_VLLM_API_BASE', 'LM_STUDIO_API_KEY', 'LM_STUDIO_API_BASE', 'ANTHROPIC_API_KEY', 'ANTHROPIC_API_BASE',
+  'OPENAI_API_KEY',
+  'OPENAI_BASE_URL',
+  'OPENAI_API_BASE',
+  'OPENROUTER_API_KEY',
+  'OR_API_KEY',
+  'OPENROUTER_API_BASE',
+  'GROQ_API_KEY',
+  'GROQ_API_BASE',
+  'MISTRAL_AZURE_API_KEY',
+  'MISTRAL_API_KEY',
+  'MISTRAL_AZURE_API_BASE',
+  'TOGETHER_API_KEY',
+  'TOGETHER_AI_API_KEY',
+  'TOGETHERAI_API_KEY',
+  'TOGETHER_AI_TOKEN',
+  'TOGETHER_AI_API_BASE',
+  'DEEPSEEK_API_KEY',
+  'DEEPSEEK_API_BASE',
+  'FIREWORKS_API_KEY',
+  'FIREWORKS_AI_API_KEY',
+  'FIREWORKSAI_API_KEY',
+  'FIREWORKS_AI_TOKEN',
+  'FIREWORKS_API_BASE',
+  'PERPLEXITYAI_API_KEY',
+  'PERPLEXITY_API_KEY',
+  'PERPLEXITY_API_BASE',
+  'XAI_API_KEY',
+  'XAI_API_BASE',
+  'DEEPINFRA_API_KEY',
+  'DEEPINFRA_API_BASE',
+  'CEREBRAS_API_KEY',
+  'CEREBRAS_API_BASE',
+  'NVIDIA_NIM_API_KEY',
+  'NVIDIA_NIM_API_BASE',
+  'HF_TOKEN',
+  'HUGGINGFACE_API_KEY',
+  'HF_API_BASE',
+  'HUGGINGFACE_API_BASE',
+  'GOOGLE_API_KEY',
+  'GEMINI_API_KEY',
+  'GEMINI_API_BASE',
+  'HOSTED_VLLM_API_KEY',
+  'HOSTED_VLLM_API_BASE',
+  'LM_STUDIO_API_KEY',
+  'LM_STUDIO_API_BASE',
+  'ANTHROPIC_API_KEY',
+  'ANTHROPIC_API_BASE',
 ];
 
 const saved = new Map(ENV_NAMES.map((name) => [name, process.env[name]]));
@@ -87,7 +127,9 @@ describe.each(ROWS)('$prefix/', (row) => {
     });
   } else {
     it('refuses a chat completion without calling', async () => {
-      const err = await routerFor(`${row.prefix}/some-model`).completion({ model: 'm', messages: ask('x') }).catch((e: unknown) => e);
+      const err = await routerFor(`${row.prefix}/some-model`)
+        .completion({ model: 'm', messages: ask('x') })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BadRequestError);
       expect((err as Error).message).toContain(`${row.prefix} has no /chat/completions API`);
       expect(upstream().calls).toHaveLength(0);
@@ -103,7 +145,9 @@ describe.each(ROWS)('$prefix/', (row) => {
     });
   } else {
     it('refuses embeddings without calling', async () => {
-      const err = await routerFor(`${row.prefix}/embed-model`).embedding({ model: 'm', input: 'x' }).catch((e: unknown) => e);
+      const err = await routerFor(`${row.prefix}/embed-model`)
+        .embedding({ model: 'm', input: 'x' })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BadRequestError);
       expect((err as Error).message).toContain(`${row.prefix} has no /embeddings API`);
       expect(upstream().calls).toHaveLength(0);
@@ -147,7 +191,7 @@ describe('provider table', () => {
     expect(upstream().calls[0]!.body.model).toBe('meta-llama/Llama-3.1-8B-Instruct');
   });
 
-  it('the key variables are read in LiteLLM\'s order: the first one set wins', async () => {
+  it("the key variables are read in LiteLLM's order: the first one set wins", async () => {
     process.env.FIREWORKS_AI_API_KEY = 'second';
     process.env.FIREWORKS_API_KEY = 'first';
     process.env.GEMINI_API_KEY = 'gemini-second';
@@ -161,20 +205,24 @@ describe('provider table', () => {
   });
 
   it('lm_studio/ has no default endpoint, as in LiteLLM: it needs apiBase or LM_STUDIO_API_BASE', async () => {
-    const err = await routerFor('lm_studio/qwen').completion({ model: 'm', messages: ask('x') }).catch((e: unknown) => e);
+    const err = await routerFor('lm_studio/qwen')
+      .completion({ model: 'm', messages: ask('x') })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RouterConfigError);
     expect((err as Error).message).toContain('LM_STUDIO_API_BASE');
   });
 
   it('a row without a default endpoint needs apiBase or its variable, and says so', async () => {
-    const err = await routerFor('hosted_vllm/my-model').completion({ model: 'm', messages: ask('x') }).catch((e: unknown) => e);
+    const err = await routerFor('hosted_vllm/my-model')
+      .completion({ model: 'm', messages: ask('x') })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RouterConfigError);
     expect((err as Error).message).toMatch(/hosted_vllm\/ models need apiBase \(api_base\) or HOSTED_VLLM_API_BASE/);
   });
 });
 
 describe('the rows as LiteLLM has them', () => {
-  it('default endpoints are the ones LiteLLM\'s source falls back to (none where it has none)', () => {
+  it("default endpoints are the ones LiteLLM's source falls back to (none where it has none)", () => {
     const defaults = Object.fromEntries(COMPATIBLE_PROVIDERS.map((row) => [row.prefix, row.defaultBase]));
     expect(defaults).toStrictEqual({
       openai: 'https://api.openai.com/v1',
@@ -199,7 +247,12 @@ describe('the rows as LiteLLM has them', () => {
   });
 
   it('mistral/ gets seed as random_seed and max_completion_tokens as max_tokens, as LiteLLM sends them', async () => {
-    await routerFor('mistral/mistral-small', { apiBase: upstream().openaiBase }).completion({ model: 'm', messages: ask('x'), seed: 7, max_completion_tokens: 20 });
+    await routerFor('mistral/mistral-small', { apiBase: upstream().openaiBase }).completion({
+      model: 'm',
+      messages: ask('x'),
+      seed: 7,
+      max_completion_tokens: 20,
+    });
     const body = upstream().calls[0]!.body;
     expect(body).toMatchObject({ random_seed: 7, max_tokens: 20 });
     expect(body).not.toHaveProperty('seed');
@@ -210,7 +263,10 @@ describe('the rows as LiteLLM has them', () => {
 describe('text-completion-openai/ chat', () => {
   it('sends the messages as one prompt, one message per line, with no chat-only params', async () => {
     const router = routerFor('text-completion-openai/gpt-3.5-turbo-instruct', { apiBase: upstream().openaiBase, apiKey: 'k' });
-    const messages = [{ role: 'system' as const, content: 'Be brief.' }, { role: 'user' as const, content: 'Say hi' }];
+    const messages = [
+      { role: 'system' as const, content: 'Be brief.' },
+      { role: 'user' as const, content: 'Say hi' },
+    ];
     const res = await router.completion({ model: 'm', messages, temperature: 0, tools: [{ type: 'function', function: { name: 'f' } }] });
     expect(res.object).toBe('chat.completion');
     expect(res.choices[0]!.message).toEqual({ role: 'assistant', content: 'Reply to "Be brief.\nSay hi" from gpt-3.5-turbo-instruct', refusal: null });
@@ -229,16 +285,17 @@ describe('text-completion-openai/ chat', () => {
 });
 
 describe('model names without a prefix', () => {
-  it.each([
-    ['gpt-4o-mini'], ['o1-mini'], ['o3-mini'], ['o4-mini'], ['chatgpt-4o-latest'], ['text-embedding-3-small'], ['whisper-1'], ['dall-e-3'], ['tts-1'],
-  ])('%s resolves to openai', async (model) => {
-    process.env.OPENAI_API_BASE = upstream().openaiBase;
-    process.env.OPENAI_API_KEY = 'sk-env';
-    await routerFor(model).completion({ model: 'm', messages: ask('x') });
-    expect(upstream().calls[0]!.path).toBe('/v1/chat/completions');
-    expect(upstream().calls[0]!.body.model).toBe(model);
-    expect(bearer(0)).toBe('Bearer sk-env');
-  });
+  it.each([['gpt-4o-mini'], ['o1-mini'], ['o3-mini'], ['o4-mini'], ['chatgpt-4o-latest'], ['text-embedding-3-small'], ['whisper-1'], ['dall-e-3'], ['tts-1']])(
+    '%s resolves to openai',
+    async (model) => {
+      process.env.OPENAI_API_BASE = upstream().openaiBase;
+      process.env.OPENAI_API_KEY = 'sk-env';
+      await routerFor(model).completion({ model: 'm', messages: ask('x') });
+      expect(upstream().calls[0]!.path).toBe('/v1/chat/completions');
+      expect(upstream().calls[0]!.body.model).toBe(model);
+      expect(bearer(0)).toBe('Bearer sk-env');
+    },
+  );
 
   it('claude-… resolves to anthropic', async () => {
     process.env.ANTHROPIC_API_BASE = upstream().url;
@@ -259,7 +316,8 @@ describe('model names without a prefix', () => {
     expect(err).toMatchObject({ option: 'modelList[0].params.model' });
     const message = (err as Error).message;
     expect(message).toContain('"acme" is not a provider prefix');
-    for (const prefix of [...ROWS.map((r) => r.prefix), 'azure', 'anthropic', 'ollama', 'ollama_chat', 'bedrock', 'vertex_ai']) expect(message).toContain(prefix);
+    for (const prefix of [...ROWS.map((r) => r.prefix), 'azure', 'anthropic', 'ollama', 'ollama_chat', 'bedrock', 'vertex_ai'])
+      expect(message).toContain(prefix);
     expect(message).toContain('write openai/super-model with apiBase (api_base)');
   });
 

@@ -12,11 +12,15 @@ import {
 import { ask, collect, deployment, fromJavaScript, functionCall, useUpstream } from './helpers';
 
 const upstream = useUpstream();
-const tools: FunctionTool[] = [{ type: 'function', function: { name: 'search', description: 'Search the web', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
+const tools: FunctionTool[] = [
+  { type: 'function', function: { name: 'search', description: 'Search the web', parameters: { type: 'object', properties: { query: { type: 'string' } } } } },
+];
 
 describe('azure/', () => {
   it('calls the deployment URL with api-version and the api-key header', async () => {
-    const router = new Router({ modelList: [{ modelName: 'az', params: { model: 'azure/my-gpt4o', apiBase: upstream().url, apiKey: 'az-key', apiVersion: '2024-06-01' } }] });
+    const router = new Router({
+      modelList: [{ modelName: 'az', params: { model: 'azure/my-gpt4o', apiBase: upstream().url, apiKey: 'az-key', apiVersion: '2024-06-01' } }],
+    });
     const res = await router.completion({ model: 'az', messages: ask('azure hello') });
     expect(res.choices[0]!.message.content).toBe('Reply to "azure hello" from my-gpt4o');
     const call = upstream().calls[0]!;
@@ -35,12 +39,18 @@ describe('azure/', () => {
 
 describe('anthropic/', () => {
   const router = () =>
-    new Router({ modelList: [{ modelName: 'claude', params: { model: 'anthropic/claude-3-5-haiku', apiBase: upstream().url, apiKey: 'ak' } }], cache: new Cache() });
+    new Router({
+      modelList: [{ modelName: 'claude', params: { model: 'anthropic/claude-3-5-haiku', apiBase: upstream().url, apiKey: 'ak' } }],
+      cache: new Cache(),
+    });
 
   it('translates messages to the Messages API and the answer back to OpenAI shape', async () => {
     const res = await router().completion({
       model: 'claude',
-      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi claude' }],
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hi claude' },
+      ],
       max_tokens: 100,
       stop: 'END',
       user: 'u-1',
@@ -69,7 +79,11 @@ describe('anthropic/', () => {
 
     await r.completion({
       model: 'claude',
-      messages: [...ask('please use a tool'), { role: 'assistant', content: null, tool_calls: [call] }, { role: 'tool', tool_call_id: call.id, content: '42 results' }],
+      messages: [
+        ...ask('please use a tool'),
+        { role: 'assistant', content: null, tool_calls: [call] },
+        { role: 'tool', tool_call_id: call.id, content: '42 results' },
+      ],
       tools,
     });
     expect(upstream().calls[1]!.body.messages).toEqual([
@@ -81,7 +95,9 @@ describe('anthropic/', () => {
 
   it('streams text and tool calls as OpenAI chunks', async () => {
     const r = router();
-    const chunks: ChatCompletionChunk[] = await collect(await r.completion({ model: 'claude', messages: ask('stream from claude'), stream: true, stream_options: { include_usage: true } }));
+    const chunks: ChatCompletionChunk[] = await collect(
+      await r.completion({ model: 'claude', messages: ask('stream from claude'), stream: true, stream_options: { include_usage: true } }),
+    );
     const assembled = assembleChunks(chunks);
     expect(assembled.choices[0]!.message.content).toBe('Reply to "stream from claude" from claude-3-5-haiku');
     expect(assembled.choices[0]!.finish_reason).toBe('stop');
@@ -137,7 +153,12 @@ describe('openai/ and inference', () => {
   });
 
   it('a bare known name infers its provider', async () => {
-    const router = new Router({ modelList: [{ modelName: 'g', params: { model: 'gpt-4o-mini', apiBase: upstream().openaiBase } }, { modelName: 'c', params: { model: 'claude-3-opus', apiBase: upstream().url } }] });
+    const router = new Router({
+      modelList: [
+        { modelName: 'g', params: { model: 'gpt-4o-mini', apiBase: upstream().openaiBase } },
+        { modelName: 'c', params: { model: 'claude-3-opus', apiBase: upstream().url } },
+      ],
+    });
     expect((await router.completion({ model: 'g', messages: ask('bare') })).choices[0]!.message.content).toContain('gpt-4o-mini');
     expect((await router.completion({ model: 'c', messages: ask('bare') })).choices[0]!.message.content).toContain('claude-3-opus');
     expect(upstream().calls.map((c) => c.path)).toEqual(['/v1/chat/completions', '/v1/messages']);
@@ -163,17 +184,19 @@ describe('openai/ and inference', () => {
   it('transport and control params never reach the body; headers and organization go as headers', async () => {
     const router = new Router({ modelList: [deployment(upstream(), 'g', 'plain', { organization: 'org-dep' })] });
     // max_retries is the openai client's option, which a JavaScript caller may send along.
-    await router.completion(fromJavaScript({
-      model: 'g',
-      messages: ask('clean body'),
-      extra_headers: { 'X-Trace': 'abc' },
-      num_retries: 0,
-      max_retries: 0,
-      request_timeout: 5,
-      metadata: { run: 1 },
-      stream_options: { include_usage: true },
-      temperature: 0.3,
-    }));
+    await router.completion(
+      fromJavaScript({
+        model: 'g',
+        messages: ask('clean body'),
+        extra_headers: { 'X-Trace': 'abc' },
+        num_retries: 0,
+        max_retries: 0,
+        request_timeout: 5,
+        metadata: { run: 1 },
+        stream_options: { include_usage: true },
+        temperature: 0.3,
+      }),
+    );
     const call = upstream().calls[0]!;
     expect(Object.keys(call.body).sort()).toEqual(['messages', 'model', 'stream', 'temperature']);
     expect(call.headers['x-trace']).toBe('abc');

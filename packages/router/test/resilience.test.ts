@@ -76,7 +76,11 @@ describe('retries, fallbacks and cooldowns', () => {
     router.on('failure', (e) => failures.push(e.latencyMs));
     const res = await router.completion({ model: 'primary', messages: ask('order 1') });
     expect(log).toEqual(['cooldown primary', 'retry primary #1 (500)', 'cooldown primary', 'fallback primary -> backup', 'success backup']);
-    expect(upstream().calls.map((c) => c.model).sort()).toEqual(['down-a', 'down-b', 'up-model']);
+    expect(
+      upstream()
+        .calls.map((c) => c.model)
+        .sort(),
+    ).toEqual(['down-a', 'down-b', 'up-model']);
     expect(upstream().calls[2]!.model).toBe('up-model');
     expect(res._hiddenParams.modelGroup).toBe('backup');
     expect(failures).toHaveLength(2);
@@ -89,14 +93,22 @@ describe('retries, fallbacks and cooldowns', () => {
   });
 
   it("'*' fallbacks apply to any group", async () => {
-    const router = new Router({ modelList: [deployment(upstream(), 'a', 'm-a'), deployment(upstream(), 'b', 'm-b')], numRetries: 0, fallbacks: [{ '*': ['b'] }] });
+    const router = new Router({
+      modelList: [deployment(upstream(), 'a', 'm-a'), deployment(upstream(), 'b', 'm-b')],
+      numRetries: 0,
+      fallbacks: [{ '*': ['b'] }],
+    });
     upstream().script('m-a', { status: 500 });
     expect((await router.completion({ model: 'a', messages: ask('any') })).choices[0]!.message.content).toContain('from m-b');
   });
 
   it('a context window error goes to contextWindowFallbacks, without retries', async () => {
     const router = new Router({
-      modelList: [deployment(upstream(), 'small', 'small-model'), deployment(upstream(), 'large', 'large-model'), deployment(upstream(), 'other', 'other-model')],
+      modelList: [
+        deployment(upstream(), 'small', 'small-model'),
+        deployment(upstream(), 'large', 'large-model'),
+        deployment(upstream(), 'other', 'other-model'),
+      ],
       contextWindowFallbacks: [{ small: ['large'] }],
       fallbacks: [{ small: ['other'] }],
     });
@@ -158,7 +170,12 @@ describe('retries, fallbacks and cooldowns', () => {
     // Each failure cools its deployment down (allowedFails 0), so two calls find both.
     await router.completion({ model: 'g', messages: ask('first') });
     await router.completion({ model: 'g', messages: ask('second') });
-    expect(upstream().calls.filter((c) => c.model !== 'bm').map((c) => c.model).sort()).toEqual(['gm-1', 'gm-2']);
+    expect(
+      upstream()
+        .calls.filter((c) => c.model !== 'bm')
+        .map((c) => c.model)
+        .sort(),
+    ).toEqual(['gm-1', 'gm-2']);
     upstream().reset();
     const res = await router.completion({ model: 'g', messages: ask('3') });
     expect(res.choices[0]!.message.content).toContain('from bm');
@@ -170,7 +187,8 @@ describe('retries, fallbacks and cooldowns', () => {
     const cooldowns: unknown[] = [];
     router.on('cooldown', (e) => cooldowns.push(e));
     upstream().script('lonely', { status: 500 }, { status: 500 }, { status: 503 });
-    for (let i = 0; i < 3; i++) await expect(router.completion({ model: 'only', messages: ask(`f${i}`) })).rejects.toMatchObject({ status: expect.any(Number) });
+    for (let i = 0; i < 3; i++)
+      await expect(router.completion({ model: 'only', messages: ask(`f${i}`) })).rejects.toMatchObject({ status: expect.any(Number) });
     expect(cooldowns).toEqual([]);
     expect((await router.completion({ model: 'only', messages: ask('recovered') })).choices[0]!.message.content).toContain('lonely');
   });
@@ -205,7 +223,10 @@ describe('retries, fallbacks and cooldowns', () => {
 describe('fallbacks that cannot help', () => {
   it('a fallback group that cannot be used does not hide the error the provider gave', async () => {
     const router = new Router({
-      modelList: [{ ...deployment(upstream(), 'a', 'a-model'), params: { ...deployment(upstream(), 'a', 'a-model').params, apiKey: 'bad-key' } }, deployment(upstream(), 'b', 'b-1', { rpm: 1 })],
+      modelList: [
+        { ...deployment(upstream(), 'a', 'a-model'), params: { ...deployment(upstream(), 'a', 'a-model').params, apiKey: 'bad-key' } },
+        deployment(upstream(), 'b', 'b-1', { rpm: 1 }),
+      ],
       routingStrategy: 'usage-based-routing',
       numRetries: 0,
       fallbacks: [{ a: ['b'] }],
@@ -216,7 +237,10 @@ describe('fallbacks that cannot help', () => {
   });
 
   it('a context window error with no context-window fallback uses the ordinary fallbacks', async () => {
-    const router = new Router({ modelList: [deployment(upstream(), 'small', 'small-model'), deployment(upstream(), 'large', 'large-model')], fallbacks: [{ small: ['large'] }] });
+    const router = new Router({
+      modelList: [deployment(upstream(), 'small', 'small-model'), deployment(upstream(), 'large', 'large-model')],
+      fallbacks: [{ small: ['large'] }],
+    });
     upstream().script('small-model', { status: 400, message: "This model's maximum context length is 4096 tokens." });
     expect((await router.completion({ model: 'small', messages: ask('long') })).choices[0]!.message.content).toContain('large-model');
   });
@@ -251,7 +275,7 @@ describe('nothing waits longer than the caller allowed', () => {
     expect((err as Error).name).toBe('AbortError');
   });
 
-  it('a Retry-After longer than the call\'s timeout is not waited for', async () => {
+  it("a Retry-After longer than the call's timeout is not waited for", async () => {
     upstream().script('late-model', { status: 429, retryAfter: 20 });
     const router = new Router({ modelList: [deployment(upstream(), 'g', 'late-model')] });
     const started = Date.now();
@@ -259,7 +283,7 @@ describe('nothing waits longer than the caller allowed', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
-  it('a short timeout of the caller\'s own never cools a deployment down', async () => {
+  it("a short timeout of the caller's own never cools a deployment down", async () => {
     upstream().setLatency('dep-a', 200);
     upstream().setLatency('dep-b', 200);
     const { router, cooldowns } = fragileRouter(upstream());

@@ -15,7 +15,13 @@ async function countingServer(latencyMs: number): Promise<{ base: string; reques
     requests++;
     req.resume();
     const timer = setTimeout(() => {
-      const body = { id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'slow answer' }, finish_reason: 'stop' }] };
+      const body = {
+        id: 'c',
+        object: 'chat.completion',
+        created: 1,
+        model: 'm',
+        choices: [{ index: 0, message: { role: 'assistant', content: 'slow answer' }, finish_reason: 'stop' }],
+      };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     }, latencyMs);
     res.on('close', () => {
@@ -52,7 +58,9 @@ describe('identical misses share one upstream call, for every call type', () => 
     const router = new Router({ modelList: [deployment(upstream(), 'g', 'mixed-model')], cache: new Cache() });
     const calls = Array.from({ length: 200 }, (_, i) =>
       i % 2 === 0
-        ? router.completion({ model: 'g', messages: ask('mixed'), stream: true }).then(async (s) => (await collect(s)).map((c) => c.choices[0]?.delta.content ?? '').join(''))
+        ? router
+            .completion({ model: 'g', messages: ask('mixed'), stream: true })
+            .then(async (s) => (await collect(s)).map((c) => c.choices[0]?.delta.content ?? '').join(''))
         : router.completion({ model: 'g', messages: ask('mixed') }).then((r) => r.choices[0]!.message.content),
     );
     const texts = await Promise.all(calls);

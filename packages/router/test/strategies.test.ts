@@ -46,7 +46,10 @@ describe('routing strategies', () => {
   it('latency-based routing prefers the faster deployment after trying each', async () => {
     upstream().setLatency('fast', 5);
     upstream().setLatency('slow', 150);
-    const router = new Router({ modelList: [deployment(upstream(), 'g', 'fast'), deployment(upstream(), 'g', 'slow')], routingStrategy: 'latency-based-routing' });
+    const router = new Router({
+      modelList: [deployment(upstream(), 'g', 'fast'), deployment(upstream(), 'g', 'slow')],
+      routingStrategy: 'latency-based-routing',
+    });
     for (let i = 0; i < 12; i++) await router.completion({ model: 'g', messages: ask(`lat ${i}`) });
     expect(upstream().callCount({ model: 'slow' })).toBe(1);
     expect(upstream().callCount({ model: 'fast' })).toBe(11);
@@ -56,7 +59,10 @@ describe('routing strategies', () => {
     // 150 ms each: scheduling noise of a few ms stays well inside the 10 % buffer.
     upstream().setLatency('twin-1', 150);
     upstream().setLatency('twin-2', 150);
-    const router = new Router({ modelList: [deployment(upstream(), 'g', 'twin-1'), deployment(upstream(), 'g', 'twin-2')], routingStrategy: 'latency-based-routing' });
+    const router = new Router({
+      modelList: [deployment(upstream(), 'g', 'twin-1'), deployment(upstream(), 'g', 'twin-2')],
+      routingStrategy: 'latency-based-routing',
+    });
     for (let i = 0; i < 16; i++) await router.completion({ model: 'g', messages: ask(`tie ${i}`) });
     expect(upstream().callCount({ model: 'twin-1' })).toBeGreaterThan(2);
     expect(upstream().callCount({ model: 'twin-2' })).toBeGreaterThan(2);

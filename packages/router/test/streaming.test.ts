@@ -26,7 +26,13 @@ describe('streams hold their deployment only while they live', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       let n = 0;
       const timer = setInterval(() => {
-        const chunk = { id: 's', object: 'chat.completion.chunk', created: 1, model: 'slow', choices: [{ index: 0, delta: { content: `w${n} ` }, finish_reason: n === 7 ? 'stop' : null }] };
+        const chunk = {
+          id: 's',
+          object: 'chat.completion.chunk',
+          created: 1,
+          model: 'slow',
+          choices: [{ index: 0, delta: { content: `w${n} ` }, finish_reason: n === 7 ? 'stop' : null }],
+        };
         res.write(`data: ${JSON.stringify(chunk)}\n\n`);
         if (++n === 8) {
           clearInterval(timer);
@@ -53,7 +59,9 @@ describe('streams hold their deployment only while they live', () => {
     router.on('cooldown', (e) => cooldowns.push(e.deploymentId));
     upstream().script('cut-a', { cutStreamAfter: 2 });
     upstream().script('cut-b', { cutStreamAfter: 2 });
-    await expect(collect(await router.completion({ model: 'g', messages: ask('cut one'), stream: true }))).rejects.toMatchObject({ name: 'APIConnectionError' });
+    await expect(collect(await router.completion({ model: 'g', messages: ask('cut one'), stream: true }))).rejects.toMatchObject({
+      name: 'APIConnectionError',
+    });
     expect(cooldowns).toHaveLength(1);
   });
 });
@@ -106,13 +114,22 @@ describe('errors inside a stream', () => {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return { base, close: () => new Promise((resolve) => server.close(() => resolve())) };
   }
-  const chunk = JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'partial ' }, finish_reason: null }] });
+  const chunk = JSON.stringify({
+    id: 'x',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'm',
+    choices: [{ index: 0, delta: { content: 'partial ' }, finish_reason: null }],
+  });
 
   it('an OpenAI error event is typed by its code', async () => {
     const server = await sseServer(`data: ${chunk}\n\ndata: {"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}\n\n`);
     try {
       const router = new Router({ modelList: [{ modelName: 'g', params: { model: 'openai/m', apiBase: `${server.base}/v1` } }] });
-      await expect(collect(await router.completion({ model: 'g', messages: ask('x'), stream: true }))).rejects.toMatchObject({ name: 'RateLimitError', status: 429 });
+      await expect(collect(await router.completion({ model: 'g', messages: ask('x'), stream: true }))).rejects.toMatchObject({
+        name: 'RateLimitError',
+        status: 429,
+      });
     } finally {
       await server.close();
     }
@@ -125,7 +142,10 @@ describe('errors inside a stream', () => {
     const server = await sseServer(`event: message_start\ndata: ${start}\n\nevent: content_block_delta\ndata: ${delta}\n\nevent: error\ndata: ${error}\n\n`);
     try {
       const router = new Router({ modelList: [{ modelName: 'c', params: { model: 'anthropic/claude', apiBase: server.base } }] });
-      await expect(collect(await router.completion({ model: 'c', messages: ask('x'), stream: true }))).rejects.toMatchObject({ name: 'InternalServerError', status: 529 });
+      await expect(collect(await router.completion({ model: 'c', messages: ask('x'), stream: true }))).rejects.toMatchObject({
+        name: 'InternalServerError',
+        status: 529,
+      });
     } finally {
       await server.close();
     }

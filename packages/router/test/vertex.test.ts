@@ -23,8 +23,11 @@ import { ask, collect, functionCall, useUpstream } from './helpers';
 
 const upstream = useUpstream();
 const MODEL = 'gemini-2.0-flash';
-const tools: FunctionTool[] = [{ type: 'function', function: { name: 'search', description: 'Search the web', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
-const generatePath = (project = 'my-project', location = 'europe-west4') => `/v1/projects/${project}/locations/${location}/publishers/google/models/${MODEL}:generateContent`;
+const tools: FunctionTool[] = [
+  { type: 'function', function: { name: 'search', description: 'Search the web', parameters: { type: 'object', properties: { query: { type: 'string' } } } } },
+];
+const generatePath = (project = 'my-project', location = 'europe-west4') =>
+  `/v1/projects/${project}/locations/${location}/publishers/google/models/${MODEL}:generateContent`;
 
 let dir: string;
 beforeAll(() => {
@@ -49,7 +52,14 @@ function externalAccount(): Record<string, unknown> {
 }
 
 function vertex(extra: Partial<DeploymentParams> = {}): DeploymentParams {
-  return { model: `vertex_ai/${MODEL}`, apiBase: upstream().url, vertexProject: 'my-project', vertexLocation: 'europe-west4', vertexCredentials: externalAccount(), ...extra };
+  return {
+    model: `vertex_ai/${MODEL}`,
+    apiBase: upstream().url,
+    vertexProject: 'my-project',
+    vertexLocation: 'europe-west4',
+    vertexCredentials: externalAccount(),
+    ...extra,
+  };
 }
 
 const routerOf = (params: DeploymentParams = vertex(), cache?: Cache) =>
@@ -62,7 +72,10 @@ describe('vertex_ai/ (Gemini generateContent)', () => {
     const router = routerOf();
     const res = await router.completion({
       model: 'gemini',
-      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi gemini' }],
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hi gemini' },
+      ],
       max_tokens: 50,
       temperature: 0.2,
       stop: ['END'],
@@ -91,7 +104,11 @@ describe('vertex_ai/ (Gemini generateContent)', () => {
 
   it("takes LiteLLM's snake_case vertex_* params (credentials as a JSON string), and never sends them", async () => {
     await routerOf({
-      model: `vertex_ai/${MODEL}`, apiBase: upstream().url, vertex_project: 'snake-project', vertex_location: 'us-east5', vertex_credentials: JSON.stringify(externalAccount()),
+      model: `vertex_ai/${MODEL}`,
+      apiBase: upstream().url,
+      vertex_project: 'snake-project',
+      vertex_location: 'us-east5',
+      vertex_credentials: JSON.stringify(externalAccount()),
     }).completion({ model: 'gemini', messages: ask('snake') });
     const call = vertexCalls()[0]!;
     expect(call.path).toBe(generatePath('snake-project', 'us-east5'));
@@ -102,10 +119,18 @@ describe('vertex_ai/ (Gemini generateContent)', () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const file = join(dir, 'service-account.json');
     // Outside googleapis.com's universe the library signs its own JWT instead of exchanging it: no token endpoint, checkable here.
-    writeFileSync(file, JSON.stringify({
-      type: 'service_account', project_id: 'sa-project', private_key_id: 'key-1', client_email: 'router@sa-project.iam.gserviceaccount.com',
-      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }), token_uri: upstream().tokenUrl, universe_domain: 'example.test',
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        type: 'service_account',
+        project_id: 'sa-project',
+        private_key_id: 'key-1',
+        client_email: 'router@sa-project.iam.gserviceaccount.com',
+        private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+        token_uri: upstream().tokenUrl,
+        universe_domain: 'example.test',
+      }),
+    );
     const res = await routerOf(vertex({ vertexCredentials: file, vertexProject: undefined })).completion({ model: 'gemini', messages: ask('service account') });
     expect(res.choices[0]!.message.content).toBe(`Reply to "service account" from ${MODEL}`);
     const call = vertexCalls()[0]!;
@@ -118,7 +143,9 @@ describe('vertex_ai/ (Gemini generateContent)', () => {
   });
 
   it('credentials that cannot be read are a RouterConfigError naming vertexCredentials, not retried', async () => {
-    const err = await routerOf(vertex({ vertexCredentials: join(dir, 'no-such-file.json') })).completion({ model: 'gemini', messages: ask('x') }).catch((e: unknown) => e);
+    const err = await routerOf(vertex({ vertexCredentials: join(dir, 'no-such-file.json') }))
+      .completion({ model: 'gemini', messages: ask('x') })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RouterConfigError);
     expect((err as Error).message).toMatch(/params\.vertexCredentials: cannot be used: .*no-such-file/);
     expect(vertexCalls()).toHaveLength(0);
@@ -141,7 +168,12 @@ describe('vertex_ai/ (Gemini generateContent)', () => {
   });
 
   it('translates tools, function calls and function responses both ways, streamed too', async () => {
-    const res = await routerOf().completion({ model: 'gemini', messages: ask('please use a tool'), tools, tool_choice: { type: 'function', function: { name: 'search' } } });
+    const res = await routerOf().completion({
+      model: 'gemini',
+      messages: ask('please use a tool'),
+      tools,
+      tool_choice: { type: 'function', function: { name: 'search' } },
+    });
     const call = functionCall(res.choices[0]!.message.tool_calls![0]);
     expect(res.choices[0]!.finish_reason).toBe('tool_calls');
     expect(call).toMatchObject({ type: 'function', function: { name: 'search' } });
@@ -176,16 +208,20 @@ describe('vertex_ai/ (Gemini generateContent)', () => {
     [400, BadRequestError, 'invalid argument'],
     [403, PermissionDeniedError, 'Permission denied'],
     [500, InternalServerError, 'Internal error'],
-  ])('types a %i as %p with Google\'s message', async (status, type, message) => {
+  ])("types a %i as %p with Google's message", async (status, type, message) => {
     upstream().script(MODEL, { status });
-    const err = await routerOf().completion({ model: 'gemini', messages: ask('x') }).catch((e: unknown) => e);
+    const err = await routerOf()
+      .completion({ model: 'gemini', messages: ask('x') })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(type);
     expect(err).toMatchObject({ status, provider: 'vertex_ai' });
     expect((err as Error).message).toContain(message);
   });
 
   it('types a prompt over the context window as a ContextWindowExceededError', async () => {
-    const err = await routerOf().completion({ model: 'gemini', messages: ask('this would exceed the context window') }).catch((e: unknown) => e);
+    const err = await routerOf()
+      .completion({ model: 'gemini', messages: ask('this would exceed the context window') })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ContextWindowExceededError);
     expect(err).toMatchObject({ status: 400, provider: 'vertex_ai' });
   });
@@ -203,10 +239,15 @@ describe('vertex_ai/ (Gemini generateContent)', () => {
   it('the router timeout aborts a slow call as a TimeoutError (408), streamed or not', async () => {
     upstream().setLatency(MODEL, 5_000);
     const started = Date.now();
-    const err = await routerOf().completion({ model: 'gemini', messages: ask('slow'), timeout: 0.2 }).catch((e: unknown) => e);
+    const err = await routerOf()
+      .completion({ model: 'gemini', messages: ask('slow'), timeout: 0.2 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
     expect(err).toMatchObject({ status: 408 });
-    const streamErr = await routerOf().completion({ model: 'gemini', messages: ask('slow'), stream: true, timeout: 0.2 }).then(collect).catch((e: unknown) => e);
+    const streamErr = await routerOf()
+      .completion({ model: 'gemini', messages: ask('slow'), stream: true, timeout: 0.2 })
+      .then(collect)
+      .catch((e: unknown) => e);
     expect(streamErr).toBeInstanceOf(TimeoutError);
     expect(Date.now() - started).toBeLessThan(3_000);
   });
@@ -222,7 +263,9 @@ describe('vertex_ai/ (Gemini generateContent)', () => {
 
   it('a 200 without candidates (and no block reason) is an InternalServerError, never an answer', async () => {
     upstream().script(MODEL, { body: { usageMetadata: { promptTokenCount: 3 } } });
-    const err = await routerOf().completion({ model: 'gemini', messages: ask('x') }).catch((e: unknown) => e);
+    const err = await routerOf()
+      .completion({ model: 'gemini', messages: ask('x') })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InternalServerError);
     expect((err as Error).message).toMatch(/candidates: expected a non-empty array/);
   });
@@ -241,7 +284,12 @@ describe('vertex_ai/ (Gemini generateContent)', () => {
   });
 
   it('a candidate stopped for SAFETY without text is a content_filter choice with no content', async () => {
-    upstream().script(MODEL, { body: { candidates: [{ finishReason: 'SAFETY', index: 0, safetyRatings: [{ category: 'HARM_CATEGORY_HARASSMENT', probability: 'HIGH', blocked: true }] }], usageMetadata: { promptTokenCount: 4, totalTokenCount: 4 } } });
+    upstream().script(MODEL, {
+      body: {
+        candidates: [{ finishReason: 'SAFETY', index: 0, safetyRatings: [{ category: 'HARM_CATEGORY_HARASSMENT', probability: 'HIGH', blocked: true }] }],
+        usageMetadata: { promptTokenCount: 4, totalTokenCount: 4 },
+      },
+    });
     const res = await routerOf().completion({ model: 'gemini', messages: ask('x') });
     expect(res.choices[0]).toEqual({ index: 0, message: { role: 'assistant', content: null, refusal: null }, logprobs: null, finish_reason: 'content_filter' });
   });

@@ -80,7 +80,7 @@ describe('model_name "provider/*"', () => {
       cache: new Cache(),
     });
 
-  it('routes every provider/... model to that provider\'s deployment, and nothing else', async () => {
+  it("routes every provider/... model to that provider's deployment, and nothing else", async () => {
     const router = byProvider();
     await router.completion({ model: 'openai/gpt-4o', messages: ask('x') });
     await router.completion({ model: 'anthropic/claude-3-5-haiku', messages: ask('x') });
@@ -161,16 +161,20 @@ describe('fallbacks to a wildcard group', () => {
     const chunks = await collect(await router.completion({ model: 'gpt-4o', messages: ask('stream'), stream: true }));
     expect(assembleChunks(chunks).choices[0]!.message.content).toBe('Reply to "stream" from gpt-4o-backup');
     expect(upstream().calls.map((c) => c.path)).toEqual([
-      '/v1/chat/completions', '/openai/deployments/gpt-4o-backup/chat/completions',
-      '/v1/chat/completions', '/openai/deployments/gpt-4o-backup/chat/completions',
+      '/v1/chat/completions',
+      '/openai/deployments/gpt-4o-backup/chat/completions',
+      '/v1/chat/completions',
+      '/openai/deployments/gpt-4o-backup/chat/completions',
     ]);
-    expect(() => make({
-      modelList: [{ modelName: 'gpt-4o', params: { model: 'openai/gpt-4o', apiBase: upstream().openaiBase } }],
-      fallbacks: [{ 'gpt-4o': ['azure/gpt-4o-backup'] }],
-    })).toThrow(/fallbacks\[0\]\.gpt-4o: must list model groups of this router/);
+    expect(() =>
+      make({
+        modelList: [{ modelName: 'gpt-4o', params: { model: 'openai/gpt-4o', apiBase: upstream().openaiBase } }],
+        fallbacks: [{ 'gpt-4o': ['azure/gpt-4o-backup'] }],
+      }),
+    ).toThrow(/fallbacks\[0\]\.gpt-4o: must list model groups of this router/);
   });
 
-  it("an answer a wildcard fallback gave is not stored: its model was made for that request alone", async () => {
+  it('an answer a wildcard fallback gave is not stored: its model was made for that request alone', async () => {
     upstream().script('broken-deployment', { status: 500 });
     const router = withFallbacks([{ 'claude-3-5-haiku': ['*'] }], new Cache());
     const first = await router.completion({ model: 'claude-3-5-haiku', messages: ask('once') });

@@ -33,7 +33,7 @@ export class BatchFlights {
         async (itemSignal) => {
           // Called at once for each input this call leads; the batch starts once every such input is known.
           const slot = led.push({ position, signal: itemSignal }) - 1;
-          const { values, batch } = await (await batchStarted);
+          const { values, batch } = await await batchStarted;
           return { value: values[slot]!, batch };
         },
         signal,
@@ -48,7 +48,10 @@ export class BatchFlights {
         if (item.signal.aborted) gone();
         else item.signal.addEventListener('abort', gone, { once: true });
       }
-      ledBatch = compute(led.map((item) => item.position), controller.signal);
+      ledBatch = compute(
+        led.map((item) => item.position),
+        controller.signal,
+      );
       ledBatch.catch(() => {}); // reaches the callers through their item promises
       startBatch(ledBatch);
     }

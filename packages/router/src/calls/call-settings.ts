@@ -22,15 +22,36 @@ export interface CallSettings {
 
 /** Every request field `readCallSettings` reads: a request with none of them has the default settings. */
 export const CALL_SETTING_FIELDS: ReadonlySet<string> = new Set([
-  'timeout', 'request_timeout', 'stream_timeout', 'streamTimeout', 'numRetries', 'num_retries', 'headers', 'extraHeaders',
-  'extra_headers', 'organization', 'signal', 'mockResponse', 'fileName', 'stream', 'stream_options', 'cache', 'drop_params', 'dropParams', 'extra_body',
+  'timeout',
+  'request_timeout',
+  'stream_timeout',
+  'streamTimeout',
+  'numRetries',
+  'num_retries',
+  'headers',
+  'extraHeaders',
+  'extra_headers',
+  'organization',
+  'signal',
+  'mockResponse',
+  'fileName',
+  'stream',
+  'stream_options',
+  'cache',
+  'drop_params',
+  'dropParams',
+  'extra_body',
 ]);
 
 /** The settings of a request that brings none of its own. */
 export const DEFAULT_CALL_SETTINGS: CallSettings = Object.freeze({
-  timeoutMs: undefined, streamTimeoutMs: undefined, numRetries: undefined, headers: Object.freeze({}), signal: undefined, dropParams: undefined,
+  timeoutMs: undefined,
+  streamTimeoutMs: undefined,
+  numRetries: undefined,
+  headers: Object.freeze({}),
+  signal: undefined,
+  dropParams: undefined,
 });
-
 
 const HEADER_FIELDS = ['headers', 'extraHeaders', 'extra_headers'] as const;
 const HEADER_VALUE_RULE = 'no CR, LF, NUL or other control characters, nothing past U+00FF';
@@ -54,7 +75,8 @@ export function readCallSettings(request: Record<string, unknown>): CallSettings
     throw err;
   }
   // `null` is "not given", as OpenAI's types have it.
-  if (request.stream != null && typeof request.stream !== 'boolean') throw invalidRequest(`stream: must be true or false, got ${describeValue(request.stream)}`);
+  if (request.stream != null && typeof request.stream !== 'boolean')
+    throw invalidRequest(`stream: must be true or false, got ${describeValue(request.stream)}`);
   const streamOptions = request.stream_options;
   if (streamOptions != null && !isObject(streamOptions)) {
     throw invalidRequest(`stream_options: must be an object such as { include_usage: true }, got ${describeValue(streamOptions)}`);

@@ -12,17 +12,28 @@ import { assembleChunks, completionToChunks, replay } from './chunks';
  * Opens the upstream stream (retried like any call until its first chunk) and shares it. It is stored,
  * under the group that answered, once read to its end; a stream nobody reads is never stored.
  */
-export async function openStream(ctx: CallContext, call: PreparedCall, promptText: string, signal: AbortSignal, { cache, control, flightKey }: CacheContext): Promise<LiveStream> {
+export async function openStream(
+  ctx: CallContext,
+  call: PreparedCall,
+  promptText: string,
+  signal: AbortSignal,
+  { cache, control, flightKey }: CacheContext,
+): Promise<LiveStream> {
   const streamOptions = call.request.stream_options as CompletionRequest['stream_options'];
   const includeUsage = streamOptions?.include_usage === true;
-  const { value: opened, deployment, claim } = await ctx.dispatcher.execute(
+  const {
+    value: opened,
+    deployment,
+    claim,
+  } = await ctx.dispatcher.execute(
     call,
     estimateTokens(promptText),
     async (d, target) => {
       const mock = mockResponseFor(d, call.request);
-      const source = mock !== undefined
-        ? replay(completionToChunks(mockCompletion(mock, d.providerModel, promptText), { includeUsage }))
-        : d.provider.chatStream({ ...ctx.paramsFor(d, call), ...(streamOptions ? { stream_options: streamOptions } : {}) }, target);
+      const source =
+        mock !== undefined
+          ? replay(completionToChunks(mockCompletion(mock, d.providerModel, promptText), { includeUsage }))
+          : d.provider.chatStream({ ...ctx.paramsFor(d, call), ...(streamOptions ? { stream_options: streamOptions } : {}) }, target);
       const iterator = source[Symbol.asyncIterator]();
       // The first chunk proves the stream is up; until then a failure is retried like any other.
       const first = await iterator.next();

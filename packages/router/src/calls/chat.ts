@@ -54,7 +54,14 @@ async function chatOutcome(ctx: CallContext, call: PreparedCall, stream: boolean
   if (live) return { ...live, started: false };
   const promptText = JSON.stringify(call.request.messages);
   if (!stream) {
-    return answer(ctx, call, promptText, signal, (text, model) => mockCompletion(text, model, promptText), (d, target) => d.provider.chat(ctx.paramsFor(d, call), target));
+    return answer(
+      ctx,
+      call,
+      promptText,
+      signal,
+      (text, model) => mockCompletion(text, model, promptText),
+      (d, target) => d.provider.chat(ctx.paramsFor(d, call), target),
+    );
   }
   return openStream(ctx, call, promptText, signal, context);
 }

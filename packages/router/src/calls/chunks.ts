@@ -67,7 +67,11 @@ function pieces(text: string, size = 24): string[] {
 export function completionToChunks(completion: PlainChatCompletion, options: { includeUsage: boolean }): PlainChunk[] {
   const { id, created, model } = completion;
   const chunk = (index: number, delta: PlainChunk['choices'][0]['delta'], finish: string | null = null): PlainChunk => ({
-    id, object: 'chat.completion.chunk', created, model, choices: [{ index, delta, finish_reason: finish }],
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    choices: [{ index, delta, finish_reason: finish }],
   });
   const out: PlainChunk[] = [];
   for (const choice of completion.choices) {

@@ -87,7 +87,19 @@ export class CallContext {
     const keyJson = canonicalParams(keyParams);
     // A wildcard group serves many models: each requested one is its own cache identity.
     const identity = wildcard ? (request.model as string) : this.identityOf(modelGroup);
-    return { callType, modelGroup, identity, concrete: wildcard?.concrete, requestedModel: requestedModel as string, params, keyParams, keyJson, request, settings, started };
+    return {
+      callType,
+      modelGroup,
+      identity,
+      concrete: wildcard?.concrete,
+      requestedModel: requestedModel as string,
+      params,
+      keyParams,
+      keyJson,
+      request,
+      settings,
+      started,
+    };
   }
 
   /** Later calls throw: `close()` was called. */
@@ -147,7 +159,14 @@ export class CallContext {
   /** The debug line of a cache lookup (several keys for a batch of embedding inputs); without a cache, none. */
   logLookup(call: PreparedCall, key: string | readonly string[] | undefined, hit: boolean, sharedFlight: boolean, extra?: Record<string, unknown>): void {
     if (key === undefined || !this.log.logsDebug) return;
-    this.log.debug(hit ? 'cache hit' : 'cache miss', { [typeof key === 'string' ? 'key' : 'keys']: key, callType: call.callType, modelGroup: call.modelGroup, hit, sharedFlight, ...extra });
+    this.log.debug(hit ? 'cache hit' : 'cache miss', {
+      [typeof key === 'string' ? 'key' : 'keys']: key,
+      callType: call.callType,
+      modelGroup: call.modelGroup,
+      hit,
+      sharedFlight,
+      ...extra,
+    });
   }
 
   /** The success event, for misses and hits alike; built only when someone listens (it is on the hit path). */

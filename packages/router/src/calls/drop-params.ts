@@ -8,7 +8,11 @@ import type { ProviderParams } from '../providers';
  * `params` without the ones the deployment's provider refuses, when the call drops params (the request's
  * `drop_params` when it gives one, else the deployment's); else `params` itself.
  */
-export function withoutRefusedParams(params: ProviderParams, deployment: Pick<Deployment, 'dropParams' | 'provider'>, requested: boolean | undefined): ProviderParams {
+export function withoutRefusedParams(
+  params: ProviderParams,
+  deployment: Pick<Deployment, 'dropParams' | 'provider'>,
+  requested: boolean | undefined,
+): ProviderParams {
   const refused = deployment.provider.unsupportedParams;
   if (!(requested ?? deployment.dropParams) || refused.size === 0) return params;
   const out: ProviderParams = {};

@@ -39,8 +39,21 @@ export async function embedding(ctx: CallContext, request: EmbeddingRequest): Pr
     keys,
     inputs.length,
     isStoredEmbedding,
-    (entries, signal) => embedUpstream(ctx, call, entries.map((i) => inputs[i]!), single, signal),
-    (identity, entries) => ctx.embeddingKeys(call, entries.map((i) => inputs[i]!), side?.control.namespace, identity),
+    (entries, signal) =>
+      embedUpstream(
+        ctx,
+        call,
+        entries.map((i) => inputs[i]!),
+        single,
+        signal,
+      ),
+    (identity, entries) =>
+      ctx.embeddingKeys(
+        call,
+        entries.map((i) => inputs[i]!),
+        side?.control.namespace,
+        identity,
+      ),
   );
   const vectors = hits.map((h) => h?.value.embedding);
   let model = hits.find((h) => h)?.value.model ?? '';
@@ -72,7 +85,13 @@ export async function embedding(ctx: CallContext, request: EmbeddingRequest): Pr
 }
 
 /** One routed embedding call for `texts`: a vector per text, in their order, and what the call was. */
-async function embedUpstream(ctx: CallContext, call: PreparedCall, texts: EmbeddingInput[], single: boolean, signal: AbortSignal): Promise<{ values: StoredVector[]; batch: Batch }> {
+async function embedUpstream(
+  ctx: CallContext,
+  call: PreparedCall,
+  texts: EmbeddingInput[],
+  single: boolean,
+  signal: AbortSignal,
+): Promise<{ values: StoredVector[]; batch: Batch }> {
   const { value, deployment } = await ctx.dispatcher.execute(
     call,
     estimateInputTokens(texts),
@@ -80,7 +99,11 @@ async function embedUpstream(ctx: CallContext, call: PreparedCall, texts: Embedd
       const answer = await withCall(d.provider, 'embedding').embedding({ ...ctx.paramsFor(d, call), input: single ? texts[0] : texts }, target);
       // Checked inside the attempt, so that a short answer is retried like any server error.
       if (answer.data.length !== texts.length) {
-        throw new InternalServerError(`asked for ${texts.length} embeddings, got ${answer.data.length}`, { status: 500, provider: d.provider.name, model: d.providerModel });
+        throw new InternalServerError(`asked for ${texts.length} embeddings, got ${answer.data.length}`, {
+          status: 500,
+          provider: d.provider.name,
+          model: d.providerModel,
+        });
       }
       return answer;
     },

@@ -110,15 +110,26 @@ export async function lookupEach<V, M extends { modelGroup: string }>(
       // A fallback group's answer belongs under that group's keys: it is another model.
       const identity = ctx.answeredIdentity(call, computed.batch.modelGroup);
       const storeKeys = identity === call.identity ? entries.map((i) => keys[i]!) : identity === undefined ? [] : keysUnder(identity, entries);
-      if (storeKeys.length > 0) await side.cache.setMany(storeKeys.map((key, j) => ({ key, value: computed.values[j]! })), { ttlMs: side.control.ttlMs });
+      if (storeKeys.length > 0)
+        await side.cache.setMany(
+          storeKeys.map((key, j) => ({ key, value: computed.values[j]! })),
+          { ttlMs: side.control.ttlMs },
+        );
     }
     return computed;
   };
   if (side?.control.read) {
-    const { items, ledBatch } = await ctx.batchFlights.run(missing.map((i) => flightKeyOf(keys[i]!, call.request)), computeMissing, call.settings.signal);
+    const { items, ledBatch } = await ctx.batchFlights.run(
+      missing.map((i) => flightKeyOf(keys[i]!, call.request)),
+      computeMissing,
+      call.settings.signal,
+    );
     return { hits, missing, items, ledBatch };
   }
-  const { values, batch } = await computeMissing(missing.map((_, p) => p), call.settings.signal ?? NEVER_ABORTED);
+  const { values, batch } = await computeMissing(
+    missing.map((_, p) => p),
+    call.settings.signal ?? NEVER_ABORTED,
+  );
   return { hits, missing, items: values.map((value) => ({ value, batch })), ledBatch: batch };
 }
 

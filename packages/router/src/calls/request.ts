@@ -12,8 +12,21 @@ const NOT_PROVIDER_PARAMS: ReadonlySet<string> = new Set([...NON_KEY_PARAMS, 'mo
 
 /** Deployment params llmcache consumes itself; the rest are provider params for every call to it. */
 const DEPLOYMENT_FIELDS = new Set([
-  'model', 'apiKey', 'apiBase', 'apiVersion', 'rpm', 'tpm', 'weight', 'timeout', 'streamTimeout', 'maxParallelRequests', 'mockResponse', 'dropParams', 'drop_params',
-  'numRetries', 'azureAdToken',
+  'model',
+  'apiKey',
+  'apiBase',
+  'apiVersion',
+  'rpm',
+  'tpm',
+  'weight',
+  'timeout',
+  'streamTimeout',
+  'maxParallelRequests',
+  'mockResponse',
+  'dropParams',
+  'drop_params',
+  'numRetries',
+  'azureAdToken',
 ]);
 
 /**
@@ -55,8 +68,21 @@ export function withExtraBody(params: ProviderParams): ProviderParams {
 
 /** Request fields that change how a call is made, though not what it answers. */
 const TRANSPORT_FIELDS = [
-  'timeout', 'request_timeout', 'stream_timeout', 'streamTimeout', 'numRetries', 'num_retries',
-  'apiKey', 'apiBase', 'apiVersion', 'organization', 'headers', 'extraHeaders', 'extra_headers', 'drop_params', 'dropParams',
+  'timeout',
+  'request_timeout',
+  'stream_timeout',
+  'streamTimeout',
+  'numRetries',
+  'num_retries',
+  'apiKey',
+  'apiBase',
+  'apiVersion',
+  'organization',
+  'headers',
+  'extraHeaders',
+  'extra_headers',
+  'drop_params',
+  'dropParams',
 ] as const;
 
 /**

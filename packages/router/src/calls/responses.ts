@@ -63,7 +63,11 @@ export function isCompleteChat(response: PlainChatCompletion): boolean {
 }
 
 export function isCompleteText(response: PlainTextCompletion): boolean {
-  return Array.isArray(response.choices) && response.choices.length > 0 && response.choices.every((c) => typeof c.text === 'string' && c.text.length > 0 && c.finish_reason !== null);
+  return (
+    Array.isArray(response.choices) &&
+    response.choices.length > 0 &&
+    response.choices.every((c) => typeof c.text === 'string' && c.text.length > 0 && c.finish_reason !== null)
+  );
 }
 
 // Shapes of what the router stores, checked on every read: an entry that parses but does not have

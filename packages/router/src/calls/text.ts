@@ -13,7 +13,14 @@ export async function textCompletion(ctx: CallContext, request: TextCompletionRe
   if (call.request.stream === true) throw invalidRequest('stream: textCompletion does not stream; use completion() with messages');
   const prompt = Array.isArray(request.prompt) ? request.prompt.join('\n') : String(request.prompt ?? '');
   const compute = (signal: AbortSignal) =>
-    answer(ctx, call, prompt, signal, (text, model) => mockTextCompletion(text, model, prompt), (d, target) => withCall(d.provider, 'textCompletion').textCompletion(ctx.paramsFor(d, call), target));
+    answer(
+      ctx,
+      call,
+      prompt,
+      signal,
+      (text, model) => mockTextCompletion(text, model, prompt),
+      (d, target) => withCall(d.provider, 'textCompletion').textCompletion(ctx.paramsFor(d, call), target),
+    );
   const { context, result } = lookup(ctx, call, compute, {
     validate: isStoredText,
     isStorable: (v) => isCompleteText(v.response) && ctx.answeredIdentity(call, v.modelGroup) === call.identity,

@@ -16,7 +16,14 @@ const IGNORED_CACHE_PARAM_REASONS: Readonly<Record<string, string>> = {
 };
 
 const NUMERIC_CACHE_OPTIONS = new Set([
-  'ttl', 'similarityThreshold', 'maxSizeInMemory', 'maxBytesInMemory', 'maxSizePerItem', 'diskCacheMaxBytes', 'operationTimeoutMs', 'lockWaitMs',
+  'ttl',
+  'similarityThreshold',
+  'maxSizeInMemory',
+  'maxBytesInMemory',
+  'maxSizePerItem',
+  'diskCacheMaxBytes',
+  'operationTimeoutMs',
+  'lockWaitMs',
 ]);
 
 function snakeToCamel(key: string): string {
@@ -43,7 +50,9 @@ export function translateCache(ctx: Context, settings: unknown): CacheOptions | 
     }
     if (name === 'supportedCallTypes' && Array.isArray(value)) {
       const known = value.filter((t) => typeof t === 'string' && normalizeCallType(t) !== undefined);
-      value.filter((t) => !known.includes(t)).forEach((t) => ignore(ctx, `litellm_settings.cache_params.supported_call_types: ${String(t)}`, t, 'a call type llmcache does not cache'));
+      value
+        .filter((t) => !known.includes(t))
+        .forEach((t) => ignore(ctx, `litellm_settings.cache_params.supported_call_types: ${String(t)}`, t, 'a call type llmcache does not cache'));
       options[name] = known;
       continue;
     }

@@ -4,7 +4,6 @@ import { isObject, setOwn, type Context, type Env, type Obj } from './context';
 
 const ENV_PREFIX = 'os.environ/';
 
-
 /** `environment_variables`: name → value as text (PyYAML may have made a number or boolean of it). */
 export function translateEnvironmentVariables(env: Env, value: unknown): Env {
   if (value === null || value === undefined) return {};

@@ -9,7 +9,11 @@ import { snakeCase } from '../providers/kit/native-params';
  * environment (`Provider.envParams`), the first of its variables set in `vars`. Params `given` already has,
  * in either spelling, are left out.
  */
-export function providerEnvDefaults(model: string, vars: Readonly<Record<string, string | undefined>>, given: Readonly<Record<string, unknown>> = {}): Record<string, string> {
+export function providerEnvDefaults(
+  model: string,
+  vars: Readonly<Record<string, string | undefined>>,
+  given: Readonly<Record<string, unknown>> = {},
+): Record<string, string> {
   const out: Record<string, string> = {};
   const names = resolveProvider(model)?.provider.envParams;
   for (const [param, envNames] of Object.entries(names ?? {})) {

@@ -2,7 +2,21 @@ import { describeValue } from '@llmcache/core/internal';
 import { RouterConfigError } from '../errors';
 import { stderrLogger } from '../logger';
 import type { RedisConnection, RouterOptions } from '../types';
-import { aliasMap, anyString, boolean, cachingGroups, groupMaps, nonEmptyString, nonNegativeInteger, numberCheck, routingStrategy, RULES, timerSeconds, timerSecondsOrZero, type Check } from './checks';
+import {
+  aliasMap,
+  anyString,
+  boolean,
+  cachingGroups,
+  groupMaps,
+  nonEmptyString,
+  nonNegativeInteger,
+  numberCheck,
+  routingStrategy,
+  RULES,
+  timerSeconds,
+  timerSecondsOrZero,
+  type Check,
+} from './checks';
 import { ignore, isObject, own, type Context } from './context';
 import { resolveEnv } from './env';
 
@@ -68,7 +82,6 @@ const IGNORED_REASONS: Readonly<Record<string, string>> = {
   max_budget: 'budgets are a proxy feature',
   alerting: 'proxy feature',
 };
-
 
 /** `litellm_settings` keys handled by `translateCache`. */
 const CACHE_KEYS = new Set(['cache', 'cache_params']);

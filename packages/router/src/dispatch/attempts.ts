@@ -121,9 +121,15 @@ export class Attempts {
       return await takeSlot(deployment, signal);
     } catch (err) {
       if ((signal.reason as { name?: unknown } | undefined)?.name !== 'TimeoutError') throw err;
-      const error = new TimeoutError(`all ${deployment.params.maxParallelRequests} maxParallelRequests slots stayed busy for ${Math.round(timeoutMs) / 1000} s`, {
-        status: 408, provider: deployment.provider.name, model: deployment.providerModel, cause: err,
-      });
+      const error = new TimeoutError(
+        `all ${deployment.params.maxParallelRequests} maxParallelRequests slots stayed busy for ${Math.round(timeoutMs) / 1000} s`,
+        {
+          status: 408,
+          provider: deployment.provider.name,
+          model: deployment.providerModel,
+          cause: err,
+        },
+      );
       this.callersFault.add(error);
       throw error;
     }

@@ -61,7 +61,8 @@ export class Dispatcher {
     this.strategyName = options.routingStrategy ?? 'simple-shuffle';
     // Own names only: 'constructor' is not a strategy.
     const strategy = Object.hasOwn(STRATEGIES, this.strategyName) ? STRATEGIES[this.strategyName] : undefined;
-    if (!strategy) throw new RouterConfigError('routingStrategy', `must be one of ${Object.keys(STRATEGIES).join(', ')}, got ${describeValue(options.routingStrategy)}`);
+    if (!strategy)
+      throw new RouterConfigError('routingStrategy', `must be one of ${Object.keys(STRATEGIES).join(', ')}, got ${describeValue(options.routingStrategy)}`);
     this.strategy = strategy;
     this.state = options.state ?? new MemoryRouterState();
     this.numRetries = checkNumber('numRetries', options.numRetries ?? 2, RULES.wholeNumber);
@@ -87,7 +88,10 @@ export class Dispatcher {
     const candidates = cooling.size === 0 ? deployments : deployments.filter((d) => !cooling.has(d.id));
     if (candidates.length === 0) {
       throw new RateLimitError(`no deployment of "${modelGroup}" is available: all are cooling down`, {
-        status: 429, provider: 'router', model: modelGroup, retryAfter: this.cooldownMs / 1000,
+        status: 429,
+        provider: 'router',
+        model: modelGroup,
+        retryAfter: this.cooldownMs / 1000,
       });
     }
     const usageResult = this.strategyName === 'usage-based-routing' ? this.state.usage(ids, Math.floor(now / 60_000)) : undefined;
@@ -141,7 +145,13 @@ export class Dispatcher {
         try {
           deployment = await this.pick(group, expectedTokens, true);
           deployment = concrete?.get(deployment.id) ?? deployment;
-          this.log.debug('routed', { modelGroup: group, deploymentId: deployment.id, model: deployment.providerModel, strategy: this.strategyName, attempt: tries + 1 });
+          this.log.debug('routed', {
+            modelGroup: group,
+            deploymentId: deployment.id,
+            model: deployment.providerModel,
+            strategy: this.strategyName,
+            attempt: tries + 1,
+          });
         } catch (err) {
           // Nothing to route to in this group (all cooling down, or at their limits): go to the fallbacks,
           // keeping the error a provider gave, if one did, as the one to report.
@@ -196,7 +206,9 @@ export class Dispatcher {
   }
 
   private addUsage(deployment: Deployment, usage: MinuteUsage): void {
-    void Promise.resolve(this.state.addUsage(deployment.id, Math.floor(Date.now() / 60_000), usage)).catch((err: unknown) => this.events.emit('error', err as Error));
+    void Promise.resolve(this.state.addUsage(deployment.id, Math.floor(Date.now() / 60_000), usage)).catch((err: unknown) =>
+      this.events.emit('error', err as Error),
+    );
   }
 
   /** Reports a failed attempt and counts it toward the deployment's cooldown. */

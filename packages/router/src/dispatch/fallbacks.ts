@@ -23,9 +23,12 @@ export class Fallbacks {
   /** The groups to try after `group` failed with `error`, in order. */
   for(group: string, error: unknown): string[] {
     // Without a context-window (or content-policy) fallback for the group, the ordinary fallbacks apply (as LiteLLM).
-    const special = error instanceof ContextWindowExceededError ? this.contextWindowFallbacks
-      : error instanceof ContentPolicyViolationError ? this.contentPolicyFallbacks
-      : undefined;
+    const special =
+      error instanceof ContextWindowExceededError
+        ? this.contextWindowFallbacks
+        : error instanceof ContentPolicyViolationError
+          ? this.contentPolicyFallbacks
+          : undefined;
     const targets = special?.get(group) ?? special?.get('*');
     if (targets) return [...targets];
     // Another group cannot fix a bad request (other than one this group's context window or content policy refused).
@@ -42,9 +45,13 @@ export class Fallbacks {
       for (const [from, to] of Object.entries(entry)) {
         if (from !== '*' && !this.groups.has(from)) throw new RouterConfigError(`${option}[${i}]`, `"${from}" is not a model group`);
         // A target may also be a model a wildcard group routes (`azure/gpt-4o` through `azure/*`), as in LiteLLM.
-        const routable = (name: unknown) => typeof name === 'string' && (this.groups.has(name) || (!isPattern(name) && this.wildcards.groupFor(name) !== undefined));
+        const routable = (name: unknown) =>
+          typeof name === 'string' && (this.groups.has(name) || (!isPattern(name) && this.wildcards.groupFor(name) !== undefined));
         if (!Array.isArray(to) || !to.every(routable)) {
-          throw new RouterConfigError(`${option}[${i}].${from}`, `must list model groups of this router (or models its wildcard groups route), got ${describeValue(to)}`);
+          throw new RouterConfigError(
+            `${option}[${i}].${from}`,
+            `must list model groups of this router (or models its wildcard groups route), got ${describeValue(to)}`,
+          );
         }
         map.set(from, to);
       }

@@ -40,9 +40,11 @@ const trueOrFalse: ParamCheck = (v) => (typeof v === 'boolean' ? undefined : `mu
 
 // Secrets: named, never echoed. Sent as headers (apiKey, organization) or beside them (apiVersion).
 const headerValue: ParamCheck = (v) =>
-  typeof v !== 'string' ? `must be a string, got ${describeValue(v)}`
-    : isHeaderValue(v) ? undefined
-    : 'must be a string an HTTP header can carry (no CR, LF, NUL or other control characters, nothing past U+00FF)';
+  typeof v !== 'string'
+    ? `must be a string, got ${describeValue(v)}`
+    : isHeaderValue(v)
+      ? undefined
+      : 'must be a string an HTTP header can carry (no CR, LF, NUL or other control characters, nothing past U+00FF)';
 
 const PARAM_CHECKS: Readonly<Record<string, ParamCheck>> = {
   rpm: (v) => numberProblem(RULES.positive, v),
@@ -75,15 +77,17 @@ export function buildModelGroups(modelList: unknown, cachingGroups: unknown, def
     const at = `modelList[${i}]`;
     if (typeof entry?.modelName !== 'string' || entry.modelName === '') throw new RouterConfigError(`${at}.modelName`, 'must be a non-empty string');
     if (typeof entry.params !== 'object' || entry.params === null) throw new RouterConfigError(`${at}.params`, 'must be an object with at least { model }');
-    if (typeof entry.params.model !== 'string' || entry.params.model === '') throw new RouterConfigError(`${at}.params.model`, 'must be a non-empty string such as openai/gpt-4o');
+    if (typeof entry.params.model !== 'string' || entry.params.model === '')
+      throw new RouterConfigError(`${at}.params.model`, 'must be a non-empty string such as openai/gpt-4o');
     for (const [name, check] of Object.entries(PARAM_CHECKS)) {
       const value = entry.params[name];
       const problem = value === undefined ? undefined : check(value);
       if (problem) throw new RouterConfigError(`${at}.params.${name}`, problem);
     }
     // A wildcard deployment's provider may only be known once a request names the model (`*` → `*`).
-    const resolved = resolveProvider(entry.params.model)
-      ?? (isPattern(entry.modelName) && isPattern(entry.params.model.split('/')[0]!) ? { provider: perRequestProvider, model: entry.params.model } : undefined);
+    const resolved =
+      resolveProvider(entry.params.model) ??
+      (isPattern(entry.modelName) && isPattern(entry.params.model.split('/')[0]!) ? { provider: perRequestProvider, model: entry.params.model } : undefined);
     if (!resolved) throw new RouterConfigError(`${at}.params.model`, unknownProviderMessage(entry.params.model));
     const id = entry.info?.id ?? deploymentId(entry.modelName, entry.params);
     if (typeof id !== 'string' || id === '') throw new RouterConfigError(`${at}.info.id`, 'must be a non-empty string');

@@ -63,7 +63,10 @@ const latencyBased: Strategy = (candidates, { latency, random }) => {
   const untried = candidates.filter((_, i) => averages[i] === undefined);
   if (untried.length > 0) return randomOf(untried, random);
   const best = Math.min(...(averages as number[]));
-  return randomOf(candidates.filter((_, i) => averages[i]! <= best * (1 + LATENCY_BUFFER)), random);
+  return randomOf(
+    candidates.filter((_, i) => averages[i]! <= best * (1 + LATENCY_BUFFER)),
+    random,
+  );
 };
 
 /** Least used this minute against its own limits; a deployment at its `rpm` or `tpm` is skipped; all at limit is a 429. */

@@ -43,7 +43,7 @@ export class WildcardRoutes {
     // As LiteLLM: the longest pattern first, then the one with more wildcards.
     this.patterns = [...groups.keys()]
       .filter(isPattern)
-      .sort((a, b) => b.length - a.length || (b.split('*').length - a.split('*').length))
+      .sort((a, b) => b.length - a.length || b.split('*').length - a.split('*').length)
       .map((group) => ({ group, regex: toRegex(group) }));
   }
 

@@ -2,14 +2,23 @@
 // messages become one prompt for /completions, and the answer (or each streamed chunk) becomes chat-shaped.
 import { textOf } from './kit/message-parts';
 import type { OpenAiProvider } from './openai';
-import type { PlainChatCompletion, PlainChunk, PlainEmbeddingResponse, PlainMessage, PlainTextCompletion, PlainTranscription, Provider, ProviderParams, ProviderTarget, TranscriptionUpload } from './provider';
+import type {
+  PlainChatCompletion,
+  PlainChunk,
+  PlainEmbeddingResponse,
+  PlainMessage,
+  PlainTextCompletion,
+  PlainTranscription,
+  Provider,
+  ProviderParams,
+  ProviderTarget,
+  TranscriptionUpload,
+} from './provider';
 
 /** The messages' text, one message per line; a lone message is its text as it is. */
 export function promptOf(messages: unknown): string {
   const list = Array.isArray(messages) ? (messages as PlainMessage[]) : [];
-  return list
-    .map(({ content }) => (typeof content === 'string' || Array.isArray(content) ? textOf(content) : ''))
-    .join('\n');
+  return list.map(({ content }) => (typeof content === 'string' || Array.isArray(content) ? textOf(content) : '')).join('\n');
 }
 
 function toTextParams(params: ProviderParams): ProviderParams {

@@ -48,7 +48,12 @@ export function resolveProvider(model: string): { provider: Provider; model: str
 export function unknownProviderMessage(model: string): string {
   const slash = model.indexOf('/');
   const name = slash > 0 ? model.slice(slash + 1) : model;
-  const reason = slash > 0 ? `"${model.slice(0, slash)}" is not a provider prefix` : 'it has no provider/ prefix and is no model family known without one (gpt-…, o1…, text-embedding-…, claude-…)';
-  return `cannot tell the provider of "${model}": ${reason}. Prefixes: ${PROVIDER_NAMES.join(', ')}. `
-    + `For any OpenAI-compatible server, write openai/${name} with apiBase (api_base) set to its URL`;
+  const reason =
+    slash > 0
+      ? `"${model.slice(0, slash)}" is not a provider prefix`
+      : 'it has no provider/ prefix and is no model family known without one (gpt-…, o1…, text-embedding-…, claude-…)';
+  return (
+    `cannot tell the provider of "${model}": ${reason}. Prefixes: ${PROVIDER_NAMES.join(', ')}. ` +
+    `For any OpenAI-compatible server, write openai/${name} with apiBase (api_base) set to its URL`
+  );
 }

@@ -3,9 +3,28 @@
 // `user`. A provider's refused params are these minus the ones LiteLLM translates for it
 // (`get_supported_openai_params`), which is what `drop_params` drops there.
 const OPENAI_CHAT_PARAMS = [
-  'frequency_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'max_tokens', 'max_completion_tokens', 'modalities', 'prediction', 'n',
-  'presence_penalty', 'seed', 'stop', 'temperature', 'top_p', 'tools', 'tool_choice', 'function_call', 'functions', 'parallel_tool_calls',
-  'audio', 'response_format', 'user',
+  'frequency_penalty',
+  'logit_bias',
+  'logprobs',
+  'top_logprobs',
+  'max_tokens',
+  'max_completion_tokens',
+  'modalities',
+  'prediction',
+  'n',
+  'presence_penalty',
+  'seed',
+  'stop',
+  'temperature',
+  'top_p',
+  'tools',
+  'tool_choice',
+  'function_call',
+  'functions',
+  'parallel_tool_calls',
+  'audio',
+  'response_format',
+  'user',
 ] as const;
 
 /** The OpenAI chat params not in `accepted`. */

@@ -14,7 +14,15 @@ import type {
   TranscriptionUpload,
 } from './provider';
 import { callRefused } from './unsupported-call';
-import { expectChatChunk, expectChatCompletion, expectEmbeddings, expectTextChunk, expectTextCompletion, expectTranscription, parseStreamEvent } from './validate';
+import {
+  expectChatChunk,
+  expectChatCompletion,
+  expectEmbeddings,
+  expectTextChunk,
+  expectTextCompletion,
+  expectTranscription,
+  parseStreamEvent,
+} from './validate';
 
 export type OpenAiOperation = 'chat/completions' | 'completions' | 'embeddings' | 'audio/transcriptions';
 
@@ -120,7 +128,11 @@ export class OpenAiProvider implements Provider {
       if (Array.isArray(value)) for (const item of value) form.append(`${name}[]`, String(item));
       else if (value !== undefined) form.set(name, typeof value === 'string' ? value : JSON.stringify(value));
     }
-    const response = await send(this.dialect.url(target, 'audio/transcriptions'), { method: 'POST', headers: { ...this.dialect.headers(target), ...target.headers }, body: form }, ctx);
+    const response = await send(
+      this.dialect.url(target, 'audio/transcriptions'),
+      { method: 'POST', headers: { ...this.dialect.headers(target), ...target.headers }, body: form },
+      ctx,
+    );
     const type = response.headers.get('content-type') ?? '';
     // response_format text/srt/vtt answers plain text
     if (!type.includes('json')) return { text: await response.text() };

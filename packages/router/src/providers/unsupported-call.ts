@@ -16,7 +16,11 @@ const API_OF: Readonly<Record<OptionalCall, { api: string; hint?: string }>> = {
 /** The 400 for a call `provider` has no API for: `<provider> has no <api> API`, with `hint` after it. */
 export function callRefused(provider: string, api: string, options: { model?: string; hint?: string } = {}): BadRequestError {
   const hint = options.hint ? `; ${options.hint}` : '';
-  return new BadRequestError(`${provider} has no ${api} API${hint}`, { status: 400, provider, ...(options.model === undefined ? {} : { model: options.model }) });
+  return new BadRequestError(`${provider} has no ${api} API${hint}`, {
+    status: 400,
+    provider,
+    ...(options.model === undefined ? {} : { model: options.model }),
+  });
 }
 
 /** `provider`, when it has `call`; else the 400 that says it has not. */

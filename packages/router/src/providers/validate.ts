@@ -92,7 +92,12 @@ export function expectTextCompletion(value: unknown, ctx: RequestContext): Plain
 
 /** A streamed text completion chunk: `choices`, when present, holds objects with a string `text` (a usage-only chunk has `[]`). */
 export function expectTextChunk(value: unknown, ctx: RequestContext): PlainTextCompletion {
-  return expectShape(value, 'stream sent a chunk that is not a text completion chunk', (v) => (v.choices === undefined ? undefined : arrayOf('choices', v.choices, false, textChoice)), ctx);
+  return expectShape(
+    value,
+    'stream sent a chunk that is not a text completion chunk',
+    (v) => (v.choices === undefined ? undefined : arrayOf('choices', v.choices, false, textChoice)),
+    ctx,
+  );
 }
 
 /** The router checks that there is one vector per input. */
@@ -122,7 +127,10 @@ export function parseStreamEvent(event: SseEvent, ctx: RequestContext): unknown 
   if (typeof error === 'string') throw errorForStreamEvent({ message: error }, details);
   if (event.event === 'error') {
     // A bare error payload: keep its type and code for the typing, and say something when it has no message.
-    throw errorForStreamEvent(isObject(data) ? { ...data, message: typeof data.message === 'string' ? data.message : preview(data) } : { message: preview(data) }, details);
+    throw errorForStreamEvent(
+      isObject(data) ? { ...data, message: typeof data.message === 'string' ? data.message : preview(data) } : { message: preview(data) },
+      details,
+    );
   }
   return data;
 }

@@ -3,7 +3,14 @@ import type { IgnoredConfigKey } from './options';
 
 /** Events a Router emits. */
 export interface RouterEvents {
-  success: (event: { modelGroup: string; deploymentId: string | undefined; cacheHit: boolean; latencyMs: number; usage: Usage | undefined; callType: string }) => void;
+  success: (event: {
+    modelGroup: string;
+    deploymentId: string | undefined;
+    cacheHit: boolean;
+    latencyMs: number;
+    usage: Usage | undefined;
+    callType: string;
+  }) => void;
   failure: (event: { modelGroup: string; deploymentId: string; error: Error; latencyMs: number; callType: string }) => void;
   retry: (event: { modelGroup: string; deploymentId: string | undefined; attempt: number; delayMs: number; error: Error }) => void;
   fallback: (event: { from: string; to: string; error: Error }) => void;

@@ -108,7 +108,11 @@ export interface FunctionTool {
 
 export interface CustomTool {
   type: 'custom';
-  custom: { name: string; description?: string; format?: { type: OpenString<'text' | 'grammar'>; grammar?: { definition: string; syntax: OpenString<'lark' | 'regex'> } } };
+  custom: {
+    name: string;
+    description?: string;
+    format?: { type: OpenString<'text' | 'grammar'>; grammar?: { definition: string; syntax: OpenString<'lark' | 'regex'> } };
+  };
 }
 
 export type Tool = FunctionTool | CustomTool;

@@ -75,7 +75,13 @@ export async function requestsTypedWithOpenAI(): Promise<void> {
   expectType<typeof base64, Base64EmbeddingResponse>(true);
   const eitherVectors = await router.embedding(embeddingParams);
   expectType<typeof eitherVectors, EmbeddingResponse | Base64EmbeddingResponse>(true);
-  const tokens = await embedding({ model: 'openai/text-embedding-3-small', input: [[1, 2, 3], [4, 5]] });
+  const tokens = await embedding({
+    model: 'openai/text-embedding-3-small',
+    input: [
+      [1, 2, 3],
+      [4, 5],
+    ],
+  });
   expectType<typeof tokens, EmbeddingResponse>(true);
 
   // Text completions do not stream: openai's streaming params are refused.

@@ -18,7 +18,15 @@ export class AnthropicProvider implements Provider {
   readonly name = 'anthropic';
   /** OpenAI params the Messages API has no counterpart for; without `dropParams` they are sent as they are, and Anthropic decides. */
   readonly unsupportedParams: ReadonlySet<string> = new Set([
-    'seed', 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'n', 'response_format', 'parallel_tool_calls',
+    'seed',
+    'frequency_penalty',
+    'presence_penalty',
+    'logit_bias',
+    'logprobs',
+    'top_logprobs',
+    'n',
+    'response_format',
+    'parallel_tool_calls',
   ]);
   readonly envParams = ENV;
 

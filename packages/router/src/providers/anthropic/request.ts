@@ -17,8 +17,17 @@ export type Block =
 /** OpenAI chat params → an Anthropic Messages request. */
 export function toAnthropicRequest(params: ProviderParams, model: string, stream: boolean): Record<string, unknown> {
   const {
-    messages, max_tokens, max_completion_tokens, stop, tools, tool_choice, user, stream_options: _streamOptions,
-    n, response_format: _responseFormat, ...rest
+    messages,
+    max_tokens,
+    max_completion_tokens,
+    stop,
+    tools,
+    tool_choice,
+    user,
+    stream_options: _streamOptions,
+    n,
+    response_format: _responseFormat,
+    ...rest
   } = params as Record<string, any>;
   assertOneChoice(n, 'anthropic', model);
   const { system, turns } = chatTurns<Block>(messages, {

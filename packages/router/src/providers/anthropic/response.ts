@@ -15,7 +15,10 @@ export interface AnthropicMessage {
 
 /** An Anthropic message → an OpenAI chat completion. */
 export function fromAnthropicMessage(message: AnthropicMessage): PlainChatCompletion {
-  const text = message.content.filter((b): b is Extract<Block, { type: 'text' }> => b.type === 'text').map((b) => b.text).join('');
+  const text = message.content
+    .filter((b): b is Extract<Block, { type: 'text' }> => b.type === 'text')
+    .map((b) => b.text)
+    .join('');
   const toolCalls: PlainToolCall[] = message.content
     .filter((b): b is Extract<Block, { type: 'tool_use' }> => b.type === 'tool_use')
     .map((b) => ({ id: b.id, type: 'function', function: { name: b.name, arguments: JSON.stringify(b.input) } }));

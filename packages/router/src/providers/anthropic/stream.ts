@@ -28,12 +28,15 @@ export async function* anthropicChunks(events: AsyncIterable<SseEvent>, ctx: Req
       case 'content_block_start':
         if (data.content_block?.type === 'tool_use') {
           toolIndex++;
-          yield chunks.delta({ tool_calls: [{ index: toolIndex, id: data.content_block.id, type: 'function', function: { name: data.content_block.name, arguments: '' } }] });
+          yield chunks.delta({
+            tool_calls: [{ index: toolIndex, id: data.content_block.id, type: 'function', function: { name: data.content_block.name, arguments: '' } }],
+          });
         }
         break;
       case 'content_block_delta':
         if (data.delta?.type === 'text_delta') yield chunks.delta({ content: data.delta.text });
-        else if (data.delta?.type === 'input_json_delta') yield chunks.delta({ tool_calls: [{ index: toolIndex, function: { arguments: data.delta.partial_json } }] });
+        else if (data.delta?.type === 'input_json_delta')
+          yield chunks.delta({ tool_calls: [{ index: toolIndex, function: { arguments: data.delta.partial_json } }] });
         break;
       case 'message_delta':
         yield chunks.delta({}, mappedReason(ANTHROPIC_STOP_REASONS, data.delta?.stop_reason));

@@ -40,20 +40,28 @@ export function bedrockClient(settings: Settings, target: ProviderTarget): { sdk
     profile: text(settings.awsProfileName),
   };
   if ((config.accessKeyId === undefined) !== (config.secretAccessKey === undefined)) {
-    throw new BadRequestError('awsAccessKeyId and awsSecretAccessKey (aws_access_key_id, aws_secret_access_key) go together: set both, or neither for the default credential chain', { status: 400, provider: 'bedrock', model: target.model });
+    throw new BadRequestError(
+      'awsAccessKeyId and awsSecretAccessKey (aws_access_key_id, aws_secret_access_key) go together: set both, or neither for the default credential chain',
+      { status: 400, provider: 'bedrock', model: target.model },
+    );
   }
   // One client per distinct region, credentials and endpoint: it keeps its connections and resolved credentials.
-  const client = target.clients.get(`bedrock:${JSON.stringify(config)}`, () => new sdk.BedrockRuntimeClient({
-    ...(config.region ? { region: config.region } : {}),
-    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-    ...(config.profile ? { profile: config.profile } : {}),
-    ...(config.accessKeyId && config.secretAccessKey
-      ? { credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey, sessionToken: config.sessionToken } }
-      : {}),
-    // The router retries, cools down and falls back itself; the SDK's own retries would hide failures from it.
-    maxAttempts: 1,
-    requestHandler: http1Handler(),
-  }), (made) => made.destroy());
+  const client = target.clients.get(
+    `bedrock:${JSON.stringify(config)}`,
+    () =>
+      new sdk.BedrockRuntimeClient({
+        ...(config.region ? { region: config.region } : {}),
+        ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+        ...(config.profile ? { profile: config.profile } : {}),
+        ...(config.accessKeyId && config.secretAccessKey
+          ? { credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey, sessionToken: config.sessionToken } }
+          : {}),
+        // The router retries, cools down and falls back itself; the SDK's own retries would hide failures from it.
+        maxAttempts: 1,
+        requestHandler: http1Handler(),
+      }),
+    (made) => made.destroy(),
+  );
   return { sdk, client };
 }
 
@@ -64,6 +72,8 @@ export function bedrockClient(settings: Settings, target: ProviderTarget): { sdk
  */
 function http1Handler(): BedrockSdk.BedrockRuntimeClientConfig['requestHandler'] {
   const sdkDir = dirname(require.resolve(PACKAGE));
-  const { NodeHttpHandler } = require(require.resolve('@smithy/node-http-handler', { paths: [sdkDir] })) as { NodeHttpHandler: new () => BedrockSdk.BedrockRuntimeClientConfig['requestHandler'] };
+  const { NodeHttpHandler } = require(require.resolve('@smithy/node-http-handler', { paths: [sdkDir] })) as {
+    NodeHttpHandler: new () => BedrockSdk.BedrockRuntimeClientConfig['requestHandler'];
+  };
   return new NodeHttpHandler();
 }

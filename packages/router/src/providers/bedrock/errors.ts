@@ -40,7 +40,9 @@ export function bedrockError(err: unknown, ctx: RequestContext): ProviderError |
     // No answer: our timeout, a network failure, or the SDK's own trouble (no region, no credentials).
     const missing = /region is missing|could not load credentials/i.exec(sdkError.message ?? '');
     if (missing && !ctx.signal.aborted) {
-      const what = /region/i.test(missing[0]) ? 'awsRegionName (aws_region_name) or AWS_REGION' : 'awsAccessKeyId and awsSecretAccessKey, awsProfileName, or credentials AWS\'s default chain can find';
+      const what = /region/i.test(missing[0])
+        ? 'awsRegionName (aws_region_name) or AWS_REGION'
+        : "awsAccessKeyId and awsSecretAccessKey, awsProfileName, or credentials AWS's default chain can find";
       return new BadRequestError(`${sdkError.message}: set ${what}`, { status: 400, provider: ctx.provider, model: ctx.model, cause: err });
     }
     return connectionError(err, ctx);
@@ -48,6 +50,11 @@ export function bedrockError(err: unknown, ctx: RequestContext): ProviderError |
   const message = sdkError.message ?? sdkError.name ?? 'request failed';
   const retryAfter = Number(sdkError.$response?.headers?.['retry-after'] ?? Number.NaN);
   return errorForStatus(message, {
-    status, provider: ctx.provider, model: ctx.model, code: sdkError.name, cause: err, retryAfter: Number.isFinite(retryAfter) ? retryAfter : undefined,
+    status,
+    provider: ctx.provider,
+    model: ctx.model,
+    code: sdkError.name,
+    cause: err,
+    retryAfter: Number.isFinite(retryAfter) ? retryAfter : undefined,
   });
 }

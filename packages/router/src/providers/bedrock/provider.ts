@@ -15,7 +15,16 @@ import { expectBedrockOutput } from './validate';
 export class BedrockProvider implements Provider {
   readonly name = 'bedrock';
   readonly unsupportedParams: ReadonlySet<string> = new Set([
-    'seed', 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'n', 'response_format', 'parallel_tool_calls', 'user',
+    'seed',
+    'frequency_penalty',
+    'presence_penalty',
+    'logit_bias',
+    'logprobs',
+    'top_logprobs',
+    'n',
+    'response_format',
+    'parallel_tool_calls',
+    'user',
   ]);
   readonly envParams = ENV;
 

@@ -12,8 +12,18 @@ type ContentBlock = BedrockSdk.ContentBlock;
 /** OpenAI chat params → a Converse request. */
 export function toConverseInput(params: ProviderParams, modelId: string): BedrockSdk.ConverseCommandInput {
   const {
-    messages, max_tokens, max_completion_tokens, temperature, top_p, stop, tools, tool_choice, n,
-    stream_options: _streamOptions, user: _user, ...rest
+    messages,
+    max_tokens,
+    max_completion_tokens,
+    temperature,
+    top_p,
+    stop,
+    tools,
+    tool_choice,
+    n,
+    stream_options: _streamOptions,
+    user: _user,
+    ...rest
   } = params as Record<string, any>;
   assertOneChoice(n, 'bedrock', modelId);
   const { system, turns } = chatTurns<ContentBlock>(messages, {
@@ -29,7 +39,10 @@ export function toConverseInput(params: ProviderParams, modelId: string): Bedroc
   const stopSequences = stopList(stop);
   if (stopSequences) inferenceConfig.stopSequences = stopSequences;
   // LiteLLM's `bedrock/converse/<model>` names the API this provider always uses.
-  const input: BedrockSdk.ConverseCommandInput = { modelId: modelId.replace(/^converse\//, ''), messages: turns.map(({ role, parts }) => ({ role, content: parts })) };
+  const input: BedrockSdk.ConverseCommandInput = {
+    modelId: modelId.replace(/^converse\//, ''),
+    messages: turns.map(({ role, parts }) => ({ role, content: parts })),
+  };
   if (system.length > 0) input.system = system.map((text) => ({ text }));
   if (Object.keys(inferenceConfig).length > 0) input.inferenceConfig = inferenceConfig;
   const functions = functionsOf(tools);
@@ -37,7 +50,11 @@ export function toConverseInput(params: ProviderParams, modelId: string): Bedroc
   if (functions && functions.length > 0 && tool_choice !== 'none') {
     input.toolConfig = {
       tools: functions.map((fn) => ({
-        toolSpec: { name: fn.name, description: fn.description, inputSchema: { json: (fn.parameters ?? NO_PARAMETERS) as BedrockSdk.ToolInputSchema.JsonMember['json'] } },
+        toolSpec: {
+          name: fn.name,
+          description: fn.description,
+          inputSchema: { json: (fn.parameters ?? NO_PARAMETERS) as BedrockSdk.ToolInputSchema.JsonMember['json'] },
+        },
       })),
       ...(tool_choice === undefined || tool_choice === 'auto' ? {} : { toolChoice: toolChoiceOf(tool_choice) }),
     };
@@ -63,7 +80,11 @@ function contentBlocks(content: PlainMessage['content'], model: string): Content
       const format = data?.mediaType.replace(/^image\//, '').replace('jpg', 'jpeg');
       if (!data || !format || !IMAGE_FORMATS.has(format)) {
         // Converse takes image bytes only: a URL would have to be fetched, which is not the router's to do.
-        throw new BadRequestError('bedrock takes images as data URLs (data:image/png;base64,…) of png, jpeg, gif or webp', { status: 400, provider: 'bedrock', model });
+        throw new BadRequestError('bedrock takes images as data URLs (data:image/png;base64,…) of png, jpeg, gif or webp', {
+          status: 400,
+          provider: 'bedrock',
+          model,
+        });
       }
       return { image: { format: format as BedrockSdk.ImageFormat, source: { bytes: Buffer.from(data.base64, 'base64') } } };
     },

@@ -12,7 +12,11 @@ export function fromConverseOutput(output: BedrockSdk.ConverseCommandOutput, mod
   const text = blocks.map((block) => block.text ?? '').join('');
   const toolCalls: PlainToolCall[] = blocks
     .filter((block) => block.toolUse)
-    .map((block) => ({ id: block.toolUse!.toolUseId ?? `call_${randomUUID()}`, type: 'function', function: { name: block.toolUse!.name ?? '', arguments: JSON.stringify(block.toolUse!.input ?? {}) } }));
+    .map((block) => ({
+      id: block.toolUse!.toolUseId ?? `call_${randomUUID()}`,
+      type: 'function',
+      function: { name: block.toolUse!.name ?? '', arguments: JSON.stringify(block.toolUse!.input ?? {}) },
+    }));
   const usage = output.usage;
   return chatCompletion({
     id: `chatcmpl-${output.$metadata?.requestId ?? randomUUID()}`,

@@ -18,7 +18,13 @@ export function assistantMessage(text: string, toolCalls: PlainToolCall[], filte
 }
 
 /** A `chat.completion`; `usage` is left out, not zeroed, when the provider did not count. */
-export function chatCompletion(answer: { id: string; created?: number; model: string; choices: Choice[]; usage?: PlainChatCompletion['usage'] | undefined }): PlainChatCompletion {
+export function chatCompletion(answer: {
+  id: string;
+  created?: number;
+  model: string;
+  choices: Choice[];
+  usage?: PlainChatCompletion['usage'] | undefined;
+}): PlainChatCompletion {
   return {
     id: answer.id,
     object: 'chat.completion',

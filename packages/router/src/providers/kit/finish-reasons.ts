@@ -1,7 +1,12 @@
 // The native APIs' reasons for stopping, as OpenAI's `finish_reason`s.
 
 /** Anthropic's `stop_reason`s. */
-export const ANTHROPIC_STOP_REASONS: Readonly<Record<string, string>> = { end_turn: 'stop', stop_sequence: 'stop', max_tokens: 'length', tool_use: 'tool_calls' };
+export const ANTHROPIC_STOP_REASONS: Readonly<Record<string, string>> = {
+  end_turn: 'stop',
+  stop_sequence: 'stop',
+  max_tokens: 'length',
+  tool_use: 'tool_calls',
+};
 
 /** Bedrock Converse's `stopReason`s: Anthropic's names, and its own for a guardrail or filter that stepped in. */
 export const CONVERSE_STOP_REASONS: Readonly<Record<string, string>> = {

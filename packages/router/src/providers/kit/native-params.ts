@@ -12,7 +12,10 @@ export function snakeCase(name: string): string {
  * Splits `params` into the named settings (camelCase or LiteLLM's snake_case; camelCase wins) and the
  * rest, which is what goes to the API.
  */
-export function takeSettings<Name extends string>(params: ProviderParams, names: readonly Name[]): { settings: Partial<Record<Name, unknown>>; rest: ProviderParams } {
+export function takeSettings<Name extends string>(
+  params: ProviderParams,
+  names: readonly Name[],
+): { settings: Partial<Record<Name, unknown>>; rest: ProviderParams } {
   const rest: ProviderParams = { ...params };
   const settings: Partial<Record<Name, unknown>> = {};
   for (const name of names) {

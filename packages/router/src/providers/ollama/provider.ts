@@ -9,7 +9,16 @@ import { assistantMessage, chatCompletion } from '../kit/completion';
 import { requestContext, wantsUsage } from '../kit/context';
 import { refusedBesides } from '../openai-params';
 import { trimSlash } from '../openai';
-import type { PlainChatCompletion, PlainChunk, PlainEmbeddingResponse, PlainMessage, PlainTextCompletion, Provider, ProviderParams, ProviderTarget } from '../provider';
+import type {
+  PlainChatCompletion,
+  PlainChunk,
+  PlainEmbeddingResponse,
+  PlainMessage,
+  PlainTextCompletion,
+  Provider,
+  ProviderParams,
+  ProviderTarget,
+} from '../provider';
 import { chatMessages, functionsAsTools, generatePrompt, ollamaFields } from './request';
 import { createdOf, finishReasonOf, toolCallsOf, usageFields } from './response';
 import { ollamaChunks } from './stream';
@@ -33,7 +42,10 @@ export class OllamaProvider implements Provider {
   readonly envParams = ENV;
 
   /** @param api Where chat goes: one prompt to /api/generate (`ollama/`), or the messages to /api/chat (`ollama_chat/`). */
-  constructor(readonly name: 'ollama' | 'ollama_chat', private readonly api: Api) {
+  constructor(
+    readonly name: 'ollama' | 'ollama_chat',
+    private readonly api: Api,
+  ) {
     this.unsupportedParams = refusedBesides(api === 'chat' ? CHAT_PARAMS : GENERATE_PARAMS);
   }
 
@@ -97,10 +109,19 @@ export class OllamaProvider implements Provider {
     if (this.api === 'chat') {
       const toolList = tools ?? functionsAsTools(functions);
       // tool_choice is not sent: Ollama has none, and LiteLLM leaves it out (it made requests hang).
-      return { ...ollamaFields(rest, model, this.name), messages: chatMessages(list, model, this.name), ...(toolList === undefined ? {} : { tools: toolList }), stream };
+      return {
+        ...ollamaFields(rest, model, this.name),
+        messages: chatMessages(list, model, this.name),
+        ...(toolList === undefined ? {} : { tools: toolList }),
+        stream,
+      };
     }
     if (tools !== undefined || functions !== undefined) {
-      throw new BadRequestError('ollama/ models answer on /api/generate, which takes no tools: use ollama_chat/, or dropParams to drop them', { status: 400, provider: this.name, model });
+      throw new BadRequestError('ollama/ models answer on /api/generate, which takes no tools: use ollama_chat/, or dropParams to drop them', {
+        status: 400,
+        provider: this.name,
+        model,
+      });
     }
     const { prompt, images } = generatePrompt(list, model, this.name);
     return { ...ollamaFields(rest, model, this.name), prompt, ...(images.length > 0 ? { images } : {}), stream };
@@ -110,7 +131,11 @@ export class OllamaProvider implements Provider {
     if (!target.model) throw new BadRequestError('model is empty', { status: 400, provider: this.name });
     const key = target.apiKey ?? fromEnv(ENV.apiKey);
     const headers: Record<string, string> = { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) };
-    return send(`${rootOf(target.apiBase ?? fromEnv(ENV.apiBase) ?? DEFAULT_BASE)}/api/${path}`, { method: 'POST', headers: { ...headers, ...target.headers }, body: JSON.stringify(body) }, ctx);
+    return send(
+      `${rootOf(target.apiBase ?? fromEnv(ENV.apiBase) ?? DEFAULT_BASE)}/api/${path}`,
+      { method: 'POST', headers: { ...headers, ...target.headers }, body: JSON.stringify(body) },
+      ctx,
+    );
   }
 }
 

@@ -44,11 +44,13 @@ export function ollamaFields(params: ProviderParams, model: string, provider: st
 /** The base64 images of a message's `image_url` parts: Ollama takes the bytes, not a URL to fetch. */
 function imagesOf(content: PlainMessage['content'], model: string, provider: string): string[] {
   if (!Array.isArray(content)) return [];
-  return content.filter((part) => part.type === 'image_url').map((part) => {
-    const data = dataUrl(imageUrlOf(part));
-    if (!data) throw new BadRequestError('ollama takes images as data URLs (data:image/png;base64,…)', { status: 400, provider, model });
-    return data.base64;
-  });
+  return content
+    .filter((part) => part.type === 'image_url')
+    .map((part) => {
+      const data = dataUrl(imageUrlOf(part));
+      if (!data) throw new BadRequestError('ollama takes images as data URLs (data:image/png;base64,…)', { status: 400, provider, model });
+      return data.base64;
+    });
 }
 
 /**
@@ -77,7 +79,11 @@ export function generatePrompt(messages: readonly PlainMessage[], model: string,
     while (i < messages.length && messages[i]!.role === 'assistant') {
       const message = messages[i++]!;
       assistant += textOf(message.content);
-      const calls = (message.tool_calls ?? []).map((call) => ({ id: call.id, type: 'function', function: { name: call.function.name, arguments: parseArguments(call.function.arguments) } }));
+      const calls = (message.tool_calls ?? []).map((call) => ({
+        id: call.id,
+        type: 'function',
+        function: { name: call.function.name, arguments: parseArguments(call.function.arguments) },
+      }));
       if (calls.length > 0) assistant += `Tool Calls: ${JSON.stringify(calls, null, 2)}`;
     }
     block('Assistant', assistant);

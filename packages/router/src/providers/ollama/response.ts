@@ -10,7 +10,10 @@ export function toolCallsOf(answer: OllamaAnswer): PlainToolCall[] {
   return (answer.message?.tool_calls ?? []).map((call) => ({
     id: `call_${randomUUID()}`,
     type: 'function',
-    function: { name: call.function.name, arguments: typeof call.function.arguments === 'string' ? call.function.arguments : JSON.stringify(call.function.arguments ?? {}) },
+    function: {
+      name: call.function.name,
+      arguments: typeof call.function.arguments === 'string' ? call.function.arguments : JSON.stringify(call.function.arguments ?? {}),
+    },
   }));
 }
 

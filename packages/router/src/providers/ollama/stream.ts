@@ -9,7 +9,12 @@ import { createdOf, finishReasonOf, toolCallsOf, usageFields } from './response'
 import { expectOllamaChat, expectOllamaGenerate } from './validate';
 
 /** The chunks of one /api/generate or /api/chat stream; it must reach a line with `done: true`, or it broke off. */
-export async function* ollamaChunks(lines: AsyncIterable<string>, ctx: RequestContext, api: 'generate' | 'chat', includeUsage: boolean): AsyncGenerator<PlainChunk> {
+export async function* ollamaChunks(
+  lines: AsyncIterable<string>,
+  ctx: RequestContext,
+  api: 'generate' | 'chat',
+  includeUsage: boolean,
+): AsyncGenerator<PlainChunk> {
   const chunks = new ChunkBuilder(ctx.model);
   let started = false;
   let toolIndex = 0;
@@ -41,7 +46,12 @@ function parseLine(line: string, ctx: RequestContext): unknown {
   try {
     data = JSON.parse(line);
   } catch (err) {
-    throw new APIConnectionError(`stream sent a line that is not JSON: ${line.slice(0, 200)}`, { status: 500, provider: ctx.provider, model: ctx.model, cause: err });
+    throw new APIConnectionError(`stream sent a line that is not JSON: ${line.slice(0, 200)}`, {
+      status: 500,
+      provider: ctx.provider,
+      model: ctx.model,
+      cause: err,
+    });
   }
   const error = (data as { error?: unknown } | null)?.error;
   if (typeof error === 'string') throw errorForStreamEvent({ message: error }, { provider: ctx.provider, model: ctx.model });

@@ -33,7 +33,8 @@ function ollamaChat(value: Json): Problem {
   if (message.content !== undefined && typeof message.content !== 'string') return expected('message.content', 'a string', message.content);
   if (message.tool_calls !== undefined && message.tool_calls !== null) {
     const problem = arrayOf('message.tool_calls', message.tool_calls, false, (call, at) =>
-      isObject(call.function) && typeof call.function.name === 'string' ? undefined : expected(`${at}.function`, 'an object with a string name', call.function));
+      isObject(call.function) && typeof call.function.name === 'string' ? undefined : expected(`${at}.function`, 'an object with a string name', call.function),
+    );
     if (problem) return problem;
   }
   return counts(value);
@@ -51,11 +52,16 @@ export function expectOllamaChat(value: unknown, ctx: RequestContext): OllamaAns
 
 /** An /api/embed answer: one array of numbers per input. */
 export function expectOllamaEmbed(value: unknown, inputs: number, ctx: RequestContext): OllamaAnswer & { embeddings: number[][] } {
-  return expectShape(value, 'answer is not an Ollama embed response', (v) => {
-    const list = v.embeddings;
-    if (!Array.isArray(list) || !list.every((vector) => Array.isArray(vector) && vector.every((n) => typeof n === 'number'))) {
-      return expected('embeddings', 'an array of number arrays', list);
-    }
-    return list.length === inputs ? undefined : `embeddings: expected ${inputs} vectors, got ${list.length}`;
-  }, ctx);
+  return expectShape(
+    value,
+    'answer is not an Ollama embed response',
+    (v) => {
+      const list = v.embeddings;
+      if (!Array.isArray(list) || !list.every((vector) => Array.isArray(vector) && vector.every((n) => typeof n === 'number'))) {
+        return expected('embeddings', 'an array of number arrays', list);
+      }
+      return list.length === inputs ? undefined : `embeddings: expected ${inputs} vectors, got ${list.length}`;
+    },
+    ctx,
+  );
 }

@@ -41,7 +41,11 @@ export async function projectOf(auth: GoogleAuthSdk.GoogleAuth, ctx: RequestCont
   try {
     return await untilAborted(auth.getProjectId(), ctx.signal);
   } catch (err) {
-    throw new RouterConfigError('params.vertexProject', 'is not set, nor VERTEXAI_PROJECT, VERTEX_PROJECT or GOOGLE_CLOUD_PROJECT, and the credentials name no project: set vertexProject (vertex_project)', { cause: authError(err, ctx) });
+    throw new RouterConfigError(
+      'params.vertexProject',
+      'is not set, nor VERTEXAI_PROJECT, VERTEX_PROJECT or GOOGLE_CLOUD_PROJECT, and the credentials name no project: set vertexProject (vertex_project)',
+      { cause: authError(err, ctx) },
+    );
   }
 }
 
@@ -49,7 +53,10 @@ export async function projectOf(auth: GoogleAuthSdk.GoogleAuth, ctx: RequestCont
 function authError(err: unknown, ctx: RequestContext): ProviderError | RouterConfigError {
   if (ctx.signal.aborted) return connectionError(err, ctx);
   // Credentials that are not there or not readable are the config's fault: retrying will not help.
-  if ((err as NodeJS.ErrnoException)?.code === 'ENOENT' || /could not load the default credentials|must be a valid|private key|client_email/i.test(String((err as Error)?.message))) {
+  if (
+    (err as NodeJS.ErrnoException)?.code === 'ENOENT' ||
+    /could not load the default credentials|must be a valid|private key|client_email/i.test(String((err as Error)?.message))
+  ) {
     return new RouterConfigError('params.vertexCredentials', `cannot be used: ${(err as Error).message}`, { cause: err });
   }
   const status = (err as { response?: { status?: unknown }; status?: unknown })?.response?.status ?? (err as { status?: unknown })?.status;
@@ -67,7 +74,8 @@ function authError(err: unknown, ctx: RequestContext): ProviderError | RouterCon
 function credentialsOption(credentials: unknown): GoogleAuthSdk.GoogleAuthOptions {
   if (credentials === undefined || credentials === null) return {};
   if (typeof credentials === 'object' && !Array.isArray(credentials)) return { credentials: credentials as GoogleAuthSdk.GoogleAuthOptions['credentials'] };
-  if (typeof credentials !== 'string') throw new RouterConfigError('params.vertexCredentials', `must be a credentials JSON (object or string) or the path of one, got ${typeof credentials}`);
+  if (typeof credentials !== 'string')
+    throw new RouterConfigError('params.vertexCredentials', `must be a credentials JSON (object or string) or the path of one, got ${typeof credentials}`);
   if (!credentials.trimStart().startsWith('{')) return { keyFilename: credentials };
   try {
     return { credentials: JSON.parse(credentials) as GoogleAuthSdk.GoogleAuthOptions['credentials'] };

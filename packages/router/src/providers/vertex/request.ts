@@ -15,8 +15,21 @@ type Part =
 /** OpenAI chat params → a Gemini `generateContent` request. */
 export function toGeminiRequest(params: ProviderParams, model: string): Record<string, unknown> {
   const {
-    messages, max_tokens, max_completion_tokens, temperature, top_p, stop, n, seed, frequency_penalty, presence_penalty,
-    response_format, tools, tool_choice, stream_options: _streamOptions, ...rest
+    messages,
+    max_tokens,
+    max_completion_tokens,
+    temperature,
+    top_p,
+    stop,
+    n,
+    seed,
+    frequency_penalty,
+    presence_penalty,
+    response_format,
+    tools,
+    tool_choice,
+    stream_options: _streamOptions,
+    ...rest
   } = params as Record<string, any>;
   const { system, turns } = chatTurns<Part>(messages, {
     content: (content) => geminiParts(content, model),
@@ -48,13 +61,15 @@ export function toGeminiRequest(params: ProviderParams, model: string): Record<s
   if (Object.keys(generationConfig).length > 0) body.generationConfig = { ...(rest.generationConfig as object | undefined), ...generationConfig };
   const functions = functionsOf(tools);
   if (functions && functions.length > 0) {
-    body.tools = [{
-      functionDeclarations: functions.map((fn) => ({
-        name: fn.name,
-        ...(fn.description ? { description: fn.description } : {}),
-        ...(fn.parameters ? { parameters: fn.parameters } : {}),
-      })),
-    }];
+    body.tools = [
+      {
+        functionDeclarations: functions.map((fn) => ({
+          name: fn.name,
+          ...(fn.description ? { description: fn.description } : {}),
+          ...(fn.parameters ? { parameters: fn.parameters } : {}),
+        })),
+      },
+    ];
   }
   if (tool_choice !== undefined) body.toolConfig = { functionCallingConfig: functionCallingConfig(tool_choice) };
   return body;
@@ -74,8 +89,21 @@ function geminiParts(content: PlainMessage['content'], model: string): Part[] {
       const data = dataUrl(url);
       if (data) return { inlineData: { mimeType: data.mediaType, data: data.base64 } };
       // Vertex reads gs:// and https:// files itself; it wants their type, which a URL's extension tells.
-      const mimeType = /\.png$/i.test(url) ? 'image/png' : /\.webp$/i.test(url) ? 'image/webp' : /\.gif$/i.test(url) ? 'image/gif' : /\.jpe?g$/i.test(url) ? 'image/jpeg' : undefined;
-      if (!mimeType) throw new BadRequestError('vertex_ai takes images as data URLs or gs:// / https:// URLs ending in .png, .jpg, .jpeg, .gif or .webp', { status: 400, provider: 'vertex_ai', model });
+      const mimeType = /\.png$/i.test(url)
+        ? 'image/png'
+        : /\.webp$/i.test(url)
+          ? 'image/webp'
+          : /\.gif$/i.test(url)
+            ? 'image/gif'
+            : /\.jpe?g$/i.test(url)
+              ? 'image/jpeg'
+              : undefined;
+      if (!mimeType)
+        throw new BadRequestError('vertex_ai takes images as data URLs or gs:// / https:// URLs ending in .png, .jpg, .jpeg, .gif or .webp', {
+          status: 400,
+          provider: 'vertex_ai',
+          model,
+        });
       return { fileData: { mimeType, fileUri: url } };
     },
   });

@@ -29,7 +29,10 @@ export function fromGeminiResponse(response: GeminiResponse, model: string): Pla
   const candidates = response.candidates ?? (response.promptFeedback?.blockReason ? [{ finishReason: 'SAFETY' }] : []);
   const choices = candidates.map((candidate, i) => {
     const parts = candidate.content?.parts ?? [];
-    const text = parts.filter((part) => typeof part.text === 'string' && part.thought !== true).map((part) => part.text as string).join('');
+    const text = parts
+      .filter((part) => typeof part.text === 'string' && part.thought !== true)
+      .map((part) => part.text as string)
+      .join('');
     const toolCalls = parts.filter((part) => part.functionCall).map((part) => toolCallOf(part.functionCall));
     const finishReason = finishReasonOf(candidate.finishReason, toolCalls.length > 0);
     return { index: candidate.index ?? i, message: assistantMessage(text, toolCalls, finishReason === 'content_filter'), finish_reason: finishReason };

@@ -18,10 +18,12 @@ function geminiCandidate(candidate: Json, path: string): Problem {
   const parts = candidate.content.parts;
   if (parts === undefined) return undefined;
   return arrayOf(`${path}.content.parts`, parts, false, (part, at) =>
-    part.text !== undefined && typeof part.text !== 'string' ? expected(`${at}.text`, 'a string', part.text)
+    part.text !== undefined && typeof part.text !== 'string'
+      ? expected(`${at}.text`, 'a string', part.text)
       : part.functionCall !== undefined && !(isObject(part.functionCall) && typeof part.functionCall.name === 'string')
         ? expected(`${at}.functionCall`, 'an object with a string name', part.functionCall)
-        : undefined);
+        : undefined,
+  );
 }
 
 function geminiResponse(value: Json): Problem {
