@@ -98,9 +98,9 @@ export function errorForStreamEvent(
   details: Omit<ProviderErrorDetails, 'status'>,
 ): ProviderError {
   const kind = `${String(error?.type ?? '')} ${String(error?.code ?? '')}`;
-  const status = /rate_limit/.test(kind)
+  const status = kind.includes('rate_limit')
     ? 429
-    : /overloaded/.test(kind)
+    : kind.includes('overloaded')
       ? 529
       : /invalid_request|context_length/.test(kind)
         ? 400

@@ -135,7 +135,7 @@ export class Router extends EventEmitter<RouterEvents> {
    */
   static fromConfig(config: string | Record<string, unknown>, env: Record<string, string | undefined> = process.env): Router {
     const isPath = typeof config === 'string' && !/[\n\r]/.test(config) && (existsSync(config) || looksLikeConfigPath(config));
-    const translation = isPath ? readLiteLLMConfig(config as string, env) : translateLiteLLMConfig(config, env);
+    const translation = isPath ? readLiteLLMConfig(config, env) : translateLiteLLMConfig(config, env);
     let router: Router;
     try {
       router = new Router({ ...translation.routerOptions, ...(translation.cacheOptions ? { cache: new Cache(translation.cacheOptions) } : {}) });

@@ -334,7 +334,7 @@ describe('RouterConfigError at construction', () => {
   ])('%s', (_name, options, option) => {
     let caught: unknown;
     try {
-      new Router(options() as never);
+      new Router(options());
     } catch (err) {
       caught = err;
     }

@@ -103,7 +103,7 @@ describe('usage-based routing under concurrency', () => {
     });
     const settled = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => router.completion({ model: 'g', messages: ask(`burst ${i}`) })));
     expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(3);
-    expect(settled.filter((s) => s.status === 'rejected').every((s) => (s as PromiseRejectedResult).reason instanceof RateLimitError)).toBe(true);
+    expect(settled.filter((s) => s.status === 'rejected').every((s) => s.reason instanceof RateLimitError)).toBe(true);
     expect(upstream().callCount()).toBe(3);
   });
 });

@@ -89,7 +89,7 @@ export function readCallSettings(request: Record<string, unknown>): CallSettings
     streamTimeoutMs: seconds(request, 'stream_timeout') ?? seconds(request, 'streamTimeout'),
     numRetries: retries(request, 'numRetries') ?? retries(request, 'num_retries'),
     headers: headersOf(request, badRequest),
-    signal: signal as AbortSignal | undefined,
+    signal: signal,
     dropParams: flag(request, 'drop_params') ?? flag(request, 'dropParams'),
   };
 }

@@ -114,5 +114,5 @@ export function translateSettings(ctx: Context, section: string, value: unknown,
       ignore(ctx, path, raw, own(IGNORED_REASONS, key) ?? `not a ${section} key llmcache supports`);
     }
   }
-  return out as RouterSettings;
+  return out;
 }

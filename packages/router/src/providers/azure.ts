@@ -13,11 +13,11 @@ export const azureProvider = new OpenAiProvider({
     const version = target.apiVersion ?? fromEnv(ENV.apiVersion) ?? '2024-10-21';
     return `${trimSlash(base)}/openai/deployments/${encodeURIComponent(target.model)}/${operation}?api-version=${encodeURIComponent(version)}`;
   },
-  headers: (target) => {
+  headers: (target): Record<string, string> => {
     // An Entra ID token replaces the key (LiteLLM's azure_ad_token).
     if (target.azureAdToken) return { Authorization: `Bearer ${target.azureAdToken}` };
     const key = target.apiKey ?? fromEnv(ENV.apiKey);
-    return key ? { 'api-key': key } : ({} as Record<string, string>);
+    return key ? { 'api-key': key } : {};
   },
   sendsModel: false,
   // Azure OpenAI takes OpenAI's params; an api-version that lacks one answers 400 naming it.

@@ -46,7 +46,7 @@ export class ChatOverCompletions implements Provider {
       model: answer.model,
       choices: answer.choices.map((c) => ({ index: c.index, message: { role: 'assistant', content: c.text }, finish_reason: c.finish_reason ?? 'stop' })),
       ...(answer.usage ? { usage: answer.usage } : {}),
-    } as PlainChatCompletion;
+    };
   }
 
   async *chatStream(params: ProviderParams, target: ProviderTarget): AsyncIterable<PlainChunk> {

@@ -18,7 +18,7 @@ export class ClientPool {
     const client = create();
     // A call that raced the router's close: its client is released at once rather than kept.
     if (this.closed) release?.(client);
-    else this.entries.set(key, { client, release: release as Entry['release'] });
+    else this.entries.set(key, { client, release: release });
     return client;
   }
 

@@ -40,7 +40,7 @@ export function resolveProvider(model: string): { provider: Provider; model: str
     return provider ? { provider, model: model.slice(slash + 1) } : undefined;
   }
   if (OPENAI_MODELS.test(model)) return { provider: BY_PREFIX.openai!, model };
-  if (ANTHROPIC_MODELS.test(model)) return { provider: anthropicProvider, model };
+  if (model.startsWith('claude-')) return { provider: anthropicProvider, model };
   return undefined;
 }
 

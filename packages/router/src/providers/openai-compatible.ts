@@ -274,9 +274,9 @@ export function compatibleProvider(row: CompatibleProviderRow): Provider {
   const provider = new OpenAiProvider({
     name: row.prefix,
     url: (target, operation) => `${endpointOf(row, target)}/${operation}`,
-    headers: (target) => {
+    headers: (target): Record<string, string> => {
       const key = target.apiKey ?? fromEnv(row.keyEnv);
-      return key ? { authorization: `Bearer ${key}` } : ({} as Record<string, string>);
+      return key ? { authorization: `Bearer ${key}` } : {};
     },
     sendsModel: true,
     serves: new Set(row.calls.filter((call) => !(call === 'chat' && row.chatOverCompletions)).map((call) => OPERATIONS[call])),

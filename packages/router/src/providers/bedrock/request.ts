@@ -60,7 +60,7 @@ export function toConverseInput(params: ProviderParams, modelId: string): Bedroc
     };
   }
   // Model-specific params (top_k, …) go to the model as they are, as LiteLLM sends them.
-  if (Object.keys(rest).length > 0) input.additionalModelRequestFields = rest as BedrockSdk.ConverseCommandInput['additionalModelRequestFields'];
+  if (Object.keys(rest).length > 0) input.additionalModelRequestFields = rest;
   return input;
 }
 

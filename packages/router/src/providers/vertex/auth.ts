@@ -28,7 +28,7 @@ export function googleAuth(credentials: unknown, target: ProviderTarget): Google
 export async function authHeaders(auth: GoogleAuthSdk.GoogleAuth, url: string, ctx: RequestContext): Promise<Record<string, string>> {
   let headers: Headers | Record<string, string>;
   try {
-    headers = (await untilAborted(auth.getRequestHeaders(url), ctx.signal)) as Headers | Record<string, string>;
+    headers = await untilAborted(auth.getRequestHeaders(url), ctx.signal);
   } catch (err) {
     throw authError(err, ctx);
   }
@@ -73,7 +73,7 @@ function authError(err: unknown, ctx: RequestContext): ProviderError | RouterCon
  */
 function credentialsOption(credentials: unknown): GoogleAuthSdk.GoogleAuthOptions {
   if (credentials === undefined || credentials === null) return {};
-  if (typeof credentials === 'object' && !Array.isArray(credentials)) return { credentials: credentials as GoogleAuthSdk.GoogleAuthOptions['credentials'] };
+  if (typeof credentials === 'object' && !Array.isArray(credentials)) return { credentials: credentials };
   if (typeof credentials !== 'string')
     throw new RouterConfigError('params.vertexCredentials', `must be a credentials JSON (object or string) or the path of one, got ${typeof credentials}`);
   if (!credentials.trimStart().startsWith('{')) return { keyFilename: credentials };
