@@ -61,7 +61,7 @@ export class Azurite {
 
   /** Starts the emulator (unless it runs) and resolves once it listens. */
   async start(): Promise<void> {
-    if (this.child && this.child.exitCode === null && this.child.signalCode === null) return;
+    if (this.child?.exitCode === null && this.child.signalCode === null) return;
     const args = ['--blobHost', '127.0.0.1', '--blobPort', String(this.port), '--inMemoryPersistence'];
     args.push('--skipApiVersionCheck', '--loose', '--disableTelemetry', '--silent');
     if (this.oauth) args.push('--cert', TLS_CERT, '--key', TLS_KEY, '--oauth', 'basic');
@@ -74,7 +74,7 @@ export class Azurite {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`azurite did not listen on ${this.port} within 15 s:\n${output}`)), 15_000);
       const onData = (chunk: Buffer) => {
-        output += chunk;
+        output += String(chunk);
         if (output.includes('successfully listens')) {
           clearTimeout(timer);
           child.stdout.off('data', onData);
@@ -82,7 +82,7 @@ export class Azurite {
         }
       };
       child.stdout.on('data', onData);
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk));
+      child.stderr.on('data', (chunk: Buffer) => (output += String(chunk)));
       child.once('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`azurite exited with ${code}:\n${output}`));
@@ -93,7 +93,7 @@ export class Azurite {
 
   /** Kills the emulator at once, as a crash would; its in-memory blobs are gone with it. */
   async stop(): Promise<void> {
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    if (this.child?.exitCode !== null || this.child.signalCode !== null) return;
     const exited = exitOf(this.child);
     this.child.kill('SIGKILL');
     await exited;

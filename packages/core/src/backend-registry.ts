@@ -9,7 +9,8 @@ export type CacheBackendFactory = (options: ExternalCacheOptions) => CacheBacken
 // One registry per process rather than per copy of core, so that a backend registered through one
 // copy is found by a Cache from another (npm can install two; see CACHE_BRAND in cache.ts).
 const REGISTRY = Symbol.for('llmcache.cacheBackendFactories');
-const registry: Map<string, CacheBackendFactory> = ((globalThis as { [REGISTRY]?: Map<string, CacheBackendFactory> })[REGISTRY] ??= new Map());
+type Registry = Map<string, CacheBackendFactory>;
+const registry: Registry = ((globalThis as { [REGISTRY]?: Registry })[REGISTRY] ??= new Map<string, CacheBackendFactory>());
 
 /**
  * Makes `new Cache({ type })` use `factory` for `type` without loading a package of that name: for a

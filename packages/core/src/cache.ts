@@ -93,6 +93,7 @@ export class Cache extends EventEmitter<CacheEvents> {
   async getMany<T = unknown>(keys: readonly string[], options: ReadOptions = {}): Promise<(CacheHit<T> | undefined)[]> {
     if (keys.length === 0) return [];
     const raws = await this.guard.call('getMany', undefined, () =>
+      // eslint-disable-next-line @typescript-eslint/await-thenable -- a backend's get returns MaybePromise: Promise.all takes plain values too (typescript-eslint#11694)
       this.backend.getMany ? this.backend.getMany(keys) : Promise.all(keys.map((k) => this.backend.get(k))),
     );
     if (raws === FAILED) return keys.map((key) => this.reader.miss(key, 'error'));
@@ -142,7 +143,8 @@ export class Cache extends EventEmitter<CacheEvents> {
           ? backend.set(entries[0]!.key, entries[0]!.value, ttlMs)
           : backend.setMany
             ? backend.setMany(entries)
-            : Promise.all(entries.map((e) => backend.set(e.key, e.value, e.ttlMs)));
+            : // eslint-disable-next-line @typescript-eslint/await-thenable -- a backend's set returns MaybePromise: Promise.all takes plain values too (typescript-eslint#11694)
+              Promise.all(entries.map((e) => backend.set(e.key, e.value, e.ttlMs)));
       // A backend answers false when it declines an entry (too large to keep): not stored, not an error.
       return isThenable(done) ? done.then((answer) => answer !== false) : done !== false;
     });

@@ -20,7 +20,7 @@ export class EntryDecoder {
   decode<T>(key: string, text: string): CacheEntry<T> {
     const known = this.parsed.get(key);
     // Comparing the text costs a fraction of hashing it (a key of its own would need that), let alone parsing it.
-    let entry = known !== undefined && known.text === text ? known.entry : undefined;
+    let entry = known?.text === text ? known.entry : undefined;
     if (entry === undefined) {
       entry = decodeEntry(text);
       if (text.length <= MAX_MEMO_TEXT) this.parsed.set(key, { text, entry });

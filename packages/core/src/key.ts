@@ -100,7 +100,7 @@ function keyPrefix(callType: string, model: string): string {
       prefixCount = 1;
       byModel = undefined;
     }
-    if (byModel === undefined) prefixes.set(callType, (byModel = new Map()));
+    if (byModel === undefined) prefixes.set(callType, (byModel = new Map<string, string>()));
     prefix = `{"callType":${canonicalJson(callType)},"model":${canonicalJson(model)},"params":`;
     byModel.set(model, prefix);
   }

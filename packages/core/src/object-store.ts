@@ -177,7 +177,7 @@ export class ObjectStoreBackend implements CacheBackend {
 
   /** Reads in parallel, at most `batchConcurrency` at once; an object store has no multi-get. */
   async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
-    const values: (string | undefined)[] = new Array(keys.length);
+    const values = new Array<string | undefined>(keys.length);
     let next = 0;
     const worker = async () => {
       while (next < keys.length) {

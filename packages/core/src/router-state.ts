@@ -59,7 +59,7 @@ export class MemoryRouterState implements RouterState {
 
   addUsage(id: string, minute: number, usage: MinuteUsage): void {
     const current = this.minutes.get(id);
-    if (current && current.minute === minute) {
+    if (current?.minute === minute) {
       current.usage.requests += usage.requests;
       current.usage.tokens += usage.tokens;
     } else {
@@ -71,7 +71,7 @@ export class MemoryRouterState implements RouterState {
     const out = new Map<string, MinuteUsage>();
     for (const id of ids) {
       const current = this.minutes.get(id);
-      if (current && current.minute === minute) out.set(id, current.usage);
+      if (current?.minute === minute) out.set(id, current.usage);
     }
     return out;
   }

@@ -115,6 +115,7 @@ function promptText(value: unknown): string {
   try {
     return canonicalJson(value);
   } catch {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- the last resort for a value with no JSON form (a cycle, a BigInt, a symbol): '[object Object]' is text enough
     return String(value);
   }
 }

@@ -28,7 +28,7 @@ export class GcsStore implements ObjectStore {
     const download = this.bucket.file(name).createReadStream();
     let headers: Record<string, string | undefined> = {};
     download.once('response', (response: { headers: Record<string, string | undefined> }) => (headers = response.headers));
-    const onAbort = () => download.destroy(signal.reason);
+    const onAbort = () => download.destroy(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });
     const chunks: Buffer[] = [];
     try {

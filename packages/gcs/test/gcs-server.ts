@@ -144,7 +144,7 @@ export async function startGcsServer(options: { buckets?: string[] } = {}): Prom
     }
     const boundary = /boundary=("?)([^";]+)\1/.exec(req.headers['content-type'] ?? '')?.[2];
     const parts = boundary ? multipartParts(body, boundary) : undefined;
-    if (!parts || parts.length !== 2) return sendError(res, { status: 400, reason: 'invalid', message: 'Invalid multipart request body.' });
+    if (parts?.length !== 2) return sendError(res, { status: 400, reason: 'invalid', message: 'Invalid multipart request body.' });
     const resource = JSON.parse(parts[0]!.body.toString('utf8')) as { name?: string; contentType?: string; metadata?: Record<string, unknown> };
     const name = query.name ?? resource.name;
     if (!name) return sendError(res, { status: 400, reason: 'required', message: 'Required' });

@@ -111,7 +111,7 @@ describe("new Cache({ type: 'gcs' })", () => {
           withEnv({ GCS_PATH_SERVICE_ACCOUNT: file }, () => new Cache({ type: 'gcs', gcsBucketName: BUCKET, gcsApiEndpoint: server.url, memoryTier: false })),
       ]) {
         const before = server.requests.length;
-        await roundTrip(await cache());
+        await roundTrip(cache());
         const sent = server.requests.slice(before);
         expect(sent).toHaveLength(2);
         for (const request of sent) expect(request.headers.authorization).toMatch(/^Bearer upstream-token-\d+$/);
@@ -174,8 +174,8 @@ describe("new Cache({ type: 'gcs' })", () => {
 });
 
 describe('bad GCS options', () => {
-  it('requires a bucket, naming the option and the variable', async () => {
-    await withEnv(NO_GCS_ENV, () => {
+  it('requires a bucket, naming the option and the variable', () => {
+    withEnv(NO_GCS_ENV, () => {
       const err = configError(() => new Cache({ type: 'gcs' }));
       expect(err.option).toBe('gcsBucketName');
       expect(err.message).toMatch(/^\[llmcache\]\[gcs\] gcsBucketName: is required \(or set GCS_BUCKET_NAME, or pass bucket\)$/);
@@ -192,8 +192,8 @@ describe('bad GCS options', () => {
     [{ gcsPath: '../escape' }, 'gcsPath', /"\.\."/],
     [{ gcsPath: '/absolute' }, 'gcsPath', /relative/],
     [{ gcsPathServiceAccount: '/no/such/key.json' }, 'gcsPathServiceAccount', /cannot be used as a credentials file: ENOENT.*\/no\/such\/key\.json/],
-  ])('%j is a CacheConfigError naming %s', async (options, option, message) => {
-    await withEnv(NO_GCS_ENV, () => {
+  ])('%j is a CacheConfigError naming %s', (options, option, message) => {
+    withEnv(NO_GCS_ENV, () => {
       const err = configError(() => new Cache({ type: 'gcs', gcsBucketName: BUCKET, ...options }));
       expect(err.option).toBe(option);
       expect(err.message).toMatch(/^\[llmcache\]\[gcs\] /);
@@ -201,7 +201,7 @@ describe('bad GCS options', () => {
     });
   });
 
-  it('names the environment variable a bad value came from', async () => {
+  it('names the environment variable a bad value came from', () => {
     const notJson = join(dir, 'not-json.json');
     writeFileSync(notJson, 'not json');
     const cases: [Record<string, string>, string][] = [
@@ -210,12 +210,12 @@ describe('bad GCS options', () => {
       [{ GCS_PATH_SERVICE_ACCOUNT: notJson }, 'GCS_PATH_SERVICE_ACCOUNT'],
     ];
     for (const [vars, option] of cases) {
-      await withEnv({ ...NO_GCS_ENV, GCS_BUCKET_NAME: BUCKET, ...vars }, () => {
+      withEnv({ ...NO_GCS_ENV, GCS_BUCKET_NAME: BUCKET, ...vars }, () => {
         const err = configError(() => new Cache({ type: 'gcs' }));
         expect(err.option).toBe(option);
       });
     }
-    const unreadable = await withEnv({ ...NO_GCS_ENV, GCS_PATH_SERVICE_ACCOUNT: notJson }, () => configError(() => new GcsBackend({ gcsBucketName: BUCKET })));
+    const unreadable = withEnv({ ...NO_GCS_ENV, GCS_PATH_SERVICE_ACCOUNT: notJson }, () => configError(() => new GcsBackend({ gcsBucketName: BUCKET })));
     expect(unreadable.cause).toBeInstanceOf(SyntaxError);
   });
 

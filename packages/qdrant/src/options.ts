@@ -84,12 +84,14 @@ export function resolveOptions(options: QdrantSemanticBackendOptions, env: Recor
   const url = requireOption(
     'qdrant',
     'qdrantApiBase',
+    // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- a variable set to '' counts as unset
     options.qdrantApiBase ?? (env.QDRANT_URL || env.QDRANT_API_BASE),
     'or QDRANT_URL / QDRANT_API_BASE in the environment',
   );
   if (!/^https?:\/\//.test(nonEmptyString('qdrant', 'qdrantApiBase', url))) {
     throw new CacheConfigError('qdrant', 'qdrantApiBase', `must be an http:// or https:// URL, got ${describeValue(url)}`);
   }
+  // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- a variable set to '' counts as unset
   const apiKey = options.qdrantApiKey ?? (env.QDRANT_API_KEY || undefined);
   if (apiKey !== undefined) nonEmptyString('qdrant', 'qdrantApiKey', apiKey);
   const collection = collectionName(requireOption('qdrant', 'qdrantCollectionName', options.qdrantCollectionName));

@@ -54,7 +54,7 @@ export function expiredFilter(now: number): Schemas['Filter'] {
 
 /** The stored string of a retrieved point that is this key's and alive, else undefined. */
 export function liveValue(key: string, payload: Record<string, unknown> | null | undefined, now = Date.now()): string | undefined {
-  if (!payload || payload.key !== key) return undefined; // a point of another key (or not ours) is a miss
+  if (payload?.key !== key) return undefined; // a point of another key (or not ours) is a miss
   const expiresAt = payload.expires_at;
   if (typeof expiresAt === 'number' && expiresAt <= now) return undefined;
   if (typeof payload.value !== 'string') throw new LlmcacheError('qdrant', `the point of "${key}" holds no stored value`);

@@ -54,7 +54,7 @@ export function codesOf(projection: Float64Array, thresholds: Float64Array, shap
  */
 export function probesOf(projection: Float64Array, thresholds: Float64Array, shape: LshShape, probes: number): number[][] {
   const out: number[][] = [];
-  const margins: { margin: number; bit: number }[] = new Array(shape.bits);
+  const margins = new Array<{ margin: number; bit: number }>(shape.bits);
   for (let t = 0; t < shape.tables; t++) {
     let code = 0;
     for (let k = 0; k < shape.bits; k++) {
@@ -89,9 +89,9 @@ export function medianThresholds(projections: readonly Float64Array[]): Float64A
 }
 
 /** A unit vector as int8 values and the scale that brings them back: `v[i] ≈ q[i] * scale`. */
-export function quantize(vector: ArrayLike<number>): { q: Int8Array; scale: number } {
+export function quantize(vector: Float64Array): { q: Int8Array; scale: number } {
   let max = 0;
-  for (let i = 0; i < vector.length; i++) max = Math.max(max, Math.abs(vector[i]!));
+  for (const value of vector) max = Math.max(max, Math.abs(value));
   const scale = max === 0 ? 1 : max / 127;
   const q = new Int8Array(vector.length);
   for (let i = 0; i < vector.length; i++) q[i] = Math.round(vector[i]! / scale);

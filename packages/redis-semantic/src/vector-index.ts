@@ -198,7 +198,7 @@ export class RedisVectorIndex {
   private results(replies: [Error | null, unknown][] | null): unknown[] {
     if (!replies) throw new Error('Redis pipeline was aborted');
     const failed = replies.find(([err]) => err);
-    if (failed) throw failed[0];
+    if (failed) throw failed[0]!; // found by its error, so never null
     return replies.map(([, value]) => value);
   }
 
@@ -221,11 +221,11 @@ export class RedisVectorIndex {
       if (best.length > RERANKED) best.pop();
     }
     if (best.length === 0) return [];
-    const records = (await this.run(() => this.client.mgetBuffer(best.map((b) => this.recordKey(b.id))))) as (Buffer | null)[];
+    const records = await this.run<(Buffer | null)[]>(() => this.client.mgetBuffer(best.map((b) => this.recordKey(b.id))));
     const matches: IndexMatch[] = [];
     for (const raw of records) {
       const record = raw && decodeRecord(raw, meta.dim);
-      if (!record || record.scopeId !== scopeId) continue;
+      if (record?.scopeId !== scopeId) continue;
       let similarity = 0;
       for (let j = 0; j < meta.dim; j++) similarity += vector[j]! * record.vector[j]!;
       if (similarity >= threshold - ROUNDING) matches.push({ key: record.key, similarity: Math.min(1, similarity) });
@@ -247,7 +247,7 @@ export class RedisVectorIndex {
   private async freeze(meta: Meta): Promise<void> {
     const ids = await this.run(() => this.client.lrange(this.key('warm'), 0, -1));
     if (ids.length === 0) return;
-    const raws = (await this.run(() => this.client.mgetBuffer(ids.map((id) => this.recordKey(id))))) as (Buffer | null)[];
+    const raws = await this.run<(Buffer | null)[]>(() => this.client.mgetBuffer(ids.map((id) => this.recordKey(id))));
     const sample: { id: string; projection: Float64Array }[] = [];
     raws.forEach((raw, i) => {
       const record = raw && decodeRecord(raw, meta.dim);
@@ -320,7 +320,7 @@ export class RedisVectorIndex {
     ) {
       this.planes = { seed: seedValue, planes: new Hyperplanes(seedValue, dimension, shape) };
     }
-    const thresholds = th && th.length === shape.tables * shape.bits * 8 ? new Float64Array(new Uint8Array(th).buffer) : undefined;
+    const thresholds = th?.length === shape.tables * shape.bits * 8 ? new Float64Array(new Uint8Array(th).buffer) : undefined;
     return { ver: ver.toString(), dim: dimension, shape, planes: this.planes.planes, thresholds };
   }
 

@@ -1,5 +1,5 @@
 import { Cache } from '@llmcache/core';
-import { completion, disableCache, Router, setCache, type ChatCompletion } from '@llmcache/router';
+import { completion, disableCache, Router, setCache } from '@llmcache/router';
 import { withEnv } from '@llmcache/test-suite';
 import { startUpstream, type Upstream } from '@llmcache/test-upstream';
 import { describeRedis, startStandalone, type RedisServer } from '../../redis/test/servers';

@@ -144,7 +144,7 @@ export class RedisBackend implements CacheBackend {
 
   getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
     return this.run(async () => {
-      const out: (string | undefined)[] = new Array(keys.length);
+      const out = new Array<string | undefined>(keys.length);
       // A cluster takes a multi-key command only within one slot: one MGET per slot, all sent at once.
       await Promise.all(
         this.bySlot(keys.map((key, index) => ({ key, index }))).map(async (group) => {

@@ -87,7 +87,7 @@ export class RedisServer {
 
   /** Starts the server (unless it runs) and waits until it answers PING. */
   async start(): Promise<void> {
-    if (this.child && this.child.exitCode === null && this.child.signalCode === null) return;
+    if (this.child?.exitCode === null && this.child.signalCode === null) return;
     const child = spawn('redis-server', this.args, { cwd: this.dir, stdio: 'ignore' });
     this.child = child;
     children.add(child);
@@ -108,7 +108,7 @@ export class RedisServer {
   /** Kills the server at once (as a crash would) and waits for it to be gone. */
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (child?.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;

@@ -106,6 +106,7 @@ function clientConfig(options: S3ConnectionOptions, env: Record<string, string |
     endpointFrom(env.AWS_ENDPOINT_URL, 'AWS_ENDPOINT_URL');
   const config: S3ClientConfig = {
     // AWS_DEFAULT_REGION is what boto3 (so LiteLLM) reads; the JavaScript SDK reads only AWS_REGION and the profile.
+    // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing -- a variable set to '' counts as unset
     region: options.s3RegionName ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || (endpoint ? 'us-east-1' : undefined)),
     forcePathStyle: options.s3ForcePathStyle ?? endpoint !== undefined,
   };

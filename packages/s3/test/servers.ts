@@ -54,7 +54,7 @@ export class S3rverProcess {
   }
 
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return this.child?.exitCode === null && this.child.signalCode === null;
   }
 
   /** Freezes the process: connections are still accepted (by the kernel) and never answered, as a hung S3. */

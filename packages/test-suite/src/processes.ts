@@ -16,8 +16,8 @@ export interface Exit {
 export function exitOf(child: ChildProcess): Promise<Exit> {
   let stdout = '';
   let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk));
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += String(chunk)));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += String(chunk)));
   return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
 }
 
@@ -26,7 +26,7 @@ export function printed(child: ChildProcess, line: string): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';
     const onData = (chunk: Buffer) => {
-      seen += chunk;
+      seen += String(chunk);
       if (seen.split('\n').includes(line)) {
         child.stdout!.off('data', onData);
         resolve();

@@ -33,7 +33,7 @@ function chosenTool(body: any, userText: string): string | undefined {
 }
 
 export async function handleConverse(exchange: Exchange, stream: boolean): Promise<void> {
-  const { body, model, res, state } = exchange;
+  const { body, res, state } = exchange;
   const fail = (status: number, message: string): void => {
     const error = bedrockError(status, { message });
     sendJson(res, error.status, error.body, error.headers);

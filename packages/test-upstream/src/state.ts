@@ -37,7 +37,7 @@ export class UpstreamState {
   takeStep(model: string): Step | undefined {
     const queue = this.scripts.get(model);
     const step = queue?.shift();
-    if (queue !== undefined && queue.length === 0) this.scripts.delete(model);
+    if (queue?.length === 0) this.scripts.delete(model);
     return step;
   }
 
