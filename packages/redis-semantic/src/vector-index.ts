@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { RedisClient } from '@llmcache/redis';
-import type { Cluster, Redis } from 'ioredis';
-import { codesOf, Hyperplanes, medianThresholds, probesOf, quantize, type LshShape } from './lsh';
+import { IndexMeta, type Client, type Meta } from './index-meta';
+import { codesOf, medianThresholds, probesOf, quantize, type LshShape } from './lsh';
 import { decodeRecord, encodeHead, encodeRecord, scoreHead, tailOffset } from './record';
 import { ADD, FREEZE, INIT, REMOVE } from './scripts';
 
@@ -21,18 +21,6 @@ export interface IndexMatch {
   similarity: number;
 }
 
-/** The index as Redis describes it. */
-interface Meta {
-  ver: string;
-  dim: number;
-  shape: LshShape;
-  planes: Hyperplanes;
-  /** Set once the warm-up sample fixed them. */
-  thresholds: Float64Array | undefined;
-}
-
-type Client = (Redis | Cluster) & Record<string, (...args: unknown[]) => Promise<unknown>>;
-
 /**
  * Similarities are computed from float32 vectors: a match this close below the threshold is a float
  * rounding away from it, and counts as reaching it.
@@ -48,8 +36,6 @@ const SWEEP = 16;
 const RECORD_GRACE_MS = 10 * 60_000;
 /** Most candidates one search reads: bounds the work of a degenerate index (every prompt alike). */
 const MAX_CANDIDATES = 4096;
-/** How long "no index yet" is believed before Redis is asked again. */
-const ABSENT_RECHECK_MS = 1000;
 
 /**
  * Random-hyperplane LSH over plain Redis data types (no vector module): per scope, `tables` hash tables
@@ -59,9 +45,8 @@ const ABSENT_RECHECK_MS = 1000;
  */
 export class RedisVectorIndex {
   readonly tag: string;
-  private meta: { value: Promise<Meta | undefined>; at: number } | undefined;
-  private planes: { seed: number; planes: Hyperplanes } | undefined;
   private readonly client: Client;
+  private readonly meta: IndexMeta;
 
   /** `client`: an ioredis `Redis` or `Cluster` (typed by shape, as `@llmcache/redis` types it); `run` guards each call. */
   constructor(
@@ -73,6 +58,7 @@ export class RedisVectorIndex {
   ) {
     this.client = client as unknown as Client;
     this.tag = `{${prefix}:${indexName}}`;
+    this.meta = new IndexMeta(this.client, run, this.key('meta'), this.tag, shape);
     for (const [name, lua] of Object.entries({ llmcacheSemInit: INIT, llmcacheSemAdd: ADD, llmcacheSemFreeze: FREEZE, llmcacheSemRemove: REMOVE })) {
       if (typeof this.client[name] !== 'function') this.client.defineCommand(name, { lua });
     }
@@ -84,7 +70,7 @@ export class RedisVectorIndex {
 
   /** Indexes `key` by `vector` (unit length) in the scope. */
   async add(key: string, vector: Float64Array, scopeId: string, ttlMs: number | null): Promise<void> {
-    let meta = await this.ensureMeta(vector.length);
+    let meta = await this.meta.ensure(vector.length);
     const now = Date.now();
     for (let attempt = 0; attempt < 3; attempt++) {
       const args = this.addArgs(meta, key, vector, scopeId, ttlMs, now);
@@ -93,7 +79,7 @@ export class RedisVectorIndex {
         if (answer >= this.shape.warmUp) await this.freeze(meta);
         return;
       }
-      meta = await this.ensureMeta(vector.length, true);
+      meta = await this.meta.ensure(vector.length, true);
     }
     throw new Error('the index changed under three writes in a row');
   }
@@ -104,12 +90,12 @@ export class RedisVectorIndex {
    */
   async addMany(entries: readonly { key: string; vector: Float64Array; scopeId: string; ttlMs: number | null }[], batch = 1000): Promise<void> {
     let next = 0;
-    while (next < entries.length && !(await this.ensureMeta(entries[next]!.vector.length)).thresholds) {
+    while (next < entries.length && !(await this.meta.ensure(entries[next]!.vector.length)).thresholds) {
       const e = entries[next++]!;
       await this.add(e.key, e.vector, e.scopeId, e.ttlMs);
     }
     while (next < entries.length) {
-      const meta = await this.ensureMeta(entries[next]!.vector.length);
+      const meta = await this.meta.ensure(entries[next]!.vector.length);
       const chunk = entries.slice(next, next + batch);
       const pipeline = this.client.pipeline() as unknown as Record<string, (...args: unknown[]) => unknown> & {
         exec(): Promise<[Error | null, unknown][] | null>;
@@ -124,7 +110,7 @@ export class RedisVectorIndex {
 
   /** The arguments of the add script for one entry, numkeys first. */
   private addArgs(meta: Meta, key: string, vector: Float64Array, scopeId: string, ttlMs: number | null, now: number): unknown[] {
-    this.checkDimension(meta, vector.length);
+    this.meta.checkDimension(meta, vector.length);
     const id = entryId(key);
     const expiresAt = ttlMs === null ? 0 : now + ttlMs;
     const codes = meta.thresholds ? codesOf(meta.planes.project(vector), meta.thresholds, meta.shape) : [];
@@ -154,9 +140,9 @@ export class RedisVectorIndex {
 
   /** Entries of the scope whose cosine similarity to `vector` is at least `threshold`, most similar first. */
   async search(vector: Float64Array, scopeId: string, threshold: number): Promise<IndexMatch[]> {
-    let meta = await this.currentMeta();
+    let meta = await this.meta.current();
     for (let attempt = 0; meta && attempt < 2; attempt++) {
-      this.checkDimension(meta, vector.length);
+      this.meta.checkDimension(meta, vector.length);
       const buckets = meta.thresholds
         ? probesOf(meta.planes.project(vector), meta.thresholds, meta.shape, this.shape.probes).flatMap((codes, t) =>
             codes.map((code) => this.bucketKey(scopeId, t, code)),
@@ -164,7 +150,7 @@ export class RedisVectorIndex {
         : [];
       const candidates = await this.candidates(meta, buckets);
       if (candidates) return this.rank(candidates.ids, candidates.heads, meta, vector, scopeId, threshold);
-      meta = await this.currentMeta(true);
+      meta = await this.meta.current(true);
     }
     return [];
   }
@@ -235,7 +221,7 @@ export class RedisVectorIndex {
 
   /** Takes `key` out of the index. */
   async remove(key: string): Promise<void> {
-    const meta = await this.currentMeta();
+    const meta = await this.meta.current();
     if (!meta) return;
     const id = entryId(key);
     await this.run(() =>
@@ -272,64 +258,7 @@ export class RedisVectorIndex {
         ...pairs,
       ),
     );
-    this.meta = undefined;
-  }
-
-  /** The index's description, made from this vector's length when there is none yet. */
-  private async ensureMeta(dim: number, reload = false): Promise<Meta> {
-    const known = await this.currentMeta(reload);
-    if (known) return known;
-    const gen = randomBytes(6).toString('hex');
-    const seed = randomBytes(4).readUInt32LE(0);
-    const fields = (await this.run(() =>
-      this.client.llmcacheSemInitBuffer!(1, this.key('meta'), `${gen}:warm`, dim, seed, this.shape.tables, this.shape.bits),
-    )) as (Buffer | null)[];
-    const meta = this.parseMeta(fields);
-    this.meta = { value: Promise.resolve(meta), at: Date.now() };
-    if (!meta) throw new Error('the index description could not be made');
-    return meta;
-  }
-
-  /** The description as last read (read again when asked, or while there was none for a second). */
-  private currentMeta(reload = false): Promise<Meta | undefined> {
-    const cached = this.meta;
-    if (!reload && cached) {
-      return cached.value.then((meta) => (meta || Date.now() - cached.at < ABSENT_RECHECK_MS ? meta : this.currentMeta(true)));
-    }
-    const value = this.run(() => this.client.hmgetBuffer(this.key('meta'), 'ver', 'dim', 'seed', 'tables', 'bits', 'th')).then((fields) =>
-      this.parseMeta(fields),
-    );
-    const entry = { value, at: Date.now() };
-    this.meta = entry;
-    // A failed read is not remembered.
-    value.catch(() => this.meta === entry && (this.meta = undefined));
-    return value;
-  }
-
-  private parseMeta(fields: (Buffer | null)[]): Meta | undefined {
-    const [ver, dim, seed, tables, bits, th] = fields;
-    if (!ver || !dim || !seed || !tables || !bits) return undefined;
-    const shape = { tables: Number(tables.toString()), bits: Number(bits.toString()) };
-    const dimension = Number(dim.toString());
-    const seedValue = Number(seed.toString());
-    if (
-      this.planes?.seed !== seedValue ||
-      this.planes.planes.dim !== dimension ||
-      this.planes.planes.shape.tables !== shape.tables ||
-      this.planes.planes.shape.bits !== shape.bits
-    ) {
-      this.planes = { seed: seedValue, planes: new Hyperplanes(seedValue, dimension, shape) };
-    }
-    const thresholds = th?.length === shape.tables * shape.bits * 8 ? new Float64Array(new Uint8Array(th).buffer) : undefined;
-    return { ver: ver.toString(), dim: dimension, shape, planes: this.planes.planes, thresholds };
-  }
-
-  private checkDimension(meta: Meta, dim: number): void {
-    if (meta.dim !== dim) {
-      throw new Error(
-        `index ${this.tag} holds ${meta.dim}-dimension vectors and the embedder answered ${dim}: give another embedding model its own index name`,
-      );
-    }
+    this.meta.forget();
   }
 
   private recordKey(id: string): string {
