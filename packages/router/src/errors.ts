@@ -97,7 +97,9 @@ export function errorForStreamEvent(
   error: { type?: unknown; code?: unknown; message?: unknown } | undefined,
   details: Omit<ProviderErrorDetails, 'status'>,
 ): ProviderError {
-  const kind = `${String(error?.type ?? '')} ${String(error?.code ?? '')}`;
+  // Only a string (or numeric) type or code names a kind; an object names none (as its '[object Object]' never matched).
+  const label = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? String(value) : '');
+  const kind = `${label(error?.type)} ${label(error?.code)}`;
   const status = kind.includes('rate_limit')
     ? 429
     : kind.includes('overloaded')

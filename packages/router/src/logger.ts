@@ -55,11 +55,12 @@ export class RouterLog {
     const sink = logger !== undefined ? validLogger(logger) : envLevel === undefined ? undefined : stderrLogger(envLevel);
     this.secrets = secretMatcher(secretSources, env);
     const method = (level: LogLevel) => {
-      const write = sink?.[level];
-      if (!write || write === silent) return silent;
+      if (!sink?.[level] || sink[level] === silent) return silent;
+      // Bound to the logger: a logger's method may use its `this` (pino's do).
+      const write = sink[level].bind(sink);
       return (message: string, fields: LogFields = {}) => {
         try {
-          write.call(sink, this.scrubFields(fields), message);
+          write(this.scrubFields(fields), message);
         } catch {
           // A broken logger must not break the call it reports on.
         }

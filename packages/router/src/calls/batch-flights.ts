@@ -26,14 +26,15 @@ export class BatchFlights {
   ): Promise<{ items: BatchItem<V, M>[]; ledBatch: M | undefined }> {
     const led: { position: number; signal: AbortSignal }[] = [];
     let startBatch!: (batch: Promise<{ values: V[]; batch: M }>) => void;
-    const batchStarted = new Promise<Promise<{ values: V[]; batch: M }>>((resolve) => (startBatch = resolve));
+    // Resolved with the batch's promise, so it settles as the batch does.
+    const batchStarted = new Promise<{ values: V[]; batch: M }>((resolve) => (startBatch = resolve));
     const waits = flightKeys.map((flightKey, position) =>
       this.flights.run<BatchItem<V, M>>(
         flightKey,
         async (itemSignal) => {
           // Called at once for each input this call leads; the batch starts once every such input is known.
           const slot = led.push({ position, signal: itemSignal }) - 1;
-          const { values, batch } = await await batchStarted;
+          const { values, batch } = await batchStarted;
           return { value: values[slot]!, batch };
         },
         signal,

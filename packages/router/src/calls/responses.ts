@@ -72,11 +72,11 @@ export function isCompleteText(response: PlainTextCompletion): boolean {
 
 // Shapes of what the router stores, checked on every read: an entry that parses but does not have
 // the shape (another version's, or damaged) is a miss, never a crash.
-function isObject(value: unknown): value is Record<string, any> {
+function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-function storedResponse(value: unknown): Record<string, any> | undefined {
+function storedResponse(value: unknown): Record<string, unknown> | undefined {
   return isObject(value) && isObject(value.response) && typeof value.modelGroup === 'string' ? value.response : undefined;
 }
 

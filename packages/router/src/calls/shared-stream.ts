@@ -79,7 +79,6 @@ export class SharedStream {
   /** A new reader; it takes part until it reaches the end, fails, or leaves through `return()` or its signal. */
   reader(options: ReaderOptions): AsyncIterableIterator<PlainChunk> {
     const { signal, includeUsage } = options;
-    const stream = this;
     let index = 0;
     let left = false;
     let usageSeen = false;
@@ -87,7 +86,7 @@ export class SharedStream {
       if (left) return;
       left = true;
       signal?.removeEventListener('abort', leave);
-      stream.leave();
+      this.leave();
     };
     this.readers++;
     signal?.addEventListener('abort', leave, { once: true });
@@ -98,7 +97,7 @@ export class SharedStream {
           if (signal?.aborted) throw signal.reason;
           return { done: true, value: undefined };
         }
-        const chunk = stream.chunks[index];
+        const chunk = this.chunks[index];
         if (chunk !== undefined) {
           index++;
           const usageOnly = (chunk.choices?.length ?? 0) === 0 && chunk.usage;
@@ -107,7 +106,7 @@ export class SharedStream {
           // Every reader gets its own copy: one caller changing a chunk must not reach the others or the stored answer.
           return { done: false, value: structuredClone(chunk) };
         }
-        const outcome = stream.outcome;
+        const outcome = this.outcome;
         if (outcome.state === 'complete') {
           const { completion } = outcome;
           // The stream's own request may not have asked for usage; this reader did, so it gets it at the end.
@@ -124,7 +123,7 @@ export class SharedStream {
           leave();
           throw outcome.error;
         }
-        await untilAborted(stream.pull(), signal);
+        await untilAborted(this.pull(), signal);
       }
     };
     return {

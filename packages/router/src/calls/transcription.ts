@@ -36,5 +36,5 @@ export async function transcription(ctx: CallContext, request: TranscriptionRequ
   const { value, source } = await result;
   const { stored, hidden } = settle(ctx, keyed, value, source, context);
   if (source === 'computed') await storeUnder(ctx, keyed, stored, context, isComplete);
-  return withHiddenParams(stored.response, hidden) as TranscriptionResponse;
+  return withHiddenParams(stored.response, hidden);
 }

@@ -121,7 +121,7 @@ const TUPLE = /^\(\s*(.*?)\s*,?\s*\)$/s;
 /** `[['a', 'b'], …]`; a group may also be written as LiteLLM's Python tuple, `('a', 'b')`. */
 export const cachingGroups: Check<string[][]> = (path, value) => {
   if (!Array.isArray(value)) throw new RouterConfigError(path, `must be a list of lists of model group names, got ${describeValue(value)}`);
-  return value.map((group, i) => {
+  return value.map((group: unknown, i) => {
     const tuple = typeof group === 'string' ? TUPLE.exec(group.trim()) : null;
     const names = tuple ? tuple[1]!.split(',').map((s) => s.trim().replace(/^(['"])(.*)\1$/, '$2')) : group;
     if (!Array.isArray(names) || names.length === 0) {

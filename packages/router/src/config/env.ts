@@ -14,11 +14,18 @@ export function translateEnvironmentVariables(env: Env, value: unknown): Env {
     if (raw === null || raw === undefined) continue;
     // An entry may itself point at the real environment.
     const resolved = resolveEnv({ env, fileVars: {}, ignored: [], sources: {} }, path, raw);
-    if (typeof resolved === 'object') throw new RouterConfigError(path, `must be a string, number or boolean, got ${describeValue(resolved)}`);
+    if (!isScalar(resolved)) throw new RouterConfigError(path, `must be a string, number or boolean, got ${describeValue(resolved)}`);
     // Python's str() of a YAML boolean is True/False, which is what LiteLLM puts in os.environ.
     setOwn(out, name, typeof resolved === 'boolean' ? (resolved ? 'True' : 'False') : String(resolved));
   }
   return out;
+}
+
+/** What is left of a config value once objects and null are ruled out (`typeof null` is 'object'). */
+type Scalar = string | number | boolean | bigint | symbol | undefined | ((...args: never[]) => unknown);
+
+function isScalar(value: unknown): value is Scalar {
+  return typeof value !== 'object';
 }
 
 /** Replaces every `os.environ/NAME` string inside `value` by `env[NAME]`. */

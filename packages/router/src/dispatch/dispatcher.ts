@@ -140,7 +140,11 @@ export class Dispatcher {
       // Every path through an attempt returns or breaks: the retry budget is the picked deployment's.
       for (let tries = 0; ; tries++) {
         signal.throwIfAborted();
-        if (Date.now() >= deadline) throw lastError ?? this.outOfTime(call, settings.timeoutMs!);
+        if (Date.now() >= deadline) {
+          // The last failure as it was caught (a provider's error, or whatever an attempt threw), else the timeout.
+          const failure: unknown = lastError ?? this.outOfTime(call, settings.timeoutMs!);
+          throw failure;
+        }
         let deployment: Deployment;
         try {
           deployment = await this.pick(group, expectedTokens, true);

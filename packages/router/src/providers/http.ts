@@ -97,7 +97,8 @@ async function* readLines(response: Response, ctx: RequestContext, unterminatedL
   if (!response.body) throw streamWithoutBody(ctx);
   const decoder = new TextDecoder();
   let buffer = '';
-  const reader = response.body.getReader();
+  // A fetch body is bytes (Node's types leave its chunks `any`).
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   try {
     for (;;) {
       let chunk: Awaited<ReturnType<typeof reader.read>>;

@@ -28,7 +28,6 @@ export const PROVIDER_NAMES = Object.keys(BY_PREFIX);
 
 // The families LiteLLM recognises without a prefix.
 const OPENAI_MODELS = /^(gpt-|chatgpt-|o[1-9](-|$)|text-embedding-|whisper-|dall-e-|tts-|davinci|babbage|omni-moderation)/;
-const ANTHROPIC_MODELS = /^claude-/;
 
 /** `openai/gpt-4o` → the OpenAI provider and `gpt-4o`; a bare known name infers its provider; undefined when neither works. */
 export function resolveProvider(model: string): { provider: Provider; model: string } | undefined {

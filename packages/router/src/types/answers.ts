@@ -1,4 +1,3 @@
-import type { OpenString } from './open-string';
 import type { ToolCall } from './messages';
 
 // What the router answers: OpenAI's answer shapes, with `_hiddenParams`.

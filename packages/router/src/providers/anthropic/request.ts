@@ -28,7 +28,7 @@ export function toAnthropicRequest(params: ProviderParams, model: string, stream
     n,
     response_format: _responseFormat,
     ...rest
-  } = params as Record<string, any>;
+  } = params;
   assertOneChoice(n, 'anthropic', model);
   const { system, turns } = chatTurns<Block>(messages, {
     content: contentBlocks,

@@ -17,12 +17,13 @@ export async function* anthropicChunks(events: AsyncIterable<SseEvent>, ctx: Req
   let inputTokens = 0;
   let toolIndex = -1;
   for await (const event of events) {
-    const data: Record<string, any> = expectAnthropicEvent(parseStreamEvent(event, ctx), ctx);
+    const data = expectAnthropicEvent(parseStreamEvent(event, ctx), ctx);
     switch (data.type) {
       case 'message_start':
-        chunks.id = data.message.id ?? chunks.id;
-        chunks.model = data.message.model ?? chunks.model;
-        inputTokens = data.message.usage?.input_tokens ?? 0;
+        // The check made `message` an object for this type.
+        chunks.id = data.message?.id ?? chunks.id;
+        chunks.model = data.message?.model ?? chunks.model;
+        inputTokens = data.message?.usage?.input_tokens ?? 0;
         yield chunks.delta({ role: 'assistant', content: '' });
         break;
       case 'content_block_start':

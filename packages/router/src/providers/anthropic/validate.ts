@@ -30,7 +30,26 @@ function anthropicEvent(event: Json): Problem {
   return undefined;
 }
 
+/**
+ * An Anthropic stream event as `anthropicEvent` checks it: a string `type`; for its type, `message` or
+ * `content_block` an object, `delta` an object whose text or partial JSON is a string. The fields inside
+ * those that are not checked are typed as Anthropic documents them, and read with a default.
+ */
+export interface AnthropicEvent {
+  type: string;
+  /** `message_start` */
+  message?: { id?: string; model?: string; usage?: { input_tokens?: number } };
+  /** `content_block_start` */
+  content_block?: { type?: unknown; id?: string; name?: string };
+  /** `content_block_delta` (`text` for `text_delta`, `partial_json` for `input_json_delta`), `message_delta` (`stop_reason`) */
+  delta?: { type?: unknown; text?: string; partial_json?: string; stop_reason?: string | null };
+  /** `message_delta` */
+  usage?: { output_tokens?: number };
+  /** `error` */
+  error?: { type?: unknown; code?: unknown; message?: unknown };
+}
+
 /** An Anthropic stream event: an object with a string `type`, and the fields its type is read for. */
-export function expectAnthropicEvent(value: unknown, ctx: RequestContext): Json & { type: string } {
+export function expectAnthropicEvent(value: unknown, ctx: RequestContext): AnthropicEvent {
   return expectShape(value, 'stream sent an event that is not an Anthropic stream event', anthropicEvent, ctx);
 }

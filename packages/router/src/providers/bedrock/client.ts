@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type * as BedrockSdk from '@aws-sdk/client-bedrock-runtime';
 import { BadRequestError } from '../../errors';
 import { fromEnv } from '../env';
+import { paramText } from '../kit/message-parts';
 import { requireOptional } from '../optional-package';
 import type { ProviderTarget } from '../provider';
 
@@ -30,7 +31,7 @@ export const ENV = {
 /** The SDK, loaded on the first call, and the client for these settings. */
 export function bedrockClient(settings: Settings, target: ProviderTarget): { sdk: typeof BedrockSdk; client: BedrockSdk.BedrockRuntimeClient } {
   const sdk = requireOptional<typeof BedrockSdk>(PACKAGE, 'bedrock');
-  const text = (value: unknown) => (value === undefined ? undefined : String(value));
+  const text = (value: unknown) => (value === undefined ? undefined : paramText(value));
   const config = {
     region: text(settings.awsRegionName) ?? fromEnv(['AWS_REGION_NAME']),
     endpoint: target.apiBase ?? text(settings.awsBedrockRuntimeEndpoint) ?? fromEnv(ENV.awsBedrockRuntimeEndpoint),

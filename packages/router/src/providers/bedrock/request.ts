@@ -24,7 +24,7 @@ export function toConverseInput(params: ProviderParams, modelId: string): Bedroc
     stream_options: _streamOptions,
     user: _user,
     ...rest
-  } = params as Record<string, any>;
+  } = params;
   assertOneChoice(n, 'bedrock', modelId);
   const { system, turns } = chatTurns<ContentBlock>(messages, {
     content: (content) => contentBlocks(content, modelId),
@@ -33,9 +33,10 @@ export function toConverseInput(params: ProviderParams, modelId: string): Bedroc
   });
   const inferenceConfig: BedrockSdk.InferenceConfiguration = {};
   const maxTokens = max_tokens ?? max_completion_tokens;
-  if (maxTokens !== undefined) inferenceConfig.maxTokens = maxTokens;
-  if (temperature !== undefined) inferenceConfig.temperature = temperature;
-  if (top_p !== undefined) inferenceConfig.topP = top_p;
+  // Sent as given, numbers or not (the SDK's types say numbers): Bedrock says what is wrong with a value.
+  if (maxTokens !== undefined) inferenceConfig.maxTokens = maxTokens as number;
+  if (temperature !== undefined) inferenceConfig.temperature = temperature as number;
+  if (top_p !== undefined) inferenceConfig.topP = top_p as number;
   const stopSequences = stopList(stop);
   if (stopSequences) inferenceConfig.stopSequences = stopSequences;
   // LiteLLM's `bedrock/converse/<model>` names the API this provider always uses.
@@ -59,8 +60,8 @@ export function toConverseInput(params: ProviderParams, modelId: string): Bedroc
       ...(tool_choice === undefined || tool_choice === 'auto' ? {} : { toolChoice: toolChoiceOf(tool_choice) }),
     };
   }
-  // Model-specific params (top_k, …) go to the model as they are, as LiteLLM sends them.
-  if (Object.keys(rest).length > 0) input.additionalModelRequestFields = rest;
+  // Model-specific params (top_k, …) go to the model as they are, as LiteLLM sends them (JSON, as the caller gave it).
+  if (Object.keys(rest).length > 0) input.additionalModelRequestFields = rest as BedrockSdk.ConverseCommandInput['additionalModelRequestFields'];
   return input;
 }
 

@@ -32,7 +32,7 @@ export function chatTurns<Part>(messages: unknown, mapping: TurnMapping<Part>): 
   const push = (role: Turn<Part>['role'], parts: Part[]) => {
     if (parts.length === 0 && !mapping.keepEmpty) return;
     const last = turns[turns.length - 1];
-    if (last && last.role === role) last.parts.push(...parts);
+    if (last?.role === role) last.parts.push(...parts);
     else turns.push({ role, parts });
   };
   for (const message of (messages ?? []) as PlainMessage[]) {

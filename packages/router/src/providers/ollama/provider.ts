@@ -7,6 +7,7 @@ import { fromEnv } from '../env';
 import { readJson, readNdjson, send, type RequestContext } from '../http';
 import { assistantMessage, chatCompletion } from '../kit/completion';
 import { requestContext, wantsUsage } from '../kit/context';
+import { paramText } from '../kit/message-parts';
 import { refusedBesides } from '../openai-params';
 import { trimSlash } from '../openai';
 import type {
@@ -74,7 +75,7 @@ export class OllamaProvider implements Provider {
   async textCompletion(params: ProviderParams, target: ProviderTarget): Promise<PlainTextCompletion> {
     const ctx = requestContext(this.name, target);
     const { prompt, ...rest } = params;
-    const text = Array.isArray(prompt) ? prompt.map(String).join('\n') : String(prompt ?? '');
+    const text = Array.isArray(prompt) ? prompt.map(String).join('\n') : paramText(prompt ?? '');
     const response = await this.post('generate', { ...ollamaFields(rest, target.model, this.name), prompt: text, stream: false }, target, ctx);
     const answer = expectOllamaGenerate(await readJson(response, ctx), ctx);
     return {

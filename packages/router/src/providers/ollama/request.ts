@@ -3,7 +3,7 @@
 import { BadRequestError } from '../../errors';
 import type { PlainMessage, ProviderParams } from '../provider';
 import { assertOneChoice } from '../kit/one-choice';
-import { dataUrl, imageUrlOf, parseArguments, stopList, textOf } from '../kit/message-parts';
+import { dataUrl, imageUrlOf, parseArguments, responseFormatOf, stopList, textOf } from '../kit/message-parts';
 
 /** Request fields Ollama reads at the top level; every other param goes into `options`, as LiteLLM sends them. */
 const TOP_LEVEL = new Set(['format', 'keep_alive', 'think', 'raw', 'suffix', 'system', 'template', 'context', 'images', 'tools', 'truncate', 'dimensions']);
@@ -22,7 +22,7 @@ interface OllamaMessage {
  * `options` (`temperature`, `seed`, `num_ctx`, `top_k`, …) over the caller's own `options`.
  */
 export function ollamaFields(params: ProviderParams, model: string, provider: string): Record<string, unknown> {
-  const { options, max_tokens, max_completion_tokens, response_format, stop, n, ...rest } = params as Record<string, any>;
+  const { options, max_tokens, max_completion_tokens, response_format, stop, n, ...rest } = params;
   assertOneChoice(n, provider, model);
   const top: Record<string, unknown> = { model };
   const opts: Record<string, unknown> = { ...(typeof options === 'object' && options !== null ? options : {}) };
@@ -35,8 +35,9 @@ export function ollamaFields(params: ProviderParams, model: string, provider: st
   if (maxTokens !== undefined) opts.num_predict = maxTokens;
   const stops = stopList(stop);
   if (stops) opts.stop = stops;
-  if (response_format?.type === 'json_object') top.format = 'json';
-  else if (response_format?.type === 'json_schema' && response_format.json_schema?.schema) top.format = response_format.json_schema.schema;
+  const format = responseFormatOf(response_format);
+  if (format.type === 'json_object') top.format = 'json';
+  else if (format.type === 'json_schema' && format.schema) top.format = format.schema;
   if (Object.keys(opts).length > 0) top.options = opts;
   return top;
 }
@@ -118,5 +119,5 @@ export function chatMessages(messages: readonly PlainMessage[], model: string, p
 
 /** The legacy `functions` param as `tools`. */
 export function functionsAsTools(functions: unknown): unknown[] | undefined {
-  return Array.isArray(functions) ? functions.map((fn) => ({ type: 'function', function: fn })) : undefined;
+  return Array.isArray(functions) ? functions.map((fn: unknown) => ({ type: 'function', function: fn })) : undefined;
 }

@@ -3,7 +3,7 @@ import { BadRequestError } from '../../errors';
 import type { PlainMessage, ProviderParams } from '../provider';
 import { chatTurns, contentParts } from '../kit/chat-turns';
 import { chosenFunction, functionsOf } from '../kit/tools';
-import { dataUrl, stopList, textOf } from '../kit/message-parts';
+import { dataUrl, responseFormatOf, stopList, textOf } from '../kit/message-parts';
 
 type Part =
   | { text: string }
@@ -30,7 +30,7 @@ export function toGeminiRequest(params: ProviderParams, model: string): Record<s
     tool_choice,
     stream_options: _streamOptions,
     ...rest
-  } = params as Record<string, any>;
+  } = params;
   const { system, turns } = chatTurns<Part>(messages, {
     content: (content) => geminiParts(content, model),
     // Gemini names a function result by the function, not the call id.
@@ -51,10 +51,11 @@ export function toGeminiRequest(params: ProviderParams, model: string): Record<s
   if (presence_penalty !== undefined) generationConfig.presencePenalty = presence_penalty;
   const stopSequences = stopList(stop);
   if (stopSequences) generationConfig.stopSequences = stopSequences;
-  if (response_format?.type === 'json_object') generationConfig.responseMimeType = 'application/json';
-  if (response_format?.type === 'json_schema') {
+  const format = responseFormatOf(response_format);
+  if (format.type === 'json_object') generationConfig.responseMimeType = 'application/json';
+  if (format.type === 'json_schema') {
     generationConfig.responseMimeType = 'application/json';
-    generationConfig.responseJsonSchema = response_format.json_schema?.schema;
+    generationConfig.responseJsonSchema = format.schema;
   }
   const body: Record<string, unknown> = { ...rest, contents };
   if (system.length > 0) body.systemInstruction = { parts: [{ text: system.join('\n\n') }] };

@@ -4,7 +4,7 @@ import type { PlainChatCompletion, PlainToolCall } from '../provider';
 import { assistantMessage, chatCompletion } from '../kit/completion';
 import { GEMINI_FINISH_REASONS } from '../kit/finish-reasons';
 import { usageOf, type TokenUsage } from '../kit/usage';
-import type { GeminiResponse } from './validate';
+import type { GeminiFunctionCall, GeminiPart, GeminiResponse } from './validate';
 
 /** Gemini's reason as OpenAI's: a natural stop after a function call is `tool_calls`; an unknown reason is sent lower-cased. */
 export function finishReasonOf(reason: string | undefined, calledTools: boolean): string {
@@ -30,10 +30,12 @@ export function fromGeminiResponse(response: GeminiResponse, model: string): Pla
   const choices = candidates.map((candidate, i) => {
     const parts = candidate.content?.parts ?? [];
     const text = parts
-      .filter((part) => typeof part.text === 'string' && part.thought !== true)
-      .map((part) => part.text as string)
+      .filter((part): part is GeminiPart & { text: string } => typeof part.text === 'string' && part.thought !== true)
+      .map((part) => part.text)
       .join('');
-    const toolCalls = parts.filter((part) => part.functionCall).map((part) => toolCallOf(part.functionCall));
+    const toolCalls = parts
+      .filter((part): part is GeminiPart & { functionCall: GeminiFunctionCall } => Boolean(part.functionCall))
+      .map((part) => toolCallOf(part.functionCall));
     const finishReason = finishReasonOf(candidate.finishReason, toolCalls.length > 0);
     return { index: candidate.index ?? i, message: assistantMessage(text, toolCalls, finishReason === 'content_filter'), finish_reason: finishReason };
   });

@@ -2,9 +2,22 @@
 import type { RequestContext } from '../kit/context';
 import { arrayOf, expected, expectShape, isObject, type Json, type Problem } from '../validate';
 
+/** A part of a candidate's content, as `geminiCandidate` checks it: `text` a string, `functionCall` an object with a string name. */
+export interface GeminiPart {
+  text?: string;
+  thought?: unknown;
+  functionCall?: GeminiFunctionCall;
+  [field: string]: unknown;
+}
+
+export interface GeminiFunctionCall {
+  name: string;
+  args?: unknown;
+}
+
 /** What Vertex AI answers (and streams, one of these per event). */
 export interface GeminiResponse {
-  candidates?: Array<{ content?: { parts?: Array<Partial<Record<string, any>>> }; finishReason?: string; index?: number }>;
+  candidates?: Array<{ content?: { parts?: GeminiPart[] }; finishReason?: string; index?: number }>;
   /** Set, without candidates, when the prompt itself was blocked. */
   promptFeedback?: { blockReason?: string };
   usageMetadata?: { promptTokenCount?: number; candidatesTokenCount?: number; totalTokenCount?: number };
