@@ -466,6 +466,8 @@ export class Router extends EventEmitter<RouterEvents> {
       flightKey: () => (context.flightKey = flightKeyOf(key, call.request)),
       isStorable: checks.isStorable,
       signal,
+      // A wait for another process's computation of this miss never outlasts the call's own timeout.
+      timeoutMs: call.settings.timeoutMs,
       semantic: () => semanticQueryFor(cache, this, call, call.identity, control.namespace),
     });
     return { context, result };
