@@ -50,6 +50,22 @@ describeRedis('single-flight across processes never costs more than going alone'
     expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(5000);
   }, 60_000);
 
+  it('4 processes whose answer is empty (not stored): once the first has it, the others go upstream side by side', async () => {
+    const workers = closeAfterEach(await startWorkers(4, routerConfig()));
+    env.upstream.setLatency('gpt-4o', 1500);
+    env.upstream.script('gpt-4o', { reply: '' }, { reply: '' }, { reply: '' }, { reply: '' });
+    const answers = await timedAll(workers, 'completion', ask('empty answer question'));
+    console.log(
+      'empty-answer finish times (ms):',
+      answers.map((a) => a.ms),
+    );
+    expect(answers.filter((a) => a.error)).toEqual([]);
+    expect(answers.every((a) => a.content === '')).toBe(true);
+    expect(env.upstream.callCount({ model: 'gpt-4o' })).toBe(4);
+    // Alone: 1.5 s; the holder's 1.5 s then the rest at once: about 3.3 s; in turns: about 4 × 1.5 s.
+    expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(5000);
+  }, 60_000);
+
   it('a waiter whose lock holder was killed (kill -9) answers within its own timeout, not after lockWaitMs (30 s)', async () => {
     const [holder, waiter] = closeAfterEach(await startWorkers(2, routerConfig())) as [Worker, Worker];
     // The holder's upstream call hangs; the waiter's own call, when it makes one, is quick.
