@@ -40,6 +40,9 @@ interface PendingMiss<T> {
 /** `isStorable` when the caller gives none. */
 const storableAlways = () => true;
 
+/** A lease on a lock that can be extended: a holder that died loses it within this long. */
+const LEASE_MS = 5000;
+
 /** The signal of a computation nobody can abort. */
 const NEVER_ABORTED = new AbortController().signal;
 
@@ -149,11 +152,13 @@ export class CachedCall {
       release = outcome.release;
     }
     let stored = false;
+    const renewal = release?.extend ? this.keepLease(key, release.extend) : undefined;
     try {
       const value = await compute(signal);
       if (control.write && isStorable(value)) stored = await this.cache.set(key, value, { ttlMs: control.ttlMs, semantic: query });
       return { value, source: 'computed' };
     } finally {
+      clearInterval(renewal);
       // Without a value, the waiters are told to stop waiting rather than take turns at the same failure.
       if (release) await release({ stored }).catch((err: unknown) => this.guard.report('unlock', key, err));
     }
@@ -185,12 +190,33 @@ export class CachedCall {
     const { lock, lockWaitMs } = this.options;
     if (!lock) return undefined;
     try {
-      const taken = await lock.acquire(key, lockWaitMs);
+      const taken = await lock.acquire(key, lock.leases ? Math.min(LEASE_MS, lockWaitMs) : lockWaitMs);
       return taken === 'no-value' ? undefined : (taken ?? null);
     } catch (err) {
       this.guard.report('lock', key, err);
       return undefined;
     }
+  }
+
+  /**
+   * Extends a leased lock while its computation runs, up to `lockWaitMs` in all (by then its waiters have
+   * stopped waiting), and stops once the lock is lost.
+   */
+  private keepLease(key: string, extend: (ttlMs: number) => Promise<boolean>): NodeJS.Timeout {
+    const { lockWaitMs } = this.options;
+    const lease = Math.min(LEASE_MS, lockWaitMs);
+    const until = Date.now() + lockWaitMs;
+    const timer = setInterval(() => {
+      const left = until - Date.now();
+      if (left <= 0) return clearInterval(timer);
+      extend(Math.min(lease, left)).then(
+        (held) => held || clearInterval(timer),
+        (err: unknown) => this.guard.report('lock', key, err),
+      );
+    }, lease / 3);
+    // A lease never keeps the process alive.
+    timer.unref();
+    return timer;
   }
 
   /**

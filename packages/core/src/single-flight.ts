@@ -80,7 +80,14 @@ export class SingleFlight {
  * Frees a lock. `stored: false` says the holder stored no value (it failed, or its answer is not stored):
  * a lock that can should then tell the callers waiting on it, so that they stop waiting at once.
  */
-export type LockRelease = (outcome?: { stored: boolean }) => Promise<void>;
+export interface LockRelease {
+  (outcome?: { stored: boolean }): Promise<void>;
+  /**
+   * Pushes the lock's expiry to `ttlMs` from now while its holder still has it; resolves false once it
+   * lost it. Given by a lock with `leases`.
+   */
+  extend?: (ttlMs: number) => Promise<boolean>;
+}
 
 /**
  * The hook a cross-process lock plugs into (Redis `SET NX PX`, say), so that one miss is computed once
@@ -95,4 +102,11 @@ export interface DistributedLock {
    * taking turns at a computation that stores nothing.
    */
   acquire(key: string, ttlMs: number): Promise<LockRelease | undefined | 'no-value'>;
+  /**
+   * Whether release functions can `extend` the lock. `Cache` then takes it for a short lease (5 s, at most
+   * `lockWaitMs`) and extends it while computing, so that a holder that died is noticed within seconds
+   * rather than after `lockWaitMs`.
+   * @default false
+   */
+  readonly leases?: boolean;
 }

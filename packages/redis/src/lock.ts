@@ -29,6 +29,9 @@ return 0`;
 /** Deletes the lock only if it still holds our token: a holder that overran never frees a successor's lock. */
 const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
+/** Pushes our lock's expiry, only if it still holds our token. */
+const EXTEND_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+
 /** Replaces our lock by the "no value coming" mark, only if it still holds our token. */
 const RELEASE_EMPTY_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) else return 0 end`;
 
@@ -40,6 +43,8 @@ const RELEASE_EMPTY_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then retu
 export class RedisLock implements DistributedLock {
   private readonly connection: Connection;
   private readonly prefix: string;
+  /** Taken for a short lease that its holder extends: a holder that died frees it within seconds. */
+  readonly leases = true;
 
   constructor(options: RedisLockOptions = {}) {
     this.connection = connect(options);
@@ -62,13 +67,15 @@ export class RedisLock implements DistributedLock {
     const taken = await guarded(this.connection, () => client.eval(ACQUIRE_SCRIPT, 1, lockKey, token, ttl, NO_VALUE));
     if (taken === 2) return NO_VALUE;
     if (taken !== 1) return undefined;
-    return async (outcome) => {
+    const free: LockRelease = async (outcome) => {
       await guarded(this.connection, () =>
         outcome?.stored === false
           ? client.eval(RELEASE_EMPTY_SCRIPT, 1, lockKey, token, NO_VALUE, NO_VALUE_MS)
           : client.eval(RELEASE_SCRIPT, 1, lockKey, token),
       );
     };
+    free.extend = async (ms: number) => (await guarded(this.connection, () => client.eval(EXTEND_SCRIPT, 1, lockKey, token, Math.max(1, Math.ceil(ms))))) === 1;
+    return free;
   }
 
   /** Closes the connection the lock opened; a client passed in is left open. */

@@ -157,6 +157,23 @@ describeRedis('RedisLock', () => {
     }
   });
 
+  it('a holder extends its lease while it has the lock, and learns when it lost it', async () => {
+    const lock = new RedisLock({ port: server.port, prefix: 'locks3' });
+    try {
+      expect(lock.leases).toBe(true);
+      const release = (await lock.acquire('k', 200)) as LockRelease;
+      await sleep(120);
+      expect(await release.extend!(400)).toBe(true);
+      await sleep(150); // past the first 200 ms: still held
+      expect(await lock.acquire('k', 200)).toBeUndefined();
+      await sleep(350); // the extension ran out: lost
+      expect(await release.extend!(400)).toBe(false);
+      expect(typeof (await lock.acquire('k', 200))).toBe('function');
+    } finally {
+      await lock.close();
+    }
+  });
+
   it('a holder that stored nothing leaves a short "no value" mark: callers go at once, then the lock is free again', async () => {
     const lock = new RedisLock({ port: server.port, prefix: 'locks2' });
     const redis = new Redis({ port: server.port });
