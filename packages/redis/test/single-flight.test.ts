@@ -88,7 +88,7 @@ describeRedis('single-flight across processes never costs more than going alone'
     }, 60_000);
   }
 
-  it('streams: a process streaming a miss another process is already streaming makes its own upstream call, at once (documented)', async () => {
+  it('streams: a process streaming a miss another process is already streaming waits at most for the first chunk of that stream, then makes its own upstream call (documented)', async () => {
     const [first, second, third] = closeAfterEach(await startWorkers(3, routerConfig())) as [Worker, Worker, Worker];
     env.upstream.setLatency('gpt-4o', 1000);
     const request = ask('stream the same miss');
