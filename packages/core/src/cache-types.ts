@@ -44,6 +44,12 @@ export interface WrapOptions<T> {
    */
   signal?: AbortSignal | undefined;
   /**
+   * The caller's time budget in ms (its request timeout): a caller waiting for another process's
+   * computation of the same miss (see `Cache`'s `lock`) stops waiting by then and computes itself.
+   * @default no limit but `lockWaitMs`
+   */
+  timeoutMs?: number | undefined;
+  /**
    * What the call is looked up by in a semantic cache once its exact key misses, and stored with. Called
    * only after an exact miss, so that a hit never pays for it; ignored by other backends.
    */

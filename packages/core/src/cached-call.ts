@@ -4,7 +4,7 @@ import type { ResolvedControl } from './cache-control';
 import type { EntryReader } from './entry-reader';
 import { FAILED, type GuardedBackend } from './guarded-backend';
 import type { SemanticQuery } from './semantic';
-import { SingleFlight, type DistributedLock } from './single-flight';
+import { SingleFlight, type DistributedLock, type LockRelease } from './single-flight';
 import { sleep } from './sleep';
 
 /** What the cached-call path needs of the cache that owns it: its public reads and writes. */
@@ -33,10 +33,15 @@ interface PendingMiss<T> {
   semantic: (() => SemanticQuery | undefined) | undefined;
   /** Why the exact key missed, counted once the semantic lookup has missed too. */
   missed: MissReason | undefined;
+  /** The caller's time budget: a wait for another process's value never lasts longer. */
+  timeoutMs: number | undefined;
 }
 
 /** `isStorable` when the caller gives none. */
 const storableAlways = () => true;
+
+/** A lease on a lock that can be extended: a holder that died loses it within this long. */
+const LEASE_MS = 5000;
 
 /** The signal of a computation nobody can abort. */
 const NEVER_ABORTED = new AbortController().signal;
@@ -119,7 +124,7 @@ export class CachedCall {
     signal?.throwIfAborted();
     const flightKey = typeof options.flightKey === 'function' ? options.flightKey() : (options.flightKey ?? key);
     const isStorable = options.isStorable ?? storableAlways;
-    const miss = { key, compute, control, read, isStorable, semantic, missed };
+    const miss = { key, compute, control, read, isStorable, semantic, missed, timeoutMs: options.timeoutMs };
     const flight = this.flights.run(flightKey, (shared) => this.computeMiss(miss, shared), signal);
     const result = await flight.promise;
     if (flight.leader) return result;
@@ -139,18 +144,23 @@ export class CachedCall {
       if (match) return { value: match.value, source: 'cache', similarity: match.similarity };
       this.reader.miss(key, miss.missed ?? 'absent');
     }
-    let release = await this.acquireLock(key);
+    // A call that will store nothing has nothing to share with other processes: it neither waits nor makes them wait.
+    let release = control.write ? await this.acquireLock(key) : undefined;
     if (release === null) {
-      const outcome = await this.waitForWinner<T>(key, read, signal);
+      const outcome = await this.waitForWinner<T>(key, read, signal, miss.timeoutMs);
       if (outcome.hit) return { value: outcome.hit.value, source: 'cache' };
       release = outcome.release;
     }
+    let stored = false;
+    const renewal = release?.extend ? this.keepLease(key, release.extend) : undefined;
     try {
       const value = await compute(signal);
-      if (control.write && isStorable(value)) await this.cache.set(key, value, { ttlMs: control.ttlMs, semantic: query });
+      if (control.write && isStorable(value)) stored = await this.cache.set(key, value, { ttlMs: control.ttlMs, semantic: query });
       return { value, source: 'computed' };
     } finally {
-      if (release) await release().catch((err: unknown) => this.guard.report('unlock', key, err));
+      clearInterval(renewal);
+      // Without a value, the waiters are told to stop waiting rather than take turns at the same failure.
+      if (release) await release({ stored }).catch((err: unknown) => this.guard.report('unlock', key, err));
     }
   }
 
@@ -172,12 +182,16 @@ export class CachedCall {
     return { ...this.reader.counted(match.key, judged, match.similarity), similarity: match.similarity };
   }
 
-  /** A release function, `undefined` when there is no lock (or it failed: then we just compute), `null` when another process holds it. */
-  private async acquireLock(key: string): Promise<(() => Promise<void>) | undefined | null> {
+  /**
+   * A release function; `undefined` when we just compute (there is no lock, it failed, or its last holder
+   * left without a value); `null` when another process holds it.
+   */
+  private async acquireLock(key: string): Promise<LockRelease | undefined | null> {
     const { lock, lockWaitMs } = this.options;
     if (!lock) return undefined;
     try {
-      return (await lock.acquire(key, lockWaitMs)) ?? null;
+      const taken = await lock.acquire(key, lock.leases ? Math.min(LEASE_MS, lockWaitMs) : lockWaitMs);
+      return taken === 'no-value' ? undefined : (taken ?? null);
     } catch (err) {
       this.guard.report('lock', key, err);
       return undefined;
@@ -185,18 +199,42 @@ export class CachedCall {
   }
 
   /**
+   * Extends a leased lock while its computation runs, up to `lockWaitMs` in all (by then its waiters have
+   * stopped waiting), and stops once the lock is lost.
+   */
+  private keepLease(key: string, extend: (ttlMs: number) => Promise<boolean>): NodeJS.Timeout {
+    const { lockWaitMs } = this.options;
+    const lease = Math.min(LEASE_MS, lockWaitMs);
+    const until = Date.now() + lockWaitMs;
+    const timer = setInterval(() => {
+      const left = until - Date.now();
+      if (left <= 0) return clearInterval(timer);
+      extend(Math.min(lease, left)).then(
+        (held) => held || clearInterval(timer),
+        (err: unknown) => this.guard.report('lock', key, err),
+      );
+    }, lease / 3);
+    // A lease never keeps the process alive.
+    timer.unref();
+    return timer;
+  }
+
+  /**
    * Polls for the value of the process holding the lock. Between polls it tries the lock again: when the
    * holder died, overran or failed, the lock ends (it expires or is released) and one waiter takes it and
-   * computes, rather than every waiter at once. Past `lockWaitMs` it gives up and computes anyway.
+   * computes, rather than every waiter at once; when the holder left without a value, every waiter computes
+   * at once. Past `lockWaitMs`, or the caller's own `timeoutMs`, it gives up and computes anyway.
    */
   private async waitForWinner<T>(
     key: string,
     read: ReadOptions,
     signal: AbortSignal,
-  ): Promise<{ hit?: CacheHit<T>; release?: (() => Promise<void>) | undefined }> {
-    const deadline = Date.now() + this.options.lockWaitMs;
+    timeoutMs: number | undefined,
+  ): Promise<{ hit?: CacheHit<T>; release?: LockRelease | undefined }> {
+    const deadline = Date.now() + Math.min(this.options.lockWaitMs, timeoutMs ?? Infinity);
     for (let delay = 10; Date.now() < deadline && !this.closed; delay = Math.min(delay * 2, 250)) {
-      await sleep(delay, signal);
+      // The last pause ends at the deadline, not past it.
+      await sleep(Math.max(0, Math.min(delay, deadline - Date.now())), signal);
       const hit = await this.cache.get<T>(key, read);
       if (hit) return { hit };
       const release = await this.acquireLock(key);

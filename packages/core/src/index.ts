@@ -19,7 +19,7 @@ export { TieredBackend, withMemoryTier } from './tiered-backend';
 export type { TieredBackendOptions } from './tiered-backend';
 export { ObjectStoreBackend } from './object-store';
 export type { ObjectStore, ObjectStoreBackendOptions, StoredObject } from './object-store';
-export type { DistributedLock } from './single-flight';
+export type { DistributedLock, LockRelease } from './single-flight';
 export { MemoryRouterState } from './router-state';
 export type { MinuteUsage, RouterState } from './router-state';
 export type { BackendPackage } from './load-backend';

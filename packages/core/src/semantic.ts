@@ -123,15 +123,26 @@ function promptText(value: unknown): string {
 /** How many prompts' vectors are kept, so that storing right after a lookup does not embed again. */
 const MEMO_ENTRIES = 256;
 
+/** The most bytes of vectors the memo keeps (a 1536-dimension vector takes 12 KB). */
+const MEMO_BYTES = 4 * 1024 * 1024;
+
+/** What one memo entry costs beyond its vector: its 64-character digest key and the bookkeeping. */
+const MEMO_ENTRY_OVERHEAD = 200;
+
 /**
  * A backend's embedder, checked and memoised: vectors come back unit-length (cosine is then a dot
  * product) and all of one length, learned from the first; a wrong answer is an error naming what is
  * wrong. The last prompts' vectors are kept, and concurrent requests for one prompt share one call.
+ * Both go by the prompt's sha256, never by the prompt itself: a memo of large prompts would hold them all.
  */
 export class PromptVectors {
   private embedder: Embedder | undefined;
   private learned: number | undefined;
-  private readonly memo = new LRUCache<string, Float64Array>({ max: MEMO_ENTRIES });
+  private readonly memo = new LRUCache<string, Float64Array>({
+    max: MEMO_ENTRIES,
+    maxSize: MEMO_BYTES,
+    sizeCalculation: (vector) => vector.byteLength + MEMO_ENTRY_OVERHEAD,
+  });
   private readonly flights = new SingleFlight();
 
   constructor(
@@ -156,20 +167,26 @@ export class PromptVectors {
     return this.learned;
   }
 
+  /** Bytes the memo of vectors holds now (at most 4 MiB). */
+  get memoBytes(): number {
+    return this.memo.calculatedSize;
+  }
+
   /** The unit vector of `prompt`. Throws when there is no embedder or it answers something that is not a vector. */
   async vector(prompt: string, signal?: AbortSignal): Promise<Float64Array> {
-    const known = this.memo.get(prompt);
+    const digest = sha256Hex(prompt);
+    const known = this.memo.get(digest);
     if (known) return known;
     const embedder = this.embedder;
     if (!embedder)
       throw new Error(`[${this.pkg}] no embedder: give one (embedder option or setEmbedder), or use the cache with a Router that has the embedding model`);
     const flight = this.flights.run(
-      prompt,
+      digest,
       async (shared) => {
         const vectors = await embedder.embed([prompt], { signal: shared });
         const vector = this.check(vectors);
         // Kept only while the embedder is the one that made it.
-        if (this.embedder === embedder) this.memo.set(prompt, vector);
+        if (this.embedder === embedder) this.memo.set(digest, vector);
         return vector;
       },
       signal,

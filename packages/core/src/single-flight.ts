@@ -77,14 +77,36 @@ export class SingleFlight {
 }
 
 /**
+ * Frees a lock. `stored: false` says the holder stored no value (it failed, or its answer is not stored):
+ * a lock that can should then tell the callers waiting on it, so that they stop waiting at once.
+ */
+export interface LockRelease {
+  (outcome?: { stored: boolean }): Promise<void>;
+  /**
+   * Pushes the lock's expiry to `ttlMs` from now while its holder still has it; resolves false once it
+   * lost it. Given by a lock with `leases`.
+   */
+  extend?: (ttlMs: number) => Promise<boolean>;
+}
+
+/**
  * The hook a cross-process lock plugs into (Redis `SET NX PX`, say), so that one miss is computed once
- * across many processes. `Cache` takes the lock before computing a miss; a caller that cannot take it
- * polls the cache for the winner's value until `lockWaitMs`, then computes anyway.
+ * across many processes. `Cache` takes the lock before computing a miss it will store; a caller that cannot
+ * take it polls the cache for the winner's value until `lockWaitMs` or its own timeout, then computes anyway.
  */
 export interface DistributedLock {
   /**
    * Tries once to take the lock on `key` for at most `ttlMs`. Resolves to a release function when taken,
-   * or `undefined` when someone else holds it.
+   * `undefined` when someone else holds it, or `'no-value'` when its last holder released it without a
+   * value (`release({ stored: false })`): callers then compute at once, without the lock, rather than
+   * taking turns at a computation that stores nothing.
    */
-  acquire(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
+  acquire(key: string, ttlMs: number): Promise<LockRelease | undefined | 'no-value'>;
+  /**
+   * Whether release functions can `extend` the lock. `Cache` then takes it for a short lease (5 s, at most
+   * `lockWaitMs`) and extends it while computing, so that a holder that died is noticed within seconds
+   * rather than after `lockWaitMs`.
+   * @default false
+   */
+  readonly leases?: boolean;
 }

@@ -1,4 +1,4 @@
-import { Cache, CacheConfigError } from '@llmcache/core';
+import { Cache, CacheConfigError, type LockRelease } from '@llmcache/core';
 import { CoherentTieredBackend, InvalidationBus, RedisBackend, RedisLock, connectionFromEnv, parseNodes } from '@llmcache/redis';
 import { withEnv } from '@llmcache/test-suite';
 import { Redis } from 'ioredis';
@@ -141,17 +141,55 @@ describeRedis('RedisLock', () => {
   it('lets one holder in, frees the key only for its holder, and expires a dead holder', async () => {
     const lock = new RedisLock({ port: server.port, prefix: 'locks' });
     try {
-      const release = await lock.acquire('k', 200);
-      expect(release).toBeDefined();
+      const release = (await lock.acquire('k', 200)) as LockRelease;
+      expect(typeof release).toBe('function');
       expect(await lock.acquire('k', 200)).toBeUndefined();
       await sleep(250); // the holder "died": its lock ran out
-      const next = await lock.acquire('k', 5000);
-      expect(next).toBeDefined();
-      await release!(); // the first holder overran: it must not free the second one's lock
+      const next = (await lock.acquire('k', 5000)) as LockRelease;
+      expect(typeof next).toBe('function');
+      await release(); // the first holder overran: it must not free the second one's lock
+      await release({ stored: false }); // nor mark it as given up
       expect(await lock.acquire('k', 200)).toBeUndefined();
-      await next!();
-      expect(await lock.acquire('k', 200)).toBeDefined();
+      await next();
+      expect(typeof (await lock.acquire('k', 200))).toBe('function');
     } finally {
+      await lock.close();
+    }
+  });
+
+  it('a holder extends its lease while it has the lock, and learns when it lost it', async () => {
+    const lock = new RedisLock({ port: server.port, prefix: 'locks3' });
+    try {
+      expect(lock.leases).toBe(true);
+      const release = (await lock.acquire('k', 200)) as LockRelease;
+      await sleep(120);
+      expect(await release.extend!(400)).toBe(true);
+      await sleep(150); // past the first 200 ms: still held
+      expect(await lock.acquire('k', 200)).toBeUndefined();
+      await sleep(350); // the extension ran out: lost
+      expect(await release.extend!(400)).toBe(false);
+      expect(typeof (await lock.acquire('k', 200))).toBe('function');
+    } finally {
+      await lock.close();
+    }
+  });
+
+  it('a holder that stored nothing leaves a short "no value" mark: callers go at once, then the lock is free again', async () => {
+    const lock = new RedisLock({ port: server.port, prefix: 'locks2' });
+    const redis = new Redis({ port: server.port });
+    try {
+      const release = (await lock.acquire('k', 30_000)) as LockRelease;
+      await release({ stored: false });
+      expect(await lock.acquire('k', 30_000)).toBe('no-value');
+      expect(await lock.acquire('k', 30_000)).toBe('no-value');
+      // The mark is short-lived (2 s), not the lock's 30 s.
+      const ttl = await redis.pttl('locks2#lock:k');
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(2000);
+      await redis.del('locks2#lock:k');
+      expect(typeof (await lock.acquire('k', 30_000))).toBe('function');
+    } finally {
+      redis.disconnect();
       await lock.close();
     }
   });

@@ -63,6 +63,8 @@ export function lookup<V>(
     flightKey: () => (context.flightKey = flightKeyOf(key, call.request)),
     isStorable: checks.isStorable,
     signal,
+    // A wait for another process's computation of this miss never outlasts the call's own timeout.
+    timeoutMs: call.settings.timeoutMs,
     semantic: () => semanticQueryFor(cache, ctx, call, call.identity, control.namespace),
   });
   return { context, result };
