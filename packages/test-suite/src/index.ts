@@ -2,13 +2,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { Cache, cacheKey, type CacheBackend, type CacheBackendError } from '@llmcache/core';
 
-/** The test functions of the runner (jest, vitest and mocha all provide these). */
-export interface TestApi {
-  describe(name: string, fn: () => void): void;
-  it(name: string, fn: () => Promise<void>, timeoutMs?: number): void;
-  beforeAll(fn: () => Promise<void>): void;
-  afterAll(fn: () => Promise<void>): void;
-}
+import { clearAndKeysCases } from './clear-and-keys';
+import type { TestApi } from './test-api';
+
+export type { TestApi } from './test-api';
 
 export interface ConformanceOptions {
   /** Shown in test names. */
@@ -22,6 +19,11 @@ export interface ConformanceOptions {
    * store). @default writes a truncated copy of the entry through `backend.set`
    */
   corrupt?(backend: CacheBackend, key: string): Promise<void>;
+  /**
+   * A second instance's memory tier hears of this one's changes and clears (false for a memory tier
+   * without invalidation, such as `withMemoryTier` over an object store). @default true
+   */
+  coherent?: boolean;
   /** Runs after the suite, e.g. to delete the storage. */
   cleanup?(): Promise<void> | void;
 }
@@ -203,6 +205,8 @@ export function runBackendConformance(t: TestApi, options: ConformanceOptions): 
       await cache.set(target, { fine: 'again' });
       assert.deepEqual((await cache.get(target))?.value, { fine: 'again' });
     });
+
+    clearAndKeysCases(t, { backend: () => backend, create: () => options.create(), run, persistent, coherent: options.coherent ?? true });
 
     t.it(persistent ? 'keeps entries across close and reopen' : 'closes and opens again cleanly', async () => {
       await cache.set(k('reopen'), 'still here', { ttlMs: 60_000 });
