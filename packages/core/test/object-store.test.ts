@@ -26,6 +26,12 @@ class MapStore implements ObjectStore {
     this.removed.push(name);
     this.objects.delete(name);
   }
+  /** Pages of two names, in name order, as S3 lists them (but shorter, so paging is exercised). */
+  async list(prefix: string, token: string | undefined, signal: AbortSignal): Promise<{ names: string[]; token?: string }> {
+    await this.wait(signal);
+    const names = [...this.objects.keys()].filter((name) => name.startsWith(prefix) && (token === undefined || name > token)).sort();
+    return names.length > 2 ? { names: names.slice(0, 2), token: names[1] } : { names };
+  }
   private wait(signal: AbortSignal): Promise<void> {
     if (this.delayMs === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
