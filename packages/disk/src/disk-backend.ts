@@ -61,6 +61,16 @@ export class DiskBackend implements CacheBackend {
     return this.write(entries);
   }
 
+  /**
+   * Deletes the entries of exactly `namespace`: keys `namespace:` + a rest without `:`, found as a range
+   * of the primary key (`:` sorts just before `;`), so `team` never takes `team:eu`. Every entry when omitted.
+   */
+  clear(namespace?: string): void {
+    if (namespace === undefined) this.statements.clearAll.run();
+    // SQLite counts characters (code points), not UTF-16 units: where the rest after `namespace:` begins.
+    else this.statements.clearNamespace.run(`${namespace}:`, `${namespace};`, Array.from(namespace).length + 2);
+  }
+
   /** Removes every expired entry and trims to `maxBytes`; expired entries also go by themselves every `sweepEvery` writes. */
   sweep(): void {
     const deleteExpired = this.db.transaction(() => this.deleteExpired());
@@ -150,6 +160,8 @@ function prepareStatements(db: Database.Database) {
       'DELETE FROM entries WHERE key IN (SELECT key FROM entries WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)',
     ),
     oldest: db.prepare<[number], { key: string; size: number }>('SELECT key, size FROM entries ORDER BY created_at, key LIMIT ?'),
+    clearAll: db.prepare('DELETE FROM entries'),
+    clearNamespace: db.prepare<[string, string, number]>("DELETE FROM entries WHERE key >= ? AND key < ? AND instr(substr(key, ?), ':') = 0"),
     totalBytes: db.prepare<[], { bytes: number }>('SELECT bytes FROM totals WHERE id = 1'),
   };
 }
