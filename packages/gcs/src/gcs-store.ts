@@ -71,8 +71,8 @@ export class GcsStore implements ObjectStore {
 
   async list(prefix: string, token: string | undefined, signal: AbortSignal): Promise<{ names: string[]; token?: string | undefined }> {
     const [files, next] = await untilAborted(this.bucket.getFiles({ prefix, pageToken: token, maxResults: 1000, autoPaginate: false }), signal);
-    const token = (next as { pageToken?: string } | null | undefined)?.pageToken;
-    return { names: files.map((file) => file.name), token: token === '' ? undefined : token };
+    const nextToken = (next as { pageToken?: string } | null | undefined)?.pageToken;
+    return { names: files.map((file) => file.name), token: nextToken === '' ? undefined : nextToken };
   }
 
   /** Lists at most one object of the cache's folder: the bucket exists and the credentials may read it. */
