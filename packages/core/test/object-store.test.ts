@@ -112,6 +112,26 @@ describe('object names', () => {
 });
 
 describe('ObjectStoreBackend', () => {
+  it('encodes a name per code point: an emoji and two U+FFFD are different folders', () => {
+    expect(objectNameOf('p', 'ns\u{1F600}:h')).toBe('p/ns%F0%9F%98%80/h');
+    expect(objectNameOf('p', 'ns\ufffd\ufffd:h')).toBe('p/ns%EF%BF%BD%EF%BF%BD/h');
+  });
+
+  it('clears one namespace folder across pages, and refuses to clear everything at the bucket root', async () => {
+    const store = new MapStore();
+    const backend = new ObjectStoreBackend({ store, pkg: 'test', prefix: 'c' });
+    for (const key of ['team:1', 'team:2', 'team:3', 'team:eu:1', 'other:1', 'plain']) await backend.set(key, 'v', null);
+    await backend.clear('team');
+    expect([...store.objects.keys()].sort()).toEqual(['c/other/1', 'c/plain', 'c/team%3Aeu/1']);
+    await backend.clear();
+    expect(store.objects.size).toBe(0);
+    const atRoot = new ObjectStoreBackend({ store, pkg: 'test' });
+    await atRoot.set('team:1', 'v', null);
+    await expect(atRoot.clear()).rejects.toThrow(/folder/);
+    await atRoot.clear('team');
+    expect(store.objects.size).toBe(0);
+  });
+
   it('writes the expiry with the object, never serves it after, and removes it when met', async () => {
     const store = new MapStore();
     const backend = new ObjectStoreBackend({ store, pkg: 'test' });
