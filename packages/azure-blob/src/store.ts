@@ -63,6 +63,17 @@ export class AzureBlobStore implements ObjectStore {
     }
   }
 
+  async list(prefix: string, token: string | undefined, signal: AbortSignal): Promise<{ names: string[]; token?: string | undefined }> {
+    try {
+      const pages = this.container.listBlobsFlat({ prefix, abortSignal: signal }).byPage({ continuationToken: token, maxPageSize: 1000 });
+      const page = (await pages.next()).value as { segment: { blobItems: { name: string }[] }; continuationToken?: string } | undefined;
+      return { names: page?.segment.blobItems.map((blob) => blob.name) ?? [], token: page?.continuationToken === '' ? undefined : page?.continuationToken };
+    } catch (err) {
+      if (isContainerMissing(err)) return { names: [] }; // no container yet: nothing to clear
+      throw err;
+    }
+  }
+
   /** True when the container answers (creating it first when missing, unless `createContainer` is off). */
   async ping(signal: AbortSignal): Promise<boolean> {
     if (await this.container.exists({ abortSignal: signal })) return true;

@@ -34,6 +34,13 @@ export interface CacheBackend {
   getMany?(keys: readonly string[]): MaybePromise<(string | undefined)[]>;
   /** Batch write; optional (Cache falls back to parallel `set`). */
   setMany?(entries: readonly BackendEntry[]): MaybePromise<void | boolean>;
+  /**
+   * Deletes every entry of `namespace` (a key's namespace is what comes before its last `:`, so `team`
+   * never takes `team:eu`), or every entry of the store when omitted; memory tiers in front of it, in
+   * this process and in others where the store can tell them, drop theirs too. Optional, but
+   * `Cache.clear()` rejects on a backend without it.
+   */
+  clear?(namespace?: string): MaybePromise<unknown>;
   /** Releases connections and handles. */
   close?(): MaybePromise<void>;
   /** Whether the store answers now; optional (`Cache.ping()` counts a backend without it as healthy). */

@@ -1,3 +1,4 @@
+import { checkNamespace } from './key-space';
 import { CacheConfigError } from './errors';
 import { describe } from './validate';
 
@@ -54,8 +55,6 @@ export function validateCacheControl(control: unknown): CacheControl {
       throw new CacheConfigError('core', `cache.${name}`, `must be a boolean, got ${describe(v)}`);
     }
   }
-  if (c.namespace !== undefined && (typeof c.namespace !== 'string' || c.namespace === '')) {
-    throw new CacheConfigError('core', 'cache.namespace', `must be a non-empty string, got ${describe(c.namespace)}`);
-  }
+  if (c.namespace !== undefined) checkNamespace('core', 'cache.namespace', c.namespace);
   return c;
 }

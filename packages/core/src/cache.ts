@@ -6,8 +6,9 @@ import { normalizeCallType, DEFAULT_SUPPORTED_CALL_TYPES, type CallType } from '
 import { validateCacheControl, type CacheControl, type ResolvedControl } from './cache-control';
 import { encodeEntry } from './entry';
 import { EntryReader } from './entry-reader';
-import { CacheConfigError } from './errors';
+import { CacheBackendError, CacheConfigError } from './errors';
 import { FAILED, GuardedBackend } from './guarded-backend';
+import { checkNamespace, isWellFormed, wellFormed } from './key-space';
 import { createBackendForType } from './load-backend';
 import { CacheMode, validateCacheOptions, type CacheOptions, type ExternalCacheOptions } from './options';
 import { toEmbedder, type SemanticQuery } from './semantic';
@@ -86,12 +87,14 @@ export class Cache extends EventEmitter<CacheEvents> {
 
   /** Reads `key`; any failure, expiry or corruption is a miss. `maxAgeMs` rejects older entries (`s-maxage`). */
   async get<T = unknown>(key: string, options: ReadOptions = {}): Promise<CacheHit<T> | undefined> {
+    checkKey(key);
     return this.reader.read<T>(key, options);
   }
 
   /** Reads many keys at once, in order. */
   async getMany<T = unknown>(keys: readonly string[], options: ReadOptions = {}): Promise<(CacheHit<T> | undefined)[]> {
     if (keys.length === 0) return [];
+    for (const key of keys) checkKey(key);
     const raws = await this.guard.call('getMany', undefined, () =>
       // eslint-disable-next-line @typescript-eslint/await-thenable -- a backend's get returns MaybePromise: Promise.all takes plain values too (typescript-eslint#11694)
       this.backend.getMany ? this.backend.getMany(keys) : Promise.all(keys.map((k) => this.backend.get(k))),
@@ -121,6 +124,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     semantic?: SemanticQuery,
   ): Promise<boolean> {
     if (items.length === 0) return true;
+    for (const item of items) checkKey(item.key);
     const ttlMs = ttl === undefined ? this.ttlMs : ttl;
     const now = Date.now();
     const expiresAt = ttlMs === null ? null : now + ttlMs;
@@ -157,6 +161,7 @@ export class Cache extends EventEmitter<CacheEvents> {
   }
 
   async delete(key: string): Promise<void> {
+    checkKey(key);
     await this.guard.call('delete', key, () => this.backend.delete(key));
   }
 
@@ -166,7 +171,29 @@ export class Cache extends EventEmitter<CacheEvents> {
    * and is not stored; a value is stored only when the control allows and `isStorable` agrees.
    */
   wrap<T>(key: string, compute: (signal: AbortSignal) => Promise<T>, options: WrapOptions<T>): Promise<WrapResult<T>> {
+    // One native scan of a short string: the hit path's only addition.
+    if (!isWellFormed(key)) return Promise.reject(keyError(key));
     return this.calls.wrap(key, compute, options);
+  }
+
+  /**
+   * Deletes every entry of `namespace` (exactly that one: `clear('team')` leaves `team:eu`), or every
+   * entry of the store when omitted, and empties the memory tiers in front of it: this process's always,
+   * other processes' where the backend announces changes (Redis). Rejects with a `CacheBackendError`
+   * (the backend's error as `cause`) when the store failed or cannot clear: unlike a read, nobody
+   * else would notice that a clear did not happen.
+   */
+  async clear(namespace?: string): Promise<void> {
+    if (namespace !== undefined) checkNamespace('core', 'namespace', namespace);
+    const { backend } = this;
+    if (!backend.clear) throw new CacheBackendError(backend.name, 'clear', undefined, 'this backend cannot clear: it has no clear() method');
+    try {
+      await backend.clear(namespace);
+    } catch (err) {
+      this.counters.errors++;
+      const message = err instanceof Error ? err.message : String(err);
+      throw new CacheBackendError(backend.name, 'clear', namespace, message, { cause: err });
+    }
   }
 
   stats(): CacheStats {
@@ -186,6 +213,20 @@ export class Cache extends EventEmitter<CacheEvents> {
     this.reader.clear();
     if (this.backend.close) await this.guard.call('close', undefined, () => this.backend.close!());
   }
+}
+
+function keyError(key: string): CacheConfigError {
+  try {
+    wellFormed('core', 'key', key);
+  } catch (err) {
+    return err as CacheConfigError;
+  }
+  return new CacheConfigError('core', 'key', 'is not a string');
+}
+
+/** Throws a `CacheConfigError` on `key` when it holds a lone surrogate (see key-space.ts). */
+function checkKey(key: string): void {
+  if (!isWellFormed(key)) throw keyError(key);
 }
 
 Object.defineProperty(Cache.prototype, CACHE_BRAND, { value: true });

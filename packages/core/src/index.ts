@@ -7,6 +7,7 @@ export { CacheMode, CACHE_TYPES, SEMANTIC_CACHE_TYPES } from './options';
 export type { CacheOptions, CacheType, RedisNode } from './options';
 export type { CacheControl, ResolvedControl } from './cache-control';
 export { cacheKey, NON_KEY_PARAMS } from './key';
+export { isKeyInNamespace, namespaceOfKey } from './key-space';
 export type { CacheKeyInput } from './key';
 export { CALL_TYPES, DEFAULT_SUPPORTED_CALL_TYPES } from './call-types';
 export type { CallType, CallTypeName } from './call-types';

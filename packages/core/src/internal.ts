@@ -6,6 +6,7 @@ export { canonicalJson } from './canonical-json';
 export { validateCacheControl } from './cache-control';
 export { CACHE_OPTION_NAMES, validateCacheOptions } from './options';
 export { cacheKeyFromCanonicalParams, cacheKeyMaterial } from './key';
+export { checkNamespace, isWellFormed, wellFormed } from './key-space';
 export { ENTRY_FORMAT_VERSION, decodeEntry, encodeEntry, remainingTtlMs } from './entry';
 export type { CacheEntry } from './entry';
 export { checkEmbedder, isEmbedderLike, toEmbedder } from './semantic';

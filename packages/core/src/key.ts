@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import { canonicalJson } from './canonical-json';
 import { normalizeCallType } from './call-types';
 import { CacheConfigError } from './errors';
+import { wellFormed } from './key-space';
 
 /**
  * Request params that never change what the model answers: transport, credentials, retries, routing,
@@ -73,6 +74,8 @@ export function cacheKeyMaterial(input: CacheKeyInput): { callType: string; mode
 /** `sha256` hex of the canonical JSON of `{ callType, model, params }`, prefixed `namespace:` when given. */
 export function cacheKey(input: CacheKeyInput): string {
   const { callType, model, params } = cacheKeyMaterial(input);
+  // A namespace the store would write as U+FFFD must not share keys with one that holds U+FFFD.
+  if (input.namespace) wellFormed('core', 'namespace', input.namespace);
   return cacheKeyFromCanonicalParams(callType, model, canonicalJson(params), input.namespace);
 }
 

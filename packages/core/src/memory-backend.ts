@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { BackendEntry, CacheBackend } from './backend';
+import { isKeyInNamespace } from './key-space';
 import { positiveInteger, positiveNumber } from './validate';
 
 export interface MemoryBackendOptions {
@@ -67,6 +68,15 @@ export class MemoryBackend implements CacheBackend {
     let all = true;
     for (const { key, value, ttlMs } of entries) all = this.set(key, value, ttlMs) && all;
     return all;
+  }
+
+  /** Deletes the entries of exactly `namespace` (see `isKeyInNamespace`), or all of them. */
+  clear(namespace?: string): void {
+    if (namespace === undefined) return this.lru.clear();
+    // Collected first: deleting while iterating would skip entries.
+    const doomed: string[] = [];
+    for (const key of this.lru.keys()) if (isKeyInNamespace(key, namespace)) doomed.push(key);
+    for (const key of doomed) this.lru.delete(key);
   }
 
   /** Entries held now (expired ones may linger until touched). */

@@ -22,6 +22,11 @@ export interface ObjectStore {
   write(name: string, body: string, metadata: Record<string, string>, signal: AbortSignal): Promise<void>;
   /** Removes the object; a missing one is not an error. */
   remove(name: string, signal: AbortSignal): Promise<void>;
+  /**
+   * One page of the names that start with `prefix`, and the token of the next page (undefined on the
+   * last). Optional: without it, `clear()` fails.
+   */
+  list?(prefix: string, token: string | undefined, signal: AbortSignal): Promise<{ names: string[]; token?: string | undefined }>;
   /** Whether the store answers now (e.g. the bucket exists and the credentials work). */
   ping?(signal: AbortSignal): Promise<boolean>;
   /** Releases the client's sockets. */
@@ -82,7 +87,9 @@ export function validateObjectPrefix(pkg: string, option: string, prefix: unknow
 /** One path segment that can never climb out of its folder: anything outside `[A-Za-z0-9._-]` is percent-encoded, and so are `.` and `..`. */
 function safeSegment(text: string): string {
   if (text === '.' || text === '..') return text.replace(/\./g, '%2E');
-  return text.replace(/[^A-Za-z0-9._-]/g, (c) =>
+  // Per code point (the u flag): encoding each half of a surrogate pair alone would write both as
+  // U+FFFD, so 'ns😀' and 'ns\ufffd\ufffd' would be one folder.
+  return text.replace(/[^A-Za-z0-9._-]/gu, (c) =>
     Array.from(new TextEncoder().encode(c), (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
   );
 }
@@ -175,18 +182,46 @@ export class ObjectStoreBackend implements CacheBackend {
     return removal;
   }
 
+  /**
+   * Removes the objects of exactly `namespace` (the folder `prefix/namespace/`, which holds no other
+   * namespace's: a `:` in a namespace is percent-encoded), or every object under `prefix` when omitted.
+   * With no `prefix`, `clear()` refuses rather than empty a bucket that may hold objects of others.
+   * Each page listed and each removal is one request under `requestTimeoutMs`.
+   */
+  async clear(namespace?: string): Promise<void> {
+    const { store } = this;
+    if (!store.list) throw new Error(`${this.name} cannot list objects, so it cannot clear`);
+    if (namespace === undefined && this.prefix === '') {
+      throw new Error(`clear() of every entry needs a folder of the cache's own: at the bucket's root it would remove objects that are not entries`);
+    }
+    // `objectNameOf` of a key with an empty hash is the namespace's folder, with its trailing `/`.
+    const folder = namespace === undefined ? `${this.prefix}/` : objectNameOf(this.prefix, `${namespace}:`);
+    let token: string | undefined;
+    do {
+      const page = await this.request((signal) => store.list!(folder, token, signal));
+      token = page.token;
+      // Only the entries right in the folder: nothing of ours is deeper, so nothing deeper is ours to remove.
+      const names = namespace === undefined ? page.names : page.names.filter((name) => !name.slice(folder.length).includes('/'));
+      await this.inParallel(names.length, (i) => this.remove(names[i]!));
+    } while (token !== undefined);
+  }
+
   /** Reads in parallel, at most `batchConcurrency` at once; an object store has no multi-get. */
   async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
     const values = new Array<string | undefined>(keys.length);
+    await this.inParallel(keys.length, async (i) => {
+      values[i] = await this.get(keys[i]!);
+    });
+    return values;
+  }
+
+  /** Runs `op(0)` … `op(count - 1)`, at most `batchConcurrency` at once. */
+  private async inParallel(count: number, op: (i: number) => Promise<void>): Promise<void> {
     let next = 0;
     const worker = async () => {
-      while (next < keys.length) {
-        const i = next++;
-        values[i] = await this.get(keys[i]!);
-      }
+      while (next < count) await op(next++);
     };
-    await Promise.all(Array.from({ length: Math.min(this.batchConcurrency, keys.length) }, worker));
-    return values;
+    await Promise.all(Array.from({ length: Math.min(this.batchConcurrency, count) }, worker));
   }
 
   async ping(): Promise<boolean> {

@@ -1,10 +1,11 @@
+import { checkNamespace } from './key-space';
 import type { CacheBackend, Embedder } from './backend';
 import { BACKEND_OPTION_CHECKS, type BackendCacheOptions, type OptionCheck } from './backend-options';
 import { DEFAULT_SUPPORTED_CALL_TYPES, normalizeCallType, type CallTypeName } from './call-types';
 import { CacheConfigError, requiredOptionError } from './errors';
 import { checkEmbedder, type EmbedFunction } from './semantic';
 import type { DistributedLock } from './single-flight';
-import { describe, nonEmptyString, positiveInteger, positiveNumber, timerMilliseconds, trueOrFalse } from './validate';
+import { describe, positiveInteger, positiveNumber, timerMilliseconds, trueOrFalse } from './validate';
 
 /** When the cache is consulted: always, or only for requests that ask with `cache: { 'use-cache': true }`. */
 export const CacheMode = { default_on: 'default_on', default_off: 'default_off' } as const;
@@ -81,7 +82,6 @@ export interface CacheOptions extends BackendCacheOptions {
   embedder?: Embedder | EmbedFunction;
 }
 
-const nonEmpty: OptionCheck = (option, value) => void nonEmptyString('core', option, value);
 const wholeNumber: OptionCheck = (option, value) => void positiveInteger('core', option, value);
 const positive: OptionCheck = (option, value) => void positiveNumber('core', option, value);
 const timer: OptionCheck = (option, value) => void timerMilliseconds('core', option, value);
@@ -103,7 +103,7 @@ const SHARED_CHECKS: Record<Exclude<keyof CacheOptions, keyof BackendCacheOption
   ttl: (option, value) => {
     if (value !== null) positive(option, value);
   },
-  namespace: nonEmpty,
+  namespace: (option, value) => void checkNamespace('core', option, value),
   mode: (option, value) => {
     if (value !== CacheMode.default_on && value !== CacheMode.default_off) {
       throw new CacheConfigError('core', option, `must be CacheMode.default_on or CacheMode.default_off, got ${describe(value)}`);

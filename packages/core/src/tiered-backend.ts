@@ -69,6 +69,18 @@ export class TieredBackend implements CacheBackend {
     return near.map((value) => value ?? far[next++]);
   }
 
+  /**
+   * Clears the remote tier, and this process's memory tier before and after it (a read racing the clear
+   * may copy an entry back meanwhile). Memory tiers of other processes keep their copies until they
+   * expire: this class has no way to tell them (Redis's `CoherentTieredBackend` has).
+   */
+  async clear(namespace?: string): Promise<void> {
+    if (!this.remote.clear) throw new Error(`${this.remote.name} cannot clear: it has no clear() method`);
+    await this.memory.clear?.(namespace);
+    await this.remote.clear(namespace);
+    await this.memory.clear?.(namespace);
+  }
+
   /** The remote tier's health: the memory tier always answers. */
   ping(): MaybePromise<boolean> {
     return this.remote.ping ? this.remote.ping() : true;

@@ -26,6 +26,12 @@ class MapStore implements ObjectStore {
     this.removed.push(name);
     this.objects.delete(name);
   }
+  /** Pages of two names, in name order, as S3 lists them (but shorter, so paging is exercised). */
+  async list(prefix: string, token: string | undefined, signal: AbortSignal): Promise<{ names: string[]; token?: string }> {
+    await this.wait(signal);
+    const names = [...this.objects.keys()].filter((name) => name.startsWith(prefix) && (token === undefined || name > token)).sort();
+    return names.length > 2 ? { names: names.slice(0, 2), token: names[1] } : { names };
+  }
   private wait(signal: AbortSignal): Promise<void> {
     if (this.delayMs === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -106,6 +112,26 @@ describe('object names', () => {
 });
 
 describe('ObjectStoreBackend', () => {
+  it('encodes a name per code point: an emoji and two U+FFFD are different folders', () => {
+    expect(objectNameOf('p', 'ns\u{1F600}:h')).toBe('p/ns%F0%9F%98%80/h');
+    expect(objectNameOf('p', 'ns\ufffd\ufffd:h')).toBe('p/ns%EF%BF%BD%EF%BF%BD/h');
+  });
+
+  it('clears one namespace folder across pages, and refuses to clear everything at the bucket root', async () => {
+    const store = new MapStore();
+    const backend = new ObjectStoreBackend({ store, pkg: 'test', prefix: 'c' });
+    for (const key of ['team:1', 'team:2', 'team:3', 'team:eu:1', 'other:1', 'plain']) await backend.set(key, 'v', null);
+    await backend.clear('team');
+    expect([...store.objects.keys()].sort()).toEqual(['c/other/1', 'c/plain', 'c/team%3Aeu/1']);
+    await backend.clear();
+    expect(store.objects.size).toBe(0);
+    const atRoot = new ObjectStoreBackend({ store, pkg: 'test' });
+    await atRoot.set('team:1', 'v', null);
+    await expect(atRoot.clear()).rejects.toThrow(/folder/);
+    await atRoot.clear('team');
+    expect(store.objects.size).toBe(0);
+  });
+
   it('writes the expiry with the object, never serves it after, and removes it when met', async () => {
     const store = new MapStore();
     const backend = new ObjectStoreBackend({ store, pkg: 'test' });

@@ -1,12 +1,14 @@
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
-import { type BackendEntry, type CacheBackend } from '@llmcache/core';
+import { isKeyInNamespace, type BackendEntry, type CacheBackend } from '@llmcache/core';
 import { positiveInteger, nonEmptyString } from '@llmcache/core/internal';
 import { openDatabase } from './open-database';
 import type { DiskBackendOptions } from './options';
 
 /** Expired entries one automatic sweep deletes at most, so that a mass expiry never stalls one write. */
 const EXPIRED_BATCH = 1000;
+/** Keys one step of `clear` reads and deletes at most. */
+const CLEAR_BATCH = 1000;
 /** Oldest entries read at most per step while trimming to the bound; steps start at 1 and grow to it. */
 const TRIM_BATCH = 256;
 
@@ -59,6 +61,29 @@ export class DiskBackend implements CacheBackend {
 
   setMany(entries: readonly BackendEntry[]): boolean {
     return this.write(entries);
+  }
+
+  /**
+   * Deletes the entries of exactly `namespace` (every entry when omitted): the keys from `namespace:` up
+   * to `namespace;` (`:` sorts just before `;`) are read a page at a time through the primary key, and
+   * those with no further `:` go (`team` never takes `team:eu`). Each page is its own transaction, so
+   * other processes get the lock in between.
+   */
+  clear(namespace?: string): void {
+    const from = namespace === undefined ? '' : `${namespace}:`;
+    const to = namespace === undefined ? undefined : `${namespace};`;
+    const deletePage = this.db.transaction((keys: string[]) => {
+      for (const key of keys) this.statements.delete.run(key);
+    });
+    deletePage.immediate([from]); // the page query starts after it
+    for (let after = from; ;) {
+      const page = (to === undefined ? this.statements.keysAfter.all(after, CLEAR_BATCH) : this.statements.keysBetween.all(after, to, CLEAR_BATCH)).map(
+        (row) => row.key,
+      );
+      if (page.length === 0) return;
+      deletePage.immediate(page.filter((key) => isKeyInNamespace(key, namespace)));
+      after = page[page.length - 1]!;
+    }
   }
 
   /** Removes every expired entry and trims to `maxBytes`; expired entries also go by themselves every `sweepEvery` writes. */
@@ -150,6 +175,8 @@ function prepareStatements(db: Database.Database) {
       'DELETE FROM entries WHERE key IN (SELECT key FROM entries WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)',
     ),
     oldest: db.prepare<[number], { key: string; size: number }>('SELECT key, size FROM entries ORDER BY created_at, key LIMIT ?'),
+    keysAfter: db.prepare<[string, number], { key: string }>('SELECT key FROM entries WHERE key > ? ORDER BY key LIMIT ?'),
+    keysBetween: db.prepare<[string, string, number], { key: string }>('SELECT key FROM entries WHERE key > ? AND key < ? ORDER BY key LIMIT ?'),
     totalBytes: db.prepare<[], { bytes: number }>('SELECT bytes FROM totals WHERE id = 1'),
   };
 }

@@ -69,6 +69,12 @@ export class GcsStore implements ObjectStore {
     await untilAborted(this.bucket.file(name).delete({ ignoreNotFound: true }), signal);
   }
 
+  async list(prefix: string, token: string | undefined, signal: AbortSignal): Promise<{ names: string[]; token?: string | undefined }> {
+    const [files, next] = await untilAborted(this.bucket.getFiles({ prefix, pageToken: token, maxResults: 1000, autoPaginate: false }), signal);
+    const nextToken = (next as { pageToken?: string } | null | undefined)?.pageToken;
+    return { names: files.map((file) => file.name), token: nextToken === '' ? undefined : nextToken };
+  }
+
   /** Lists at most one object of the cache's folder: the bucket exists and the credentials may read it. */
   async ping(signal: AbortSignal): Promise<boolean> {
     await untilAborted(this.bucket.getFiles({ prefix: this.prefix ? `${this.prefix}/` : '', maxResults: 1, autoPaginate: false }), signal);

@@ -13,7 +13,7 @@ import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { Collection } from './collection';
 import { QdrantVectorSizeError, isMissingCollection, request } from './errors';
 import { resolveOptions, type QdrantSemanticBackendOptions } from './options';
-import { VECTOR_NAME, candidatesFilter, expiredFilter, liveValue, payloadOf, pointId } from './points';
+import { VECTOR_NAME, candidatesFilter, clearFilter, expiredFilter, liveValue, payloadOf, pointId } from './points';
 
 /** Search parameters LiteLLM uses: with quantized vectors, rescore the best candidates on the originals. */
 const SEARCH_PARAMS: Schemas['SearchParams'] = { quantization: { ignore: false, rescore: true, oversampling: 3.0 } };
@@ -98,6 +98,12 @@ export class QdrantSemanticBackend implements SemanticBackend {
 
   async delete(key: string): Promise<void> {
     await this.read('delete', () => this.client.delete(this.collectionName, { points: [pointId(key)], wait: true }));
+  }
+
+  /** Deletes the entries of exactly `namespace` (every entry when omitted) with one delete by filter; no collection, nothing to do. */
+  async clear(namespace?: string): Promise<void> {
+    if ((await this.collection.find()) === undefined) return;
+    await this.read('clear', () => this.client.delete(this.collectionName, { filter: clearFilter(namespace), wait: true }));
   }
 
   /** Without an embedder the entry is stored by key only, as `set` does. */

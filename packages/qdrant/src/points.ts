@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { LlmcacheError } from '@llmcache/core';
+import { LlmcacheError, namespaceOfKey } from '@llmcache/core';
+
 import type { Schemas } from '@qdrant/js-client-rest';
 
 /** The named vector that holds the prompt embedding; entries written without a prompt have none. */
@@ -13,6 +14,8 @@ export type EntryPayload = {
   value: string;
   /** The namespace, `''` for none; only entries written with a prompt have one. */
   namespace?: string;
+  /** The namespace of the key (what comes before its last `:`), `''` for none: `clear(namespace)` deletes by it. */
+  ns?: string;
   /** The scope digest; only entries written with a prompt have one. */
   scope?: string;
   /** Expiry in ms since the epoch; absent for entries that never expire. */
@@ -33,7 +36,22 @@ export function pointId(key: string): string {
 }
 
 export function payloadOf(key: string, value: string, ttlMs: number | null, now = Date.now()): EntryPayload {
-  return ttlMs === null ? { key, value } : { key, value, expires_at: now + ttlMs };
+  const ns = namespaceOfKey(key) ?? '';
+  return ttlMs === null ? { key, value, ns } : { key, value, ns, expires_at: now + ttlMs };
+}
+
+/**
+ * The entries `clear(namespace)` deletes: those whose key is in exactly `namespace`, and those written
+ * with a prompt in it before keys carried their namespace; every entry when omitted.
+ */
+export function clearFilter(namespace: string | undefined): Schemas['Filter'] {
+  if (namespace === undefined) return { must: [] };
+  return {
+    should: [
+      { key: 'ns', match: { value: namespace } },
+      { key: 'namespace', match: { value: namespace } },
+    ],
+  };
 }
 
 /** Entries of this namespace and scope that have not expired at `now`. */

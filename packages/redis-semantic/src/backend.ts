@@ -67,6 +67,14 @@ export class RedisSemanticBackend implements SemanticBackend {
     await Promise.all([this.exact.delete(key), this.index.remove(key)]);
   }
 
+  /**
+   * Deletes the exact entries of `namespace` (every entry when omitted). Their index records stay until
+   * they expire or are overwritten, but never match: a match is served only with its exact entry.
+   */
+  async clear(namespace?: string): Promise<void> {
+    await this.exact.clear(namespace);
+  }
+
   /** Undefined without an embedder. An entry whose value is gone (expired, evicted) gives way to the next best. */
   async findSimilar(prompt: string, options: SemanticScope & { threshold: number; signal?: AbortSignal | undefined }): Promise<SemanticMatch | undefined> {
     if (!this.vectors.hasEmbedder) return undefined;

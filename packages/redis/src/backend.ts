@@ -1,5 +1,6 @@
 import type { BackendEntry, CacheBackend } from '@llmcache/core';
 import { CacheConfigError } from '@llmcache/core';
+import { wellFormed } from '@llmcache/core/internal';
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, type Redis } from 'ioredis';
 import { connect, guarded, hasConnected, release, whenReady, type Connection } from './connection';
@@ -44,6 +45,8 @@ export class RedisBackend implements CacheBackend {
   constructor(options: RedisBackendOptions = {}) {
     const prefix = options.prefix ?? 'llmcache';
     if (typeof prefix !== 'string' || prefix === '') throw new CacheConfigError('redis', 'prefix', 'must be a non-empty string');
+    // Redis keys are bytes: a lone surrogate would become U+FFFD and merge two prefixes.
+    wellFormed('redis', 'prefix', prefix);
     this.prefix = prefix;
     this.connection = connect(options);
     this.redis = this.connection.client;
@@ -174,20 +177,25 @@ export class RedisBackend implements CacheBackend {
   }
 
   /**
-   * Deletes every entry of `namespace` (every entry under the prefix when omitted) by `SCAN` + `UNLINK`,
-   * on each master of a cluster. Returns how many keys were deleted.
+   * Deletes every entry of exactly `namespace` (every entry under the prefix when omitted) by `SCAN` +
+   * `UNLINK`, on each master of a cluster. Returns how many keys were deleted. A namespace may hold `:`
+   * and a hash never does, so `prefix:team:eu:hash` is in `team:eu`: `clear('team')` leaves it.
    */
   async clear(namespace?: string): Promise<number> {
     // A cluster lists its masters only once connected.
     await whenReady(this.redis, this.connection.timeoutMs);
-    const pattern = `${escapeGlob(namespace === undefined ? this.prefix : `${this.prefix}:${namespace}`)}:*`;
+    const base = namespace === undefined ? `${this.prefix}:` : `${this.prefix}:${namespace}:`;
+    const pattern = `${escapeGlob(base)}*`;
+    // The glob also finds longer namespaces (`team:eu:…` for `team`): they are left alone.
+    const ours = namespace === undefined ? () => true : (key: string) => !key.includes(':', base.length);
     const nodes: Redis[] = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
     let deleted = 0;
     for (const node of nodes) {
       let cursor = '0';
       do {
-        const [next, keys] = await this.run(() => node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT));
+        const [next, found] = await this.run(() => node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT));
         cursor = next;
+        const keys = found.filter(ours);
         // Keys of one node may still span slots: unlink them slot by slot.
         for (const group of this.bySlot(
           keys.map((key) => ({ key })),

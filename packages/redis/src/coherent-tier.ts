@@ -1,4 +1,4 @@
-import { MemoryBackend, TieredBackend, type BackendEntry, type CacheBackend, type MemoryBackendOptions } from '@llmcache/core';
+import { isKeyInNamespace, MemoryBackend, TieredBackend, type BackendEntry, type CacheBackend, type MemoryBackendOptions } from '@llmcache/core';
 import { decodeEntry, remainingTtlMs } from '@llmcache/core/internal';
 import type { RedisBackend } from './backend';
 import { InvalidationBus } from './invalidation';
@@ -26,6 +26,9 @@ class ResettableMemory implements CacheBackend {
   }
   setMany(entries: readonly BackendEntry[]) {
     return this.inner.setMany(entries);
+  }
+  clear(namespace?: string) {
+    this.inner.clear(namespace);
   }
   /** Entries held now. */
   get size() {
@@ -69,6 +72,7 @@ export class CoherentTieredBackend extends TieredBackend {
     this.bus.on('invalidate', (keys) => {
       for (const key of keys) this.forget(key);
     });
+    this.bus.on('clear', (namespace) => this.forgetNamespace(namespace));
     this.bus.on('reset', () => {
       this.memory.reset();
       for (const reads of this.pending.values()) for (const read of reads) read.stale = true;
@@ -134,6 +138,17 @@ export class CoherentTieredBackend extends TieredBackend {
     await this.bus.publish([key]);
   }
 
+  /**
+   * Clears Redis, this memory tier (before and after, for reads racing the clear) and, through the
+   * invalidation channel, every other instance's memory tier.
+   */
+  override async clear(namespace?: string): Promise<void> {
+    this.forgetNamespace(namespace);
+    await this.remote.clear(namespace);
+    this.forgetNamespace(namespace);
+    await this.bus.publishClear(namespace);
+  }
+
   override async close(): Promise<void> {
     await this.bus.close();
     await super.close();
@@ -167,6 +182,12 @@ export class CoherentTieredBackend extends TieredBackend {
     this.memory.delete(key);
     const reads = this.pending.get(key);
     if (reads) for (const read of reads) if (read !== except) read.stale = true;
+  }
+
+  /** `forget` for every key of exactly `namespace` (every key when undefined). */
+  private forgetNamespace(namespace: string | undefined): void {
+    this.memory.clear(namespace);
+    for (const [key, reads] of this.pending) if (isKeyInNamespace(key, namespace)) for (const read of reads) read.stale = true;
   }
 
   private track(key: string, read: PendingRead): void {

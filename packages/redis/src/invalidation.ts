@@ -7,6 +7,8 @@ import type { IoRedisClient, RedisClient } from './options';
 export interface InvalidationEvents {
   /** Another instance changed or deleted these cache keys. */
   invalidate: (keys: string[]) => void;
+  /** Another instance cleared this namespace (every entry when undefined). */
+  clear: (namespace: string | undefined) => void;
   /**
    * Invalidations may have been missed (the subscription dropped, or was just re-established): whatever
    * the memory tier holds can no longer be trusted.
@@ -19,6 +21,9 @@ interface Message {
   o: string;
   /** Cache keys. */
   k: string[];
+  /** Set on a clear: every entry of namespace `n` (of every namespace without `n`) is gone. */
+  c?: true;
+  n?: string;
 }
 
 /**
@@ -69,6 +74,12 @@ export class InvalidationBus extends EventEmitter<InvalidationEvents> {
     await this.run(() => this.client.publish(this.channel, JSON.stringify(message)));
   }
 
+  /** Announces a clear of `namespace` (of everything when undefined); resolves once Redis has taken the message. */
+  async publishClear(namespace: string | undefined): Promise<void> {
+    const message: Message = namespace === undefined ? { o: this.origin, k: [], c: true } : { o: this.origin, k: [], c: true, n: namespace };
+    await this.run(() => this.client.publish(this.channel, JSON.stringify(message)));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.lose();
@@ -105,6 +116,7 @@ export class InvalidationBus extends EventEmitter<InvalidationEvents> {
       return;
     }
     if (message.o === this.origin || !Array.isArray(message.k)) return;
-    this.emit('invalidate', message.k);
+    if (message.c === true) this.emit('clear', typeof message.n === 'string' ? message.n : undefined);
+    else this.emit('invalidate', message.k);
   }
 }

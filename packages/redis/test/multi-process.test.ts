@@ -49,4 +49,23 @@ describeRedis('router processes sharing one Redis cache', () => {
       for (const w of workers.slice(1)) expect(await w.call('get', { key })).toBe(expected);
     }, 30_000);
   }
+
+  it("cache.clear(namespace) empties that namespace in every process's memory tier within 100 ms, and only that one", async () => {
+    const workers = closeAfterEach(await startWorkers(4, routerConfig()));
+    const key = await workers[0]!.call<string>('cacheKey', { request: ask('coherence clear') });
+    const namespace = key.slice(0, key.lastIndexOf(':'));
+    // The same hash one namespace deeper: `ns:eu` starts with `ns:` but is another namespace.
+    const deeper = `${namespace}:eu${key.slice(namespace.length)}`;
+    await workers[0]!.call('set', { key, value: 'cleared' });
+    await workers[0]!.call('set', { key: deeper, value: 'kept' });
+    await sleep(50);
+    // Everyone reads both twice, so each memory tier holds them.
+    for (const w of workers) for (const k of [key, deeper, key, deeper]) expect(await w.call('get', { key: k })).not.toBeNull();
+    await workers[0]!.call('clear', { namespace });
+    await sleep(100);
+    for (const w of workers) {
+      expect(await w.call('get', { key })).toBeNull();
+      expect(await w.call('get', { key: deeper })).toBe('kept');
+    }
+  }, 30_000);
 });

@@ -1,4 +1,4 @@
-import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectStore, StoredObject } from '@llmcache/core';
 
 /** The object-store calls on one bucket; `ObjectStoreBackend` adds names, expiry, integrity checks and timeouts. */
@@ -39,6 +39,13 @@ export class S3Store implements ObjectStore {
 
   async remove(name: string, signal: AbortSignal): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: name }), { abortSignal: signal });
+  }
+
+  async list(prefix: string, token: string | undefined, signal: AbortSignal): Promise<{ names: string[]; token?: string | undefined }> {
+    const command = new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token });
+    const res = await this.client.send(command, { abortSignal: signal });
+    const names = (res.Contents ?? []).flatMap((object) => (object.Key === undefined ? [] : [object.Key]));
+    return { names, token: res.IsTruncated ? res.NextContinuationToken : undefined };
   }
 
   /** The bucket exists and the credentials may use it. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { Cache, cacheKey, type CacheBackend, type CacheBackendError } from '@llmcache/core';
+import { clearAndKeysCases } from './clear-and-keys';
 import type { TestApi } from './test-api';
 
 export type { TestApi } from './test-api';
@@ -17,6 +18,11 @@ export interface ConformanceOptions {
    * store). @default writes a truncated copy of the entry through `backend.set`
    */
   corrupt?(backend: CacheBackend, key: string): Promise<void>;
+  /**
+   * A second instance's memory tier hears of this one's changes and clears (false for a memory tier
+   * without invalidation, such as `withMemoryTier` over an object store). @default true
+   */
+  coherent?: boolean;
   /** Runs after the suite, e.g. to delete the storage. */
   cleanup?(): Promise<void> | void;
 }
@@ -198,6 +204,8 @@ export function runBackendConformance(t: TestApi, options: ConformanceOptions): 
       await cache.set(target, { fine: 'again' });
       assert.deepEqual((await cache.get(target))?.value, { fine: 'again' });
     });
+
+    clearAndKeysCases(t, { backend: () => backend, create: () => options.create(), run, persistent, coherent: options.coherent ?? true });
 
     t.it(persistent ? 'keeps entries across close and reopen' : 'closes and opens again cleanly', async () => {
       await cache.set(k('reopen'), 'still here', { ttlMs: 60_000 });
