@@ -30,10 +30,12 @@ redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return redis.call('ZCARD', KEYS[1])`;
 
-/** Extends a cooldown, never shortens it; Redis drops the key when it ends. */
+/**
+ * Extends a cooldown, never shortens it; Redis drops the key when it ends. The key holds no time: it
+ * lives for the cooldown's duration by Redis's clock, so hosts whose clocks differ still agree.
+ */
 const START_COOLDOWN = `
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
 return 1`;
 
 /**
@@ -54,11 +56,12 @@ return 1`;
 const USAGE_TTL_MS = 120_000;
 
 /**
- * Routing state shared by every router on one Redis: cooldowns are keys that expire with `PX`, failure windows are sorted sets
+ * Routing state shared by every router on one Redis: cooldowns are keys that expire with `PX` (their
+ * existence is the cooldown, so no two hosts' clocks are ever compared), failure windows are sorted sets
  * trimmed and counted by one script, per-minute usage is counted with `HINCRBY` plus an expiry in one
  * `MULTI`, and a call's place under its deployment's rpm/tpm is reserved by one script. Every change is
  * also kept in this process's own state, which answers whenever Redis is down or slow, so routing never
- * fails because Redis did.
+ * fails because Redis did; a cooldown this process took holds here even if Redis lost it.
  */
 export class RedisRouterState extends EventEmitter<RedisRouterStateEvents> implements RouterState {
   private readonly connection: Connection;
@@ -78,21 +81,27 @@ export class RedisRouterState extends EventEmitter<RedisRouterStateEvents> imple
 
   async coolingDown(ids: readonly string[], now: number): Promise<ReadonlySet<string>> {
     if (ids.length === 0) return new Set();
+    // Our own cooldowns always count: one taken while Redis was down is not in Redis when it returns.
+    const own = this.local.coolingDown(ids, now);
     return this.shared(
       async () => {
-        const until = await this.client.mget(ids.map((id) => this.key('cooldown', id)));
-        return new Set(ids.filter((_, i) => until[i] !== null && Number(until[i]) > now));
+        // A key that exists is a cooldown that has not ended by Redis's clock; its value says nothing.
+        const found = await this.client.mget(ids.map((id) => this.key('cooldown', id)));
+        const out = new Set(own);
+        ids.forEach((id, i) => found[i] !== null && out.add(id));
+        return out;
       },
-      () => this.local.coolingDown(ids, now),
+      () => own,
     );
   }
 
   async startCooldown(id: string, untilMs: number): Promise<void> {
     this.local.startCooldown(id, untilMs);
+    // `untilMs` is on this process's clock: only the duration it leaves goes to Redis.
     const ttlMs = Math.ceil(untilMs - Date.now());
     if (ttlMs <= 0) return;
     await this.shared(
-      async () => void (await this.client.eval(START_COOLDOWN, 1, this.key('cooldown', id), String(untilMs), String(ttlMs))),
+      async () => void (await this.client.eval(START_COOLDOWN, 1, this.key('cooldown', id), String(ttlMs))),
       () => undefined,
     );
   }

@@ -3,7 +3,7 @@
 import { Router, RateLimitError } from '@llmcache/router';
 import { RedisRouterState } from '@llmcache/redis';
 import { describeRedis, startStandalone, useRedisAndUpstream } from './servers';
-import { startWorkers } from './workers';
+import { startWorker, startWorkers } from './workers';
 
 type Answer = { content?: string; deploymentId?: string; error?: string; status?: number; name?: string; retryAfter?: number };
 
@@ -111,4 +111,68 @@ describeRedis('RedisRouterState.reserve', () => {
       await own.close();
     }
   });
+});
+
+describeRedis('cooldowns on a shared state', () => {
+  it('a cooldown taken while Redis was down still holds after Redis returns', async () => {
+    const own = await startStandalone();
+    const shared = new RedisRouterState({ port: own.port });
+    shared.on('error', () => undefined);
+    const router = new Router({
+      modelList: [deployment('gpt', 'gpt-a'), deployment('gpt', 'gpt-b')],
+      state: shared,
+      allowedFails: 0,
+      cooldownTime: 30,
+      numRetries: 0,
+    });
+    router.on('error', () => undefined);
+    try {
+      expect(await shared.ping()).toBe(true);
+      await own.stop();
+      // gpt-a fails once, then answers: a call that reaches it again proves the cooldown was forgotten.
+      env.upstream.script('gpt-a', { status: 500, message: 'down' });
+      for (let i = 0; i < 40 && env.upstream.callCount({ model: 'gpt-a' }) === 0; i++) await router.completion(ask(`while down ${i}`)).catch(() => undefined);
+      expect(env.upstream.callCount({ model: 'gpt-a' })).toBe(1);
+      await own.start();
+      const deadline = Date.now() + 10_000;
+      while (!(await shared.ping()) && Date.now() < deadline) await sleep(50);
+      expect(await shared.ping()).toBe(true);
+      const before = env.upstream.callCount({ model: 'gpt-b' });
+      for (let i = 0; i < 20; i++) await router.completion(ask(`after return ${i}`));
+      expect(env.upstream.callCount({ model: 'gpt-a' })).toBe(1);
+      expect(env.upstream.callCount({ model: 'gpt-b' }) - before).toBe(20);
+    } finally {
+      await router.close();
+      await shared.close();
+      await own.close();
+    }
+  }, 60_000);
+
+  const SKEW_MS = 10_000;
+  const cases = [
+    { name: 'a router 10 s ahead skips a deployment cooled down by one on time', writer: 0, reader: SKEW_MS },
+    { name: 'a router on time skips a deployment cooled down by one 10 s behind', writer: -SKEW_MS, reader: 0 },
+  ];
+  for (const { name, writer, reader } of cases) {
+    it(`${name}: Redis's TTL decides, not a timestamp`, async () => {
+      const config = {
+        modelList: [deployment('gpt', 'gpt-a'), deployment('gpt', 'gpt-b')],
+        state: state(),
+        router: { allowedFails: 0, cooldownTime: 8, numRetries: 0 },
+      };
+      const [cooling, reading] = closeAfterEach(
+        await Promise.all([startWorker(config, { clockSkewMs: writer }), startWorker(config, { clockSkewMs: reader })]),
+      );
+      // gpt-a fails once (which cools it down for 8 s), then answers: a call that reaches it again proves the cooldown was missed.
+      env.upstream.script('gpt-a', { status: 500, message: 'down' });
+      for (let i = 0; i < 40 && env.upstream.callCount({ model: 'gpt-a' }) === 0; i++) await cooling!.call('completion', { request: ask(`probe ${i}`) });
+      expect(env.upstream.callCount({ model: 'gpt-a' })).toBe(1);
+      const cooledAt = Date.now();
+      const answers = await reading!.call<Answer[]>('sequence', { request: ask('read'), n: 10 });
+      expect(Date.now() - cooledAt).toBeLessThan(6000); // well inside the 8 s cooldown
+      expect(answers.filter((a) => a.error)).toEqual([]);
+      expect(env.upstream.callCount({ model: 'gpt-a' })).toBe(1);
+      expect(env.upstream.callCount({ model: 'gpt-b' })).toBeGreaterThanOrEqual(10);
+    }, 60_000);
+  }
 });
