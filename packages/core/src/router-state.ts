@@ -37,7 +37,10 @@ export interface RouterState {
   coolingDown(ids: readonly string[], now: number): MaybePromise<ReadonlySet<string>>;
   /** Starts or extends (never shortens) a cooldown until `untilMs` (the caller's clock). */
   startCooldown(id: string, untilMs: number): MaybePromise<void>;
-  /** Records a failure at `now` and returns how many failures the deployment had in the last `windowMs`. */
+  /**
+   * Records a failure at `now` (the caller's clock) and returns how many failures the deployment had in
+   * the last `windowMs`. A shared state times failures by its own clock, so that every host's fall in one window.
+   */
   recordFailure(id: string, now: number, windowMs: number): MaybePromise<number>;
   /** Adds to a deployment's usage in `minute` (ms since the epoch / 60000, floored). */
   addUsage(id: string, minute: number, usage: MinuteUsage): MaybePromise<void>;

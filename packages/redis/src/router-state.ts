@@ -23,11 +23,17 @@ export interface RedisRouterStateEvents {
   error: (error: Error) => void;
 }
 
-/** Keeps only failures inside the window, adds this one, and counts them: one atomic step. */
+/**
+ * Keeps only failures inside the window, adds this one, and counts them: one atomic step. Times are
+ * Redis's own (`TIME`), so that failures from hosts whose clocks differ fall in one window.
+ */
 const RECORD_FAILURE = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[2])
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
+redis.call('ZADD', KEYS[1], now, ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return redis.call('ZCARD', KEYS[1])`;
 
 /**
@@ -110,7 +116,7 @@ export class RedisRouterState extends EventEmitter<RedisRouterStateEvents> imple
     const local = this.local.recordFailure(id, now, windowMs);
     const member = `${now}:${randomBytes(4).toString('hex')}`;
     return this.shared(
-      async () => Number(await this.client.eval(RECORD_FAILURE, 1, this.key('failures', id), String(now), String(Math.ceil(windowMs)), member)),
+      async () => Number(await this.client.eval(RECORD_FAILURE, 1, this.key('failures', id), String(Math.ceil(windowMs)), member)),
       () => local,
     );
   }

@@ -148,6 +148,23 @@ describeRedis('cooldowns on a shared state', () => {
     }
   }, 60_000);
 
+  it("failures from a router 70 s behind count in the same one-minute window: Redis's clock decides", async () => {
+    const config = {
+      modelList: [deployment('gpt', 'gpt-a'), deployment('gpt', 'gpt-b')],
+      state: state(),
+      router: { allowedFails: 1, cooldownTime: 30, numRetries: 0 },
+    };
+    const [behind, onTime] = closeAfterEach(await Promise.all([startWorker(config, { clockSkewMs: -70_000 }), startWorker(config)]));
+    // gpt-a fails twice, then answers: two failures (one from each router) must cool it down.
+    env.upstream.script('gpt-a', { status: 500, message: 'down' }, { status: 500, message: 'down' });
+    for (let i = 0; i < 40 && env.upstream.callCount({ model: 'gpt-a' }) < 1; i++) await behind!.call('completion', { request: ask(`behind ${i}`) });
+    for (let i = 0; i < 40 && env.upstream.callCount({ model: 'gpt-a' }) < 2; i++) await onTime!.call('completion', { request: ask(`on time ${i}`) });
+    expect(env.upstream.callCount({ model: 'gpt-a' })).toBe(2);
+    const answers = await onTime!.call<Answer[]>('sequence', { request: ask('after'), n: 10 });
+    expect(answers.filter((a) => a.error)).toEqual([]);
+    expect(env.upstream.callCount({ model: 'gpt-a' })).toBe(2);
+  }, 60_000);
+
   const SKEW_MS = 10_000;
   const cases = [
     { name: 'a router 10 s ahead skips a deployment cooled down by one on time', writer: 0, reader: SKEW_MS },
