@@ -22,7 +22,7 @@ export { ObjectStoreBackend } from './object-store';
 export type { ObjectStore, ObjectStoreBackendOptions, StoredObject } from './object-store';
 export type { DistributedLock, LockRelease } from './single-flight';
 export { MemoryRouterState } from './router-state';
-export type { MinuteUsage, RouterState } from './router-state';
+export type { MinuteUsage, RouterState, UsageReservation } from './router-state';
 export type { BackendPackage } from './load-backend';
 export { registerCacheBackend } from './backend-registry';
 export type { CacheBackendFactory } from './backend-registry';

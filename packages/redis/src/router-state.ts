@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
-import { MemoryRouterState, type MinuteUsage, type RouterState } from '@llmcache/core';
+import { MemoryRouterState, type MinuteUsage, type RouterState, type UsageReservation } from '@llmcache/core';
 import { connect, guarded, release, type Connection } from './connection';
 import type { RedisConnectionOptions } from './options';
 
@@ -23,34 +23,56 @@ export interface RedisRouterStateEvents {
   error: (error: Error) => void;
 }
 
-/** Keeps only failures inside the window, adds this one, and counts them: one atomic step. */
+/**
+ * Keeps only failures inside the window, adds this one, and counts them: one atomic step. Times are
+ * Redis's own (`TIME`), so that failures from hosts whose clocks differ fall in one window.
+ */
 const RECORD_FAILURE = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[2])
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
+redis.call('ZADD', KEYS[1], now, ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return redis.call('ZCARD', KEYS[1])`;
 
-/** Extends a cooldown, never shortens it; Redis drops the key when it ends. */
+/**
+ * Extends a cooldown, never shortens it; Redis drops the key when it ends. The key holds no time: it
+ * lives for the cooldown's duration by Redis's clock, so hosts whose clocks differ still agree.
+ */
 const START_COOLDOWN = `
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
+return 1`;
+
+/**
+ * Counts a reservation's requests only if they fit the rpm limit, and the counted tokens plus the
+ * expected ones fit the tpm limit (an empty limit is none): check and count in one step.
+ */
+const RESERVE = `
+local used = redis.call('HMGET', KEYS[1], 'requests', 'tokens')
+local requests = tonumber(used[1] or '0')
+local tokens = tonumber(used[2] or '0')
+if ARGV[3] ~= '' and requests + tonumber(ARGV[1]) > tonumber(ARGV[3]) then return 0 end
+if ARGV[4] ~= '' and tokens + tonumber(ARGV[2]) > tonumber(ARGV[4]) then return 0 end
+redis.call('HINCRBY', KEYS[1], 'requests', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1`;
 
 /** Usage counters outlive their minute briefly, for readers whose clock is a little behind. */
 const USAGE_TTL_MS = 120_000;
 
-type Fallback = RouterState;
-
 /**
- * Routing state shared by every router on one Redis: cooldowns are keys that expire with `PX`, failure
- * windows are sorted sets trimmed and counted by one script, and per-minute usage is counted with
- * `HINCRBY` plus an expiry in one `MULTI`. Every change is also kept in this process's own state, which
- * answers whenever Redis is down or slow, so routing never fails because Redis did.
+ * Routing state shared by every router on one Redis: cooldowns are keys that expire with `PX` (their
+ * existence is the cooldown, so no two hosts' clocks are ever compared), failure windows are sorted sets
+ * trimmed and counted by one script, per-minute usage is counted with `HINCRBY` plus an expiry in one
+ * `MULTI`, and a call's place under its deployment's rpm/tpm is reserved by one script. Every change is
+ * also kept in this process's own state, which answers whenever Redis is down or slow, so routing never
+ * fails because Redis did; a cooldown this process took holds here even if Redis lost it.
  */
 export class RedisRouterState extends EventEmitter<RedisRouterStateEvents> implements RouterState {
   private readonly connection: Connection;
   private readonly tag: string;
-  private readonly local: Fallback;
+  private readonly local: MemoryRouterState;
 
   constructor(options: RedisRouterStateOptions = {}) {
     super();
@@ -65,36 +87,42 @@ export class RedisRouterState extends EventEmitter<RedisRouterStateEvents> imple
 
   async coolingDown(ids: readonly string[], now: number): Promise<ReadonlySet<string>> {
     if (ids.length === 0) return new Set();
+    // Our own cooldowns always count: one taken while Redis was down is not in Redis when it returns.
+    const own = this.local.coolingDown(ids, now);
     return this.shared(
       async () => {
-        const until = await this.client.mget(ids.map((id) => this.key('cooldown', id)));
-        return new Set(ids.filter((_, i) => until[i] !== null && Number(until[i]) > now));
+        // A key that exists is a cooldown that has not ended by Redis's clock; its value says nothing.
+        const found = await this.client.mget(ids.map((id) => this.key('cooldown', id)));
+        const out = new Set(own);
+        ids.forEach((id, i) => found[i] !== null && out.add(id));
+        return out;
       },
-      () => this.local.coolingDown(ids, now),
+      () => own,
     );
   }
 
   async startCooldown(id: string, untilMs: number): Promise<void> {
-    await this.local.startCooldown(id, untilMs);
+    this.local.startCooldown(id, untilMs);
+    // `untilMs` is on this process's clock: only the duration it leaves goes to Redis.
     const ttlMs = Math.ceil(untilMs - Date.now());
     if (ttlMs <= 0) return;
     await this.shared(
-      async () => void (await this.client.eval(START_COOLDOWN, 1, this.key('cooldown', id), String(untilMs), String(ttlMs))),
+      async () => void (await this.client.eval(START_COOLDOWN, 1, this.key('cooldown', id), String(ttlMs))),
       () => undefined,
     );
   }
 
   async recordFailure(id: string, now: number, windowMs: number): Promise<number> {
-    const local = await this.local.recordFailure(id, now, windowMs);
+    const local = this.local.recordFailure(id, now, windowMs);
     const member = `${now}:${randomBytes(4).toString('hex')}`;
     return this.shared(
-      async () => Number(await this.client.eval(RECORD_FAILURE, 1, this.key('failures', id), String(now), String(Math.ceil(windowMs)), member)),
+      async () => Number(await this.client.eval(RECORD_FAILURE, 1, this.key('failures', id), String(Math.ceil(windowMs)), member)),
       () => local,
     );
   }
 
   async addUsage(id: string, minute: number, usage: MinuteUsage): Promise<void> {
-    await this.local.addUsage(id, minute, usage);
+    this.local.addUsage(id, minute, usage);
     const key = this.key(`usage:${minute}`, id);
     await this.shared(
       async () => {
@@ -127,6 +155,23 @@ export class RedisRouterState extends EventEmitter<RedisRouterStateEvents> imple
         return out;
       },
       () => this.local.usage(ids, minute),
+    );
+  }
+
+  async reserve(id: string, minute: number, reservation: UsageReservation): Promise<boolean> {
+    const { requests, expectedTokens, rpm, tpm } = reservation;
+    const key = this.key(`usage:${minute}`, id);
+    return this.shared(
+      async () => {
+        const limit = (n: number | undefined) => (n === undefined ? '' : String(n));
+        const args = [String(requests), String(expectedTokens), limit(rpm), limit(tpm), String(USAGE_TTL_MS)];
+        const granted = Number(await this.client.eval(RESERVE, 1, key, ...args)) === 1;
+        // Mirrored here, so that this process's own count is right if Redis goes away.
+        if (granted) this.local.addUsage(id, minute, { requests, tokens: 0 });
+        return granted;
+      },
+      // Redis down: limits hold per process, on what this process counted itself.
+      () => this.local.reserve(id, minute, reservation),
     );
   }
 

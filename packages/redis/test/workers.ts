@@ -9,9 +9,16 @@ export interface Worker {
   readonly child: ChildProcess;
 }
 
-export async function startWorker(config: Record<string, unknown>): Promise<Worker> {
-  const child = spawn(process.execPath, [join(__dirname, 'fixtures', 'router-worker.js'), JSON.stringify(config)], {
+export interface WorkerOptions {
+  /** A wall clock this many ms off the host's (fixtures/skewed-clock.js), as on a host whose clock drifted. */
+  clockSkewMs?: number;
+}
+
+export async function startWorker(config: Record<string, unknown>, options: WorkerOptions = {}): Promise<Worker> {
+  const preload = options.clockSkewMs ? ['--require', join(__dirname, 'fixtures', 'skewed-clock.js')] : [];
+  const child = spawn(process.execPath, [...preload, join(__dirname, 'fixtures', 'router-worker.js'), JSON.stringify(config)], {
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, CLOCK_SKEW_MS: String(options.clockSkewMs ?? 0) },
   });
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let nextId = 0;

@@ -1,4 +1,4 @@
-import { MemoryRouterState, type MinuteUsage, type RouterState } from '@llmcache/core';
+import { MemoryRouterState, type MaybePromise, type MinuteUsage, type RouterState } from '@llmcache/core';
 import { describeValue, isThenable, sleep } from '@llmcache/core/internal';
 import type { EventEmitter } from 'eventemitter3';
 import type { CallSettings } from '../calls/call-settings';
@@ -10,7 +10,7 @@ import { Attempts, type Attempt, type Claim } from './attempts';
 import { Cooldowns } from './cooldowns';
 import type { Deployment } from './deployment';
 import { Fallbacks } from './fallbacks';
-import { STRATEGIES, type Strategy } from './strategies';
+import { atLimits, STRATEGIES, type PickContext, type Strategy } from './strategies';
 import type { WildcardRoutes } from './wildcards';
 
 /** What the dispatcher needs of a call. */
@@ -94,15 +94,43 @@ export class Dispatcher {
         retryAfter: this.cooldownMs / 1000,
       });
     }
-    const usageResult = this.strategyName === 'usage-based-routing' ? this.state.usage(ids, Math.floor(now / 60_000)) : undefined;
+    const minute = Math.floor(now / 60_000);
+    const usageBased = this.strategyName === 'usage-based-routing';
+    const usageResult = usageBased ? this.state.usage(ids, minute) : undefined;
     const usage = isThenable(usageResult) ? await usageResult : usageResult;
-    const picked = this.strategy(candidates, { inFlight: this.attempts.inFlight, latency: this.attempts.latency, usage, expectedTokens, random: Math.random });
-    if (reserve) {
-      this.attempts.inFlight.set(picked.id, (this.attempts.inFlight.get(picked.id) ?? 0) + 1);
-      // Counted now, not when the answer arrives, so that concurrent calls cannot all slip under an rpm limit.
+    const context: PickContext = { inFlight: this.attempts.inFlight, latency: this.attempts.latency, usage, expectedTokens, random: Math.random };
+    let picked = this.strategy(candidates, context);
+    if (!reserve) return picked;
+    if (usageBased && this.state.reserve) {
+      // The usage read above only ranks; the limit is held by the state's atomic reservation.
+      const granted = this.reserveAmong(picked, candidates, context, minute);
+      picked = isThenable(granted) ? await granted : granted;
+    } else {
+      // Counted now, not when the answer arrives, so that concurrent calls see each other's picks.
       this.addUsage(picked, { requests: 1, tokens: 0 });
     }
+    this.attempts.inFlight.set(picked.id, (this.attempts.inFlight.get(picked.id) ?? 0) + 1);
     return picked;
+  }
+
+  /**
+   * Reserves the picked deployment's place under its rpm/tpm in the state, in one atomic step; when the
+   * state refuses (a concurrent call, maybe in another process, took the last place), the strategy picks
+   * again among the rest, and none left is a 429. Synchronous on an in-process state.
+   */
+  private reserveAmong(picked: Deployment, candidates: readonly Deployment[], context: PickContext, minute: number): MaybePromise<Deployment> {
+    let left = candidates;
+    const tryOne = (d: Deployment): MaybePromise<Deployment> => {
+      const granted = this.state.reserve!(d.id, minute, { requests: 1, expectedTokens: context.expectedTokens, rpm: d.params.rpm, tpm: d.params.tpm });
+      const settle = (ok: boolean): MaybePromise<Deployment> => {
+        if (ok) return d;
+        left = left.filter((c) => c !== d);
+        if (left.length === 0) throw atLimits(d.modelGroup);
+        return tryOne(this.strategy(left, context));
+      };
+      return isThenable(granted) ? granted.then(settle) : settle(granted);
+    };
+    return tryOne(picked);
   }
 
   /**

@@ -85,17 +85,19 @@ const usageBased: Strategy = (candidates, { usage, expectedTokens, random }) => 
       best = [d];
     } else if (load === lowest) best.push(d);
   }
-  if (best.length === 0) {
-    const group = candidates[0]?.modelGroup;
-    throw new RateLimitError(`every deployment of "${group}" is at its rpm/tpm limit for this minute`, {
-      status: 429,
-      provider: 'router',
-      model: group,
-      retryAfter: 60 - (Math.floor(Date.now() / 1000) % 60),
-    });
-  }
+  if (best.length === 0) throw atLimits(candidates[0]?.modelGroup);
   return randomOf(best, random);
 };
+
+/** The 429 for a group whose every deployment is at its rpm/tpm limit: retry when the minute turns. */
+export function atLimits(group: string | undefined): RateLimitError {
+  return new RateLimitError(`every deployment of "${group}" is at its rpm/tpm limit for this minute`, {
+    status: 429,
+    provider: 'router',
+    model: group,
+    retryAfter: 60 - (Math.floor(Date.now() / 1000) % 60),
+  });
+}
 
 export const STRATEGIES: Readonly<Record<RoutingStrategyName, Strategy>> = {
   'simple-shuffle': simpleShuffle,
