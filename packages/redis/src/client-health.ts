@@ -13,6 +13,13 @@ export interface RedisAvailability {
 const PROBE_PAUSE_MS = 100;
 
 /**
+ * How long a client of ours may stay unanswering before its socket is replaced: long enough for a paused
+ * or busy server to come back on its own connection (a new one would wait behind a reconnect delay), short
+ * enough that a half-open path is not used for long.
+ */
+const replaceAfterMs = (timeoutMs: number) => Math.max(2000, 3 * timeoutMs);
+
+/**
  * What one client's users know of it, shared by every backend, lock and router state on that client:
  * whether its first connection attempt is over, the last error it reported, and a breaker.
  *
@@ -37,6 +44,7 @@ export class ClientHealth {
   private firstReady: Promise<void> | undefined;
   private readonly watchers = new Set<(availability: RedisAvailability) => void>();
   private reported: boolean | undefined;
+  private reportedReason: string | undefined;
 
   constructor(
     private readonly client: IoRedisClient,
@@ -142,12 +150,15 @@ export class ClientHealth {
     this.report();
   }
 
-  /** Tells the watchers when availability changed, or an error came while unavailable. */
+  /** Tells the watchers when availability changes, or the reason for being unavailable does (not each retry). */
   private report(): void {
     const available = this.available;
-    if (available === this.reported && (available || this.lastError === undefined)) return;
+    const reason = available ? undefined : this.lastError?.message;
+    if (available === this.reported && reason === this.reportedReason) return;
+    if (!available && reason === undefined && this.reported === false) return;
     this.reported = available;
-    const availability: RedisAvailability = available ? { available } : { available, ...(this.lastError ? { error: this.unavailable() } : {}) };
+    this.reportedReason = reason;
+    const availability: RedisAvailability = available || !this.lastError ? { available } : { available, error: this.unavailable() };
     for (const watcher of this.watchers) watcher(availability);
   }
 
@@ -166,10 +177,9 @@ export class ClientHealth {
         } catch (err) {
           if (err instanceof NoAnswer) this.lastError = err;
         }
-        // Not ready, or not answering, for a whole timeout: the socket may be half-open, or the server one
-        // that accepts and never answers. A client of ours gets a new connection; one passed in is the
-        // owner's to manage.
-        if (this.owned && Date.now() - stalledSince >= this.timeoutMs && this.client.status !== 'reconnecting') {
+        // Not ready, or not answering, for a while: the socket may be half-open, or the server one that
+        // accepts and never answers. A client of ours gets a new connection; one passed in is the owner's.
+        if (this.owned && Date.now() - stalledSince >= replaceAfterMs(this.timeoutMs) && this.client.status !== 'reconnecting') {
           this.client.disconnect(true);
           stalledSince = Date.now();
         }

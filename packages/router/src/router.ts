@@ -4,7 +4,7 @@ import { cacheKeyFromCanonicalParams } from '@llmcache/core/internal';
 import { EventEmitter } from 'eventemitter3';
 import { canonicalParams, DEFAULT_CALL_SETTINGS, readCallSettings, type CallSettings } from './call-settings';
 import { configPathOf, looksLikeConfigPath, readLiteLLMConfig, translateLiteLLMConfig } from './config';
-import { redisRouterState } from './redis-state';
+import { isShared, redisRouterState, reportSharedState } from './redis-state';
 import type { RouterState } from './state';
 import { buildModelGroups, type Deployment } from './deployments';
 import { Dispatcher } from './dispatcher';
@@ -163,6 +163,7 @@ export class Router extends EventEmitter<RouterEvents> {
     supplyEmbedder(this.ownCache, this);
     if (options.redis !== undefined && options.state !== undefined) throw new RouterConfigError('redis', 'give either redis or state, not both');
     this.ownState = options.redis === undefined ? undefined : redisRouterState(options.redis);
+    if (this.ownState) reportSharedState(this.ownState, this.log, (error) => this.emit('error', error));
     try {
       this.dispatcher = new Dispatcher(groups, options.redis === undefined ? options : { ...options, state: this.ownState }, this, this.log, this.wildcards);
     } catch (err) {
@@ -200,6 +201,11 @@ export class Router extends EventEmitter<RouterEvents> {
   /** The cache calls use now: the router's own, else the global one from `setCache()`. */
   get cache(): Cache | undefined {
     return this.ownCache ?? getCache();
+  }
+
+  /** Health now: `sharedState` tells whether the `redis` routing state is shared (undefined without `redis`). */
+  health(): { sharedState: boolean | undefined } {
+    return { sharedState: isShared(this.ownState) };
   }
 
   /** Model group names, and the `modelGroupAlias` names not marked hidden. */
