@@ -18,6 +18,7 @@ afterAll(async () => {
   await server?.close();
 });
 
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let run = 0;
 
@@ -49,8 +50,10 @@ describeRedis('a Redis that accepts connections and never answers', () => {
         const ms = await sequentialCalls(router, 12, 'hung');
         console.log(`never-answering Redis, memoryTier ${memoryTier}: call times ${ms.join(', ')} ms`);
         expect(ms[0]).toBeLessThan(timeoutMs * 2 + 500);
-        // The rest go past Redis: what an upstream call costs, nothing more.
-        expect(Math.max(...ms.slice(2))).toBeLessThan(100);
+        // The rest go past Redis: what an upstream call costs, none of them a timeout (a busy machine may
+        // slow one, never all).
+        expect(Math.max(...ms.slice(2))).toBeLessThan(timeoutMs);
+        expect(median(ms.slice(2))).toBeLessThan(50);
       } finally {
         await router.close();
         await cache.close();
@@ -71,7 +74,8 @@ describeRedis('a Redis that accepts connections and never answers', () => {
       const ms = await sequentialCalls(router, 12, 'half-frozen');
       console.log(`half-open path: call times ${ms.join(', ')} ms`);
       expect(ms[0]).toBeLessThan(timeoutMs * 2 + 500);
-      expect(Math.max(...ms.slice(2))).toBeLessThan(100);
+      expect(Math.max(...ms.slice(2))).toBeLessThan(timeoutMs);
+      expect(median(ms.slice(2))).toBeLessThan(50);
       // The stalled socket is given up for a new one, which the proxy forwards.
       let hit = false;
       const deadline = Date.now() + 5000;
