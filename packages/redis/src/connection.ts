@@ -15,6 +15,8 @@ export interface Connection {
    * where it costs latency; ours is armed after (see `guarded`).
    */
   selfTimed: boolean;
+  /** The client's health record (breaker, first connection, last error), shared by every user of the client. */
+  health: ClientHealth;
 }
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 1000;
@@ -51,8 +53,8 @@ export function connect(options: RedisConnectionOptions = {}): Connection {
   if (options.client) {
     const client = asIoRedis(options.client);
     const own = client instanceof Cluster ? client.options.redisOptions?.commandTimeout : client.options.commandTimeout;
-    healthOf(client, own ?? timeoutMs);
-    return { client, owned: false, timeoutMs: own ?? timeoutMs, selfTimed: typeof own === 'number' };
+    const health = healthOf(client, own ?? timeoutMs);
+    return { client, owned: false, timeoutMs: own ?? timeoutMs, selfTimed: typeof own === 'number', health };
   }
   const o = withEnv(options);
   const base = resilient(timeoutMs);
@@ -90,8 +92,7 @@ export function connect(options: RedisConnectionOptions = {}): Connection {
   }
   // Failures reach callers through their commands, naming the last error (kept by the health record,
   // whose listener also keeps ioredis from printing each one).
-  healthOf(client, timeoutMs, true);
-  return { client, owned: true, timeoutMs, selfTimed: false };
+  return { client, owned: true, timeoutMs, selfTimed: false, health: healthOf(client, timeoutMs, true) };
 }
 
 /**
@@ -119,7 +120,7 @@ export function hasConnected(client: IoRedisClient): boolean {
 
 /** Whether Redis takes commands on `connection` now (connected, and its breaker closed), and news of changes. */
 export function healthOfConnection(connection: Connection): ClientHealth {
-  return healthOf(connection.client, connection.timeoutMs, connection.owned);
+  return connection.health;
 }
 
 /**
@@ -127,7 +128,7 @@ export function healthOfConnection(connection: Connection): ClientHealth {
  * stalled Redis fails it at once, and it is abandoned after the timeout (which marks Redis stalled).
  */
 export function guarded<T>(connection: Connection, op: () => Promise<T>): Promise<T> {
-  const health = healthOf(connection.client, connection.timeoutMs, connection.owned);
+  const { health } = connection;
   if (!health.admit()) return Promise.reject(health.unavailable());
   const gate = whenReady(connection.client, connection.timeoutMs);
   health.sent();
