@@ -56,7 +56,11 @@ export class ClientHealth {
     if (client.status === 'ready') this.ready();
     client.on('ready', () => this.ready());
     client.on('error', (err: Error) => this.failed(err));
-    client.on('close', () => this.report());
+    client.on('close', () => {
+      // A first attempt that closed is over, whether or not a call was waiting for it.
+      this.firstAttemptOver = true;
+      this.report();
+    });
   }
 
   /** Whether Redis takes commands now. */
@@ -147,6 +151,7 @@ export class ClientHealth {
 
   private failed(err: Error): void {
     this.lastError = err;
+    this.firstAttemptOver = true;
     this.report();
   }
 
