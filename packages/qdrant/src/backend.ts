@@ -169,6 +169,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
   /** Stops the background sweep (waiting for one under way) and refuses later calls. The client keeps no socket that holds the process. */
   async close(): Promise<void> {
     this.closed = true;
+    this.breaker.stop();
     clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
     await this.sweeping;

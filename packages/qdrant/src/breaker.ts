@@ -12,6 +12,7 @@ export class QdrantBreaker {
   /** Open: requests fail at once. A plain field, read on every request. */
   open = false;
   private probing = false;
+  private stopped = false;
   /** Requests sent and not yet settled. */
   private pending = 0;
   /** When a request last settled, or the first of the pending ones was sent. */
@@ -46,6 +47,11 @@ export class QdrantBreaker {
     );
   }
 
+  /** Ends the background check (the backend closed). */
+  stop(): void {
+    this.stopped = true;
+  }
+
   private settled(): void {
     this.pending--;
     this.lastProgress = Date.now();
@@ -59,13 +65,14 @@ export class QdrantBreaker {
   private async probe(): Promise<void> {
     this.probing = true;
     try {
-      while (this.open) {
+      while (this.open && !this.stopped) {
         const started = Date.now();
         try {
           await request('ping', this.check);
           this.open = false;
         } catch {
-          await new Promise((resolve) => setTimeout(resolve, Math.max(0, PROBE_PAUSE_MS - (Date.now() - started))));
+          // Unref'd: a probe never keeps the process alive.
+          await new Promise((resolve) => setTimeout(resolve, Math.max(0, PROBE_PAUSE_MS - (Date.now() - started))).unref());
         }
       }
     } finally {

@@ -175,7 +175,7 @@ export class ClientHealth {
         const started = Date.now();
         if (this.client.status === 'end') return;
         try {
-          await bounded(this.client.ping(), this.timeoutMs);
+          await bounded(this.client.ping(), this.timeoutMs, undefined, true);
           this.open = false;
           this.report();
           return;
@@ -188,7 +188,7 @@ export class ClientHealth {
           this.client.disconnect(true);
           stalledSince = Date.now();
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.max(0, PROBE_PAUSE_MS - (Date.now() - started))));
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, PROBE_PAUSE_MS - (Date.now() - started))).unref());
       }
     } finally {
       this.probing = false;
@@ -200,12 +200,14 @@ export class ClientHealth {
 export class NoAnswer extends Error {}
 
 /** `pending`, or a rejection with `message` once `timeoutMs` has passed. */
-export function bounded<T>(pending: Promise<T>, timeoutMs: number, message = `Redis gave no answer within ${timeoutMs} ms`): Promise<T> {
+export function bounded<T>(pending: Promise<T>, timeoutMs: number, message = `Redis gave no answer within ${timeoutMs} ms`, background = false): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     pending,
     new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new NoAnswer(message)), timeoutMs);
+      // A background wait (the probe's) never keeps the process alive.
+      if (background) timer.unref();
     }),
   ]).finally(() => clearTimeout(timer));
 }
