@@ -11,7 +11,8 @@ import {
 import { untilAborted } from '@llmcache/core/internal';
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { Collection } from './collection';
-import { QdrantVectorSizeError, isMissingCollection, request } from './errors';
+import { QdrantBreaker } from './breaker';
+import { QdrantVectorSizeError, isMissingCollection } from './errors';
 import { resolveOptions, type QdrantSemanticBackendOptions } from './options';
 import { VECTOR_NAME, candidatesFilter, clearFilter, expiredFilter, liveValue, payloadOf, pointId } from './points';
 
@@ -34,6 +35,8 @@ export class QdrantSemanticBackend implements SemanticBackend {
   readonly embeddingModel: string | undefined;
   private readonly client: QdrantClient;
   private readonly collection: Collection;
+  /** Every request goes through it: a Qdrant that stops answering costs one timeout, then none until it answers. */
+  private readonly breaker: QdrantBreaker;
   private readonly sweepIntervalMs: number;
   /** The embedder, checked and memoised: the lookup of a miss and the write after it embed the prompt once. */
   private readonly vectors: PromptVectors;
@@ -50,7 +53,10 @@ export class QdrantSemanticBackend implements SemanticBackend {
     } catch (err) {
       throw new CacheConfigError('qdrant', 'qdrantApiBase', (err as Error).message, { cause: err });
     }
-    this.collection = new Collection(this.client, o.collection, o.quantization, () => this.startSweeping());
+    const client = this.client;
+    this.breaker = new QdrantBreaker(o.timeoutMs, () => client.versionInfo());
+    const send = <T>(operation: string, run: () => Promise<T>) => this.breaker.run(operation, run);
+    this.collection = new Collection(this.client, o.collection, o.quantization, () => this.startSweeping(), send);
     this.vectors = new PromptVectors('qdrant', o.embedder);
     this.embeddingModel = o.embeddingModel;
     this.sweepIntervalMs = o.sweepIntervalMs;
@@ -153,7 +159,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
   /** Whether Qdrant answers (its version endpoint); throws its error when it does not, which `Cache.ping()` reports. */
   async ping(): Promise<boolean> {
     this.assertOpen();
-    await request('ping', () => this.client.versionInfo());
+    await this.breaker.run('ping', () => this.client.versionInfo());
     return true;
   }
 
@@ -169,6 +175,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
   /** Stops the background sweep (waiting for one under way) and refuses later calls. The client keeps no socket that holds the process. */
   async close(): Promise<void> {
     this.closed = true;
+    this.breaker.stop();
     clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
     await this.sweeping;
@@ -189,7 +196,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
   private async read<T>(operation: string, run: () => Promise<T>): Promise<T | undefined> {
     this.assertOpen();
     try {
-      return await request(operation, run);
+      return await this.breaker.run(operation, run);
     } catch (err) {
       if (!isMissingCollection(err)) throw err;
       this.collection.forget();
@@ -211,7 +218,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
       if (size === undefined) return false;
       if (vectorSize !== undefined && vectorSize !== size) throw new QdrantVectorSizeError(this.collectionName, size, vectorSize);
       try {
-        await request('upsert', () => this.client.upsert(this.collectionName, { points, wait: true }));
+        await this.breaker.run('upsert', () => this.client.upsert(this.collectionName, { points, wait: true }));
         return true;
       } catch (err) {
         if (attempt > 1 || !isMissingCollection(err)) throw err;

@@ -1,6 +1,6 @@
 import { CacheConfigError } from '@llmcache/core';
 import type { QdrantClient, Schemas } from '@qdrant/js-client-rest';
-import { QdrantRequestError, request } from './errors';
+import { QdrantRequestError } from './errors';
 import type { QdrantQuantization } from './options';
 import { INDEXED_FIELDS, VECTOR_NAME } from './points';
 
@@ -29,6 +29,8 @@ export class Collection {
     private readonly quantization: QdrantQuantization,
     /** Called each time the collection becomes known. */
     private readonly onKnown: () => void,
+    /** Sends one request (under the backend's breaker; see `QdrantBreaker.run`). */
+    private readonly request: <T>(operation: string, run: () => Promise<T>) => Promise<T>,
   ) {}
 
   /** The vector size when the collection exists, else undefined. Concurrent callers share one look-up. */
@@ -52,14 +54,14 @@ export class Collection {
   }
 
   private async lookUp(): Promise<number | undefined> {
-    const { exists } = await request('collection exists', () => this.client.collectionExists(this.name));
+    const { exists } = await this.request('collection exists', () => this.client.collectionExists(this.name));
     if (!exists) return undefined;
-    return this.adopt(await request('get collection', () => this.client.getCollection(this.name)));
+    return this.adopt(await this.request('get collection', () => this.client.getCollection(this.name)));
   }
 
   private async create(size: number): Promise<number> {
     try {
-      await request('create collection', () =>
+      await this.request('create collection', () =>
         this.client.createCollection(this.name, {
           vectors: { [VECTOR_NAME]: { size, distance: 'Cosine' } },
           quantization_config: QUANTIZATION_CONFIGS[this.quantization],
@@ -69,7 +71,7 @@ export class Collection {
       // 409: another process created it meanwhile. Use theirs, checked like any existing collection.
       if (!(err instanceof QdrantRequestError && err.status === 409)) throw err;
     }
-    return this.adopt(await request('get collection', () => this.client.getCollection(this.name)));
+    return this.adopt(await this.request('get collection', () => this.client.getCollection(this.name)));
   }
 
   /** Checks an existing collection fits (a cosine `prompt` vector) and adds the payload indexes it lacks. */
@@ -78,7 +80,7 @@ export class Collection {
     const missing = Object.entries(INDEXED_FIELDS).filter(([field]) => info.payload_schema[field] === undefined);
     await Promise.all(
       missing.map(([field_name, field_schema]) =>
-        request(`create payload index ${field_name}`, () => this.client.createPayloadIndex(this.name, { field_name, field_schema, wait: true })),
+        this.request(`create payload index ${field_name}`, () => this.client.createPayloadIndex(this.name, { field_name, field_schema, wait: true })),
       ),
     );
     this.size = size;

@@ -52,6 +52,12 @@ export interface CoherentTieredBackendOptions {
   remote: RedisBackend;
   /** Bounds of the memory tier. */
   memory?: MemoryBackendOptions;
+  /**
+   * How often the invalidation subscriber's connection is checked with a PING, in ms; an answer slower
+   * than `remote`'s command timeout counts as a dead connection (see `InvalidationBus`).
+   * @default 1000
+   */
+  keepaliveMs?: number;
 }
 
 /**
@@ -68,7 +74,10 @@ export class CoherentTieredBackend extends TieredBackend {
 
   constructor(options: CoherentTieredBackendOptions) {
     super({ memory: new ResettableMemory(options.memory ?? {}), remote: options.remote });
-    this.bus = new InvalidationBus(options.remote.client, options.remote.prefix, (publish) => options.remote.command(publish));
+    this.bus = new InvalidationBus(options.remote.client, options.remote.prefix, (publish) => options.remote.command(publish), {
+      keepaliveMs: options.keepaliveMs,
+      keepaliveTimeoutMs: options.remote.readTimeoutMs,
+    });
     this.bus.on('invalidate', (keys) => {
       for (const key of keys) this.forget(key);
     });

@@ -1,5 +1,6 @@
-import { CacheConfigError } from '@llmcache/core';
+import { CacheConfigError, LlmcacheError } from '@llmcache/core';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { bounded, healthOf, healthOfClient, NoAnswer, type ClientHealth } from './client-health';
 import { withEnv, type IoRedisClient, type RedisClient, type RedisConnectionOptions } from './options';
 
 /** A client plus whether we made it (and so must close it). */
@@ -14,6 +15,8 @@ export interface Connection {
    * where it costs latency; ours is armed after (see `guarded`).
    */
   selfTimed: boolean;
+  /** The client's health record (breaker, first connection, last error), shared by every user of the client. */
+  health: ClientHealth;
 }
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 1000;
@@ -49,9 +52,9 @@ export function connect(options: RedisConnectionOptions = {}): Connection {
   if (!(timeoutMs > 0)) throw new CacheConfigError('redis', 'commandTimeoutMs', `must be a positive number, got ${String(timeoutMs)}`);
   if (options.client) {
     const client = asIoRedis(options.client);
-    track(client);
     const own = client instanceof Cluster ? client.options.redisOptions?.commandTimeout : client.options.commandTimeout;
-    return { client, owned: false, timeoutMs: own ?? timeoutMs, selfTimed: typeof own === 'number' };
+    const health = healthOf(client, own ?? timeoutMs);
+    return { client, owned: false, timeoutMs: own ?? timeoutMs, selfTimed: typeof own === 'number', health };
   }
   const o = withEnv(options);
   const base = resilient(timeoutMs);
@@ -87,114 +90,37 @@ export function connect(options: RedisConnectionOptions = {}): Connection {
   } else {
     client = new Redis({ ...base, ...auth, host: o.host ?? '127.0.0.1', port: Number(o.port ?? 6379) });
   }
-  // Failures reach callers through their commands; without a listener ioredis would print each one.
-  client.on('error', () => undefined);
-  track(client);
-  return { client, owned: true, timeoutMs, selfTimed: false };
+  // Failures reach callers through their commands, naming the last error (kept by the health record,
+  // whose listener also keeps ioredis from printing each one).
+  return { client, owned: true, timeoutMs, selfTimed: false, health: healthOf(client, timeoutMs, true) };
 }
 
 /**
- * Resolves when the client can take a command. Only the very first connection is waited for (at most
- * `timeoutMs`); once a client has been up, a lost connection fails the call at once instead.
+ * Resolves when the client can take a command. Only the first connection attempt is waited for (at most
+ * `timeoutMs`, and no longer than it takes to fail); once it is over, a client that is not connected
+ * fails the call at once, naming the last error (a refused connection, `WRONGPASS`, `NOAUTH`).
  */
 export function whenReady(client: IoRedisClient, timeoutMs: number): Promise<void> | undefined {
   if (client.status === 'ready') return undefined;
-  if (client.status !== 'wait' && client.status !== 'connecting' && client.status !== 'connect') {
-    return Promise.reject(new Error(`Redis is not connected (${client.status})`));
+  const health = healthOf(client, timeoutMs);
+  if (health.firstAttemptOver || (client.status !== 'wait' && client.status !== 'connecting' && client.status !== 'connect')) {
+    return Promise.reject(health.unavailable());
   }
-  if (hasBeenReady.has(client)) return Promise.reject(new Error(`Redis is not connected (${client.status})`));
   if (client.status === 'wait') void client.connect().catch(() => undefined);
-  return bounded(firstConnection(client), timeoutMs, `Redis did not connect within ${timeoutMs} ms`);
+  return bounded(health.firstConnection(), timeoutMs, `Redis did not connect within ${timeoutMs} ms`).catch((err: unknown) => {
+    if (err instanceof NoAnswer) health.firstConnectionTimedOut(err);
+    throw new LlmcacheError('redis', `Redis did not connect: ${(err as Error).message}`, { cause: err });
+  });
 }
-
-/** One listener per client for its first connection, however many calls wait for it. */
-const firstReady = new WeakMap<IoRedisClient, Promise<void>>();
-
-function firstConnection(client: IoRedisClient): Promise<void> {
-  let ready = firstReady.get(client);
-  if (!ready) {
-    ready = new Promise<void>((resolve) => client.once('ready', () => resolve()));
-    firstReady.set(client, ready);
-  }
-  return ready;
-}
-
-const hasBeenReady = new WeakSet<IoRedisClient>();
 
 /** Whether the client has been connected once: from then on no call waits for a connection. */
 export function hasConnected(client: IoRedisClient): boolean {
-  return hasBeenReady.has(client);
+  return client.status === 'ready' || healthOfClient(client)?.everReady === true;
 }
 
-/**
- * A client that timed out is presumed stalled (paused, overloaded, a half-open socket): later commands
- * fail at once instead of each waiting out its own timeout, until a background PING answers again.
- */
-class Breaker {
-  private open = false;
-  private probing = false;
-  /** Commands sent and not yet settled. */
-  private pending = 0;
-  /** When a command last settled, or the first of the pending ones was sent. */
-  private lastProgress = 0;
-
-  constructor(
-    private readonly client: IoRedisClient,
-    private readonly timeoutMs: number,
-  ) {}
-
-  /**
-   * Whether a command may be sent now. Commands under way with no answer for (nearly) the timeout also
-   * count as a stall: the caller's own timer may fire a moment before the client's, and its next command
-   * must not wait out a second timeout.
-   */
-  admit(): boolean {
-    if (!this.open && this.pending > 0 && Date.now() - this.lastProgress >= this.timeoutMs * 0.9) this.trip();
-    return !this.open;
-  }
-
-  sent(): void {
-    if (this.pending++ === 0) this.lastProgress = Date.now();
-  }
-
-  settled(): void {
-    this.pending--;
-    this.lastProgress = Date.now();
-  }
-
-  trip(): void {
-    this.open = true;
-    if (!this.probing) void this.probe();
-  }
-
-  private async probe(): Promise<void> {
-    this.probing = true;
-    try {
-      while (this.open) {
-        const started = Date.now();
-        try {
-          if (this.client.status === 'end') return;
-          await bounded(this.client.ping(), this.timeoutMs);
-          this.open = false;
-        } catch {
-          await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(this.timeoutMs, 100) - (Date.now() - started))));
-        }
-      }
-    } finally {
-      this.probing = false;
-    }
-  }
-}
-
-const breakers = new WeakMap<IoRedisClient, Breaker>();
-
-function breakerOf(connection: Connection): Breaker {
-  let breaker = breakers.get(connection.client);
-  if (!breaker) {
-    breaker = new Breaker(connection.client, connection.timeoutMs);
-    breakers.set(connection.client, breaker);
-  }
-  return breaker;
+/** Whether Redis takes commands on `connection` now (connected, and its breaker closed), and news of changes. */
+export function healthOfConnection(connection: Connection): ClientHealth {
+  return connection.health;
 }
 
 /**
@@ -202,21 +128,21 @@ function breakerOf(connection: Connection): Breaker {
  * stalled Redis fails it at once, and it is abandoned after the timeout (which marks Redis stalled).
  */
 export function guarded<T>(connection: Connection, op: () => Promise<T>): Promise<T> {
-  const breaker = breakerOf(connection);
-  if (!breaker.admit()) return Promise.reject(new Error('Redis is not answering (stalled or overloaded); not waiting for it'));
+  const { health } = connection;
+  if (!health.admit()) return Promise.reject(health.unavailable());
   const gate = whenReady(connection.client, connection.timeoutMs);
-  breaker.sent();
+  health.sent();
   const sent = gate ? gate.then(op) : op();
   if (connection.selfTimed) {
     return sent.then(
       (value) => {
-        breaker.settled();
+        health.settled();
         return value;
       },
       (err: unknown) => {
-        breaker.settled();
+        health.settled();
         // ioredis's own commandTimeout fired: Redis is stalled.
-        if (err instanceof Error && /timed out/i.test(err.message)) breaker.trip();
+        if (err instanceof Error && /timed out/i.test(err.message)) health.trip(err);
         throw err;
       },
     );
@@ -227,41 +153,25 @@ export function guarded<T>(connection: Connection, op: () => Promise<T>): Promis
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      breaker.trip();
-      reject(new Error(`Redis gave no answer within ${connection.timeoutMs} ms`));
+      const err = new NoAnswer(`Redis gave no answer within ${connection.timeoutMs} ms`);
+      health.trip(err);
+      reject(new LlmcacheError('redis', err.message, { cause: err }));
     }, connection.timeoutMs);
     sent.then(
       (value) => {
-        breaker.settled();
+        health.settled();
         if (timedOut) return;
         clearTimeout(timer);
         resolve(value);
       },
       (err: unknown) => {
-        breaker.settled();
+        health.settled();
         if (timedOut) return;
         clearTimeout(timer);
         reject(err);
       },
     );
   });
-}
-
-/** `pending`, or a rejection with `message` once `timeoutMs` has passed. */
-function bounded<T>(pending: Promise<T>, timeoutMs: number, message = `Redis gave no answer within ${timeoutMs} ms`): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    pending,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(message)), timeoutMs);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** Marks a client once it has been ready, so that later outages fail fast (see `whenReady`). */
-export function track(client: IoRedisClient): void {
-  if (client.status === 'ready') hasBeenReady.add(client);
-  else client.once('ready', () => hasBeenReady.add(client));
 }
 
 /** Closes an owned client, waiting at most `timeoutMs` for a polite QUIT. */

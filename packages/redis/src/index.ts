@@ -8,7 +8,7 @@ export type { RedisBackendOptions } from './backend';
 export { CoherentTieredBackend } from './coherent-tier';
 export type { CoherentTieredBackendOptions } from './coherent-tier';
 export { InvalidationBus } from './invalidation';
-export type { InvalidationEvents } from './invalidation';
+export type { InvalidationBusOptions, InvalidationEvents } from './invalidation';
 export { RedisLock } from './lock';
 export type { RedisLockOptions } from './lock';
 export { RedisRouterState } from './router-state';

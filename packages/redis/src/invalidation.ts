@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import { Cluster } from 'ioredis';
+import { CacheConfigError } from '@llmcache/core';
 import { asIoRedis } from './connection';
 import type { IoRedisClient, RedisClient } from './options';
 
@@ -14,6 +15,22 @@ export interface InvalidationEvents {
    * the memory tier holds can no longer be trusted.
    */
   reset: () => void;
+}
+
+/** Options of the bus beyond its client and prefix. */
+export interface InvalidationBusOptions {
+  /**
+   * How often the subscriber connection is checked with a PING, in ms. A connection can die without a
+   * word (a NAT or load balancer that dropped it): until the check notices, changes elsewhere go unheard.
+   * @default 1000
+   */
+  keepaliveMs?: number;
+  /**
+   * Longest wait for the answer to that PING, in ms; past it, the subscription counts as lost (the memory
+   * tier stops serving) and the subscriber reconnects.
+   * @default 1000
+   */
+  keepaliveTimeoutMs?: number;
 }
 
 interface Message {
@@ -43,13 +60,23 @@ export class InvalidationBus extends EventEmitter<InvalidationEvents> {
   private readonly subscriber: IoRedisClient;
   private subscribed = false;
   private closed = false;
+  private readonly keepalive: NodeJS.Timeout;
+  private readonly keepaliveTimeoutMs: number;
+  /** A keepalive PING is under way. */
+  private checking = false;
 
   /**
    * `client` is used to publish; a duplicate of it subscribes (a subscribed connection takes no other
    * commands). `run` sends the publish under the caller's guards (a timeout, a breaker).
    */
-  constructor(client: RedisClient, prefix: string, run: (op: () => Promise<unknown>) => Promise<unknown> = (op) => op()) {
+  constructor(client: RedisClient, prefix: string, run: (op: () => Promise<unknown>) => Promise<unknown> = (op) => op(), options: InvalidationBusOptions = {}) {
     super();
+    const keepaliveMs = options.keepaliveMs ?? 1000;
+    this.keepaliveTimeoutMs = options.keepaliveTimeoutMs ?? 1000;
+    if (!(keepaliveMs > 0)) throw new CacheConfigError('redis', 'keepaliveMs', `must be a positive number, got ${String(keepaliveMs)}`);
+    if (!(this.keepaliveTimeoutMs > 0)) {
+      throw new CacheConfigError('redis', 'keepaliveTimeoutMs', `must be a positive number, got ${String(this.keepaliveTimeoutMs)}`);
+    }
     this.client = asIoRedis(client);
     this.run = run;
     this.channel = `${prefix}:invalidate`;
@@ -60,6 +87,8 @@ export class InvalidationBus extends EventEmitter<InvalidationEvents> {
     this.subscriber.on('ready', () => void this.subscribe());
     for (const lost of ['close', 'end', 'reconnecting'] as const) this.subscriber.on(lost, () => this.lose());
     if (this.subscriber.status === 'ready') void this.subscribe();
+    this.keepalive = setInterval(() => this.check(), keepaliveMs);
+    this.keepalive.unref();
   }
 
   /** Whether changes made elsewhere are being heard now. */
@@ -82,6 +111,7 @@ export class InvalidationBus extends EventEmitter<InvalidationEvents> {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.keepalive);
     this.lose();
     this.subscriber.disconnect();
   }
@@ -97,6 +127,28 @@ export class InvalidationBus extends EventEmitter<InvalidationEvents> {
     // Whatever was cached before now may have changed while no one was listening.
     this.emit('reset');
     this.subscribed = true;
+  }
+
+  /**
+   * PINGs the subscriber (a subscribed connection answers PING). No answer in time: the connection is
+   * presumed dead, the subscription lost, and a new connection is made, which subscribes afresh.
+   */
+  private check(): void {
+    if (!this.subscribed || this.checking || this.subscriber.status !== 'ready') return;
+    this.checking = true;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.checking = false;
+      this.lose();
+      if (!this.closed) this.subscriber.disconnect(true);
+    }, this.keepaliveTimeoutMs);
+    const done = () => {
+      if (timedOut) return;
+      clearTimeout(timer);
+      this.checking = false;
+    };
+    this.subscriber.ping().then(done, done);
   }
 
   private lose(): void {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import { MemoryRouterState, type MinuteUsage, type RouterState, type UsageReservation } from '@llmcache/core';
-import { connect, guarded, release, type Connection } from './connection';
+import type { ClientHealth } from './client-health';
+import { connect, guarded, healthOfConnection, release, type Connection } from './connection';
 import type { RedisConnectionOptions } from './options';
 
 export interface RedisRouterStateOptions extends RedisConnectionOptions {
@@ -21,6 +22,11 @@ export interface RedisRouterStateOptions extends RedisConnectionOptions {
 export interface RedisRouterStateEvents {
   /** Redis failed or was too slow; the call used this process's own state. */
   error: (error: Error) => void;
+  /**
+   * The state became shared (Redis answers) or stopped being so (refused, `WRONGPASS`, `NOAUTH`, down, not
+   * answering: routing then runs on this process's own state); `error` says why.
+   */
+  state: (event: { shared: boolean; error?: Error }) => void;
 }
 
 /**
@@ -73,12 +79,21 @@ export class RedisRouterState extends EventEmitter<RedisRouterStateEvents> imple
   private readonly connection: Connection;
   private readonly tag: string;
   private readonly local: MemoryRouterState;
+  private readonly health: ClientHealth;
+  private readonly unwatch: () => void;
 
   constructor(options: RedisRouterStateOptions = {}) {
     super();
     this.connection = connect({ ...options, commandTimeoutMs: options.commandTimeoutMs ?? 500 });
     this.tag = `{${options.prefix ?? 'llmcache'}:router}`;
     this.local = new MemoryRouterState();
+    this.health = healthOfConnection(this.connection);
+    this.unwatch = this.health.watch(({ available, error }) => this.emit('state', error ? { shared: available, error } : { shared: available }));
+  }
+
+  /** Whether the state is shared right now: Redis is connected and answering. Otherwise this process's own state answers. */
+  get shared(): boolean {
+    return this.health.available;
   }
 
   private get client() {
@@ -89,7 +104,7 @@ export class RedisRouterState extends EventEmitter<RedisRouterStateEvents> imple
     if (ids.length === 0) return new Set();
     // Our own cooldowns always count: one taken while Redis was down is not in Redis when it returns.
     const own = this.local.coolingDown(ids, now);
-    return this.shared(
+    return this.onRedis(
       async () => {
         // A key that exists is a cooldown that has not ended by Redis's clock; its value says nothing.
         const found = await this.client.mget(ids.map((id) => this.key('cooldown', id)));
@@ -106,7 +121,7 @@ export class RedisRouterState extends EventEmitter<RedisRouterStateEvents> imple
     // `untilMs` is on this process's clock: only the duration it leaves goes to Redis.
     const ttlMs = Math.ceil(untilMs - Date.now());
     if (ttlMs <= 0) return;
-    await this.shared(
+    await this.onRedis(
       async () => void (await this.client.eval(START_COOLDOWN, 1, this.key('cooldown', id), String(ttlMs))),
       () => undefined,
     );
@@ -115,7 +130,7 @@ export class RedisRouterState extends EventEmitter<RedisRouterStateEvents> imple
   async recordFailure(id: string, now: number, windowMs: number): Promise<number> {
     const local = this.local.recordFailure(id, now, windowMs);
     const member = `${now}:${randomBytes(4).toString('hex')}`;
-    return this.shared(
+    return this.onRedis(
       async () => Number(await this.client.eval(RECORD_FAILURE, 1, this.key('failures', id), String(Math.ceil(windowMs)), member)),
       () => local,
     );
@@ -124,7 +139,7 @@ export class RedisRouterState extends EventEmitter<RedisRouterStateEvents> imple
   async addUsage(id: string, minute: number, usage: MinuteUsage): Promise<void> {
     this.local.addUsage(id, minute, usage);
     const key = this.key(`usage:${minute}`, id);
-    await this.shared(
+    await this.onRedis(
       async () => {
         const results = await this.client
           .multi()
@@ -141,7 +156,7 @@ export class RedisRouterState extends EventEmitter<RedisRouterStateEvents> imple
 
   async usage(ids: readonly string[], minute: number): Promise<ReadonlyMap<string, MinuteUsage>> {
     if (ids.length === 0) return new Map();
-    return this.shared(
+    return this.onRedis(
       async () => {
         const pipeline = this.client.pipeline();
         for (const id of ids) pipeline.hmget(this.key(`usage:${minute}`, id), 'requests', 'tokens');
@@ -161,7 +176,7 @@ export class RedisRouterState extends EventEmitter<RedisRouterStateEvents> imple
   async reserve(id: string, minute: number, reservation: UsageReservation): Promise<boolean> {
     const { requests, expectedTokens, rpm, tpm } = reservation;
     const key = this.key(`usage:${minute}`, id);
-    return this.shared(
+    return this.onRedis(
       async () => {
         const limit = (n: number | undefined) => (n === undefined ? '' : String(n));
         const args = [String(requests), String(expectedTokens), limit(rpm), limit(tpm), String(USAGE_TTL_MS)];
@@ -177,7 +192,7 @@ export class RedisRouterState extends EventEmitter<RedisRouterStateEvents> imple
 
   /** Whether Redis answers now. */
   async ping(): Promise<boolean> {
-    return this.shared(
+    return this.onRedis(
       async () => (await this.client.ping()) === 'PONG',
       () => false,
     );
@@ -185,6 +200,7 @@ export class RedisRouterState extends EventEmitter<RedisRouterStateEvents> imple
 
   /** Closes the connection we opened; a client passed in is left open. */
   async close(): Promise<void> {
+    this.unwatch();
     await release(this.connection);
   }
 
@@ -193,7 +209,7 @@ export class RedisRouterState extends EventEmitter<RedisRouterStateEvents> imple
   }
 
   /** Runs `op` on Redis under the timeout; when Redis is down, slow or failing, answers from `fallback`. */
-  private async shared<T>(op: () => Promise<T>, fallback: () => T | PromiseLike<T>): Promise<T> {
+  private async onRedis<T>(op: () => Promise<T>, fallback: () => T | PromiseLike<T>): Promise<T> {
     try {
       return await guarded(this.connection, op);
     } catch (err) {

@@ -95,7 +95,8 @@ export class RedisServer {
     const deadline = Date.now() + 10_000;
     for (;;) {
       try {
-        if ((await rawCommand(this.port, 'PING', 200)).startsWith('+PONG')) return;
+        // A server with --requirepass answers NOAUTH: up all the same.
+        if (/^(\+PONG|-NOAUTH)/.test(await rawCommand(this.port, 'PING', 200))) return;
       } catch {
         // not up yet
       }
@@ -125,11 +126,11 @@ function serverArgs(port: number, dir: string, extra: string[] = []): string[] {
   return ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
 }
 
-/** One standalone server. */
-export async function startStandalone(): Promise<RedisServer & { close(): Promise<void> }> {
+/** One standalone server; `extra` are more redis-server arguments (e.g. `--requirepass`, `secret`). */
+export async function startStandalone(extra: string[] = []): Promise<RedisServer & { close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'llmcache-redis-'));
   const port = await freePort();
-  const server = new RedisServer(port, dir, serverArgs(port, dir));
+  const server = new RedisServer(port, dir, serverArgs(port, dir, extra));
   await server.start();
   return Object.assign(server, {
     async close() {

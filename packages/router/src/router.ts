@@ -13,7 +13,7 @@ import { configPathOf, looksLikeConfigPath, readLiteLLMConfig, translateLiteLLMC
 import { Dispatcher } from './dispatch/dispatcher';
 import { ModelGroupAliases } from './dispatch/model-group-alias';
 import { buildModelGroups } from './dispatch/model-groups';
-import { redisRouterState } from './dispatch/redis-state';
+import { isShared, redisRouterState, reportSharedState } from './dispatch/redis-state';
 import { WildcardRoutes } from './dispatch/wildcards';
 import { invalidRequest, RouterConfigError } from './errors';
 import { getCache } from './global';
@@ -107,6 +107,7 @@ export class Router extends EventEmitter<RouterEvents> {
     supplyEmbedder(this.ownCache, { router: this, makeRouter });
     if (options.redis !== undefined && options.state !== undefined) throw new RouterConfigError('redis', 'give either redis or state, not both');
     this.ownState = options.redis === undefined ? undefined : redisRouterState(options.redis);
+    if (this.ownState) reportSharedState(this.ownState, this.log, (error) => this.emit('error', error));
     try {
       this.dispatcher = new Dispatcher(groups, options.redis === undefined ? options : { ...options, state: this.ownState }, this, this.log, wildcards);
     } catch (err) {
@@ -155,6 +156,11 @@ export class Router extends EventEmitter<RouterEvents> {
   /** The cache calls use now: the router's own, else the global one from `setCache()`. */
   get cache(): Cache | undefined {
     return this.ownCache ?? getCache();
+  }
+
+  /** Health now: `sharedState` tells whether the `redis` routing state is shared (undefined without `redis`). */
+  health(): { sharedState: boolean | undefined } {
+    return { sharedState: isShared(this.ownState) };
   }
 
   /** Model group names, and the `modelGroupAlias` names not marked hidden. */

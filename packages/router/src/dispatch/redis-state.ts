@@ -1,6 +1,7 @@
+import { LlmcacheError, type RouterState } from '@llmcache/core';
 import { describeValue } from '@llmcache/core/internal';
 import { RouterConfigError } from '../errors';
-import type { RouterState } from '@llmcache/core';
+import type { RouterLog } from '../logger';
 import type { RouterOptions } from '../types';
 
 /** Where `redis: { … }` may point; the names of `@llmcache/redis`'s connection options. */
@@ -49,4 +50,33 @@ export function redisRouterState(redis: NonNullable<RouterOptions['redis']>): Ro
     if (typeof option === 'string' && typeof detail === 'string') throw new RouterConfigError(`redis.${option}`, detail, { cause: err });
     throw new RouterConfigError('redis', (err as Error).message, { cause: err });
   }
+}
+
+/** What `RedisRouterState` tells of itself: whether the state is shared now, and when that changes. */
+interface SharedStateNews {
+  shared?: unknown;
+  on?: (event: 'state', listener: (event: { shared: boolean; error?: Error }) => void) => unknown;
+}
+
+/**
+ * Says when the router's Redis state stops being shared (refused, `WRONGPASS`, down, not answering): a warn
+ * line and an `error` event, since routing then runs on this process's own state; and at `info` when it is back.
+ */
+export function reportSharedState(state: RouterState, log: RouterLog, onLost: (error: Error) => void): void {
+  const news = state as SharedStateNews;
+  if (typeof news.on !== 'function') return;
+  news.on('state', ({ shared, error }) => {
+    if (shared) return log.info('router state shared on Redis again');
+    const lost = new LlmcacheError('router', `redis: routing state is not shared (each process routes on its own)${error ? `: ${error.message}` : ''}`, {
+      cause: error,
+    });
+    log.warn('router state not shared', { error: lost });
+    onLost(lost);
+  });
+}
+
+/** Whether `state` is shared right now; undefined for a state that does not say (or no `redis`). */
+export function isShared(state: RouterState | undefined): boolean | undefined {
+  const shared = (state as SharedStateNews | undefined)?.shared;
+  return typeof shared === 'boolean' ? shared : undefined;
 }
