@@ -50,6 +50,11 @@ export class NotFoundError extends ProviderError {}
 export class TimeoutError extends ProviderError {}
 export class RateLimitError extends ProviderError {}
 export class InternalServerError extends ProviderError {}
+/**
+ * A 503: the provider is overloaded or down for now (LiteLLM's `ServiceUnavailableError`); retried like any
+ * 5xx. It extends InternalServerError so code that caught every 5xx as one still does.
+ */
+export class ServiceUnavailableError extends InternalServerError {}
 /** The connection failed or broke off (including a stream cut mid-way). */
 export class APIConnectionError extends ProviderError {}
 
@@ -73,6 +78,7 @@ export function errorForStatus(message: string, details: ProviderErrorDetails): 
   if (status === 404) return new NotFoundError(message, details);
   if (status === 408) return new TimeoutError(message, details);
   if (status === 429) return new RateLimitError(message, details);
+  if (status === 503) return new ServiceUnavailableError(message, details);
   if (status >= 500) return new InternalServerError(message, details);
   return new ProviderError(message, details);
 }

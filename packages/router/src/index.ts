@@ -13,6 +13,7 @@ export {
   ProviderError,
   RateLimitError,
   RouterConfigError,
+  ServiceUnavailableError,
   TimeoutError,
 } from './errors';
 export type { ProviderErrorDetails } from './errors';

@@ -95,7 +95,7 @@ export class Router extends EventEmitter<RouterEvents> {
     this.groups = groups;
     const wildcards = new WildcardRoutes(groups);
     this.wildcards = wildcards;
-    this.aliases = new ModelGroupAliases(options.modelGroupAlias, groups);
+    this.aliases = new ModelGroupAliases(options.modelGroupAlias, groups, wildcards);
     const deploymentsById = new Map([...groups.values()].flat().map((d) => [d.id, d]));
     this.log = new RouterLog(
       options.logger,

@@ -164,6 +164,20 @@ describe('config files written as LiteLLM users write them', () => {
     expect([lastCall().path, lastCall().model, lastCall().headers['x-api-key']]).toEqual(['/v1/messages', 'claude-3-5-haiku', 'sk-ant']);
   });
 
+  it('wildcard-served-names.yaml: fallbacks and aliases naming models only "*" serves load and route through it', async () => {
+    const router = load('wildcard-served-names.yaml');
+    upstream().script('gpt-5-mini', { status: 400, message: CONTEXT_LENGTH_MESSAGE });
+    const longer = await router.completion({ model: 'gpt-5-mini', messages: ask('long') });
+    expect(longer.choices[0]!.message.content).toBe('Reply to "long" from gpt-5.5');
+    expect([lastCall().model, lastCall().headers.authorization]).toEqual(['gpt-5.5', 'Bearer sk-catch-all']);
+    upstream().script('gpt-5-mini', { status: 400, message: 'Your request was rejected by our content policy' });
+    expect((await router.completion({ model: 'gpt-5-mini', messages: ask('policy') })).choices[0]!.message.content).toBe('Reply to "policy" from gpt-5.5');
+    upstream().script('gpt-5-nano', { status: 500 });
+    expect((await router.completion({ model: 'gpt-5-nano', messages: ask('down') })).choices[0]!.message.content).toBe('Reply to "down" from gpt-5.5');
+    const viaAlias = await router.completion({ model: 'fast', messages: ask('alias') });
+    expect([viaAlias._hiddenParams.modelGroup, lastCall().model]).toEqual(['*', 'gpt-5-mini']);
+  });
+
   it('model-group-alias.yaml: an alias routes to its group and shares its cache; a hidden one is not listed', async () => {
     const router = load('model-group-alias.yaml');
     expect(router.modelGroups).toStrictEqual(['prod-gpt-4o', 'prod-reasoner', 'gpt-4']);

@@ -1,4 +1,14 @@
-import { AuthenticationError, deploymentId, Router, RateLimitError, TimeoutError, BadRequestError, ContextWindowExceededError } from '@llmcache/router';
+import {
+  AuthenticationError,
+  deploymentId,
+  Router,
+  RateLimitError,
+  TimeoutError,
+  BadRequestError,
+  ContextWindowExceededError,
+  InternalServerError,
+  ServiceUnavailableError,
+} from '@llmcache/router';
 import { ask, deployment, fragileRouter, rejection, useUpstream } from './helpers';
 
 const upstream = useUpstream();
@@ -34,6 +44,21 @@ describe('retries, fallbacks and cooldowns', () => {
     expect(err).toMatchObject({ name: 'RateLimitError', status: 429, retryAfter: 0 });
     expect((err as Error).message).toContain('slow down');
     expect(upstream().callCount()).toBe(2);
+  });
+
+  it("types a 503 as LiteLLM's ServiceUnavailableError (an InternalServerError), retried like any 5xx", async () => {
+    const router = new Router({ modelList: [deployment(upstream(), 'a', 'model-a')], numRetries: 1, retryAfter: 0.01 });
+    upstream().script('model-a', { status: 503, retryAfter: 0 }, { status: 503, retryAfter: 0, message: 'overloaded' });
+    const err = await router.completion({ model: 'a', messages: ask('x') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ServiceUnavailableError);
+    expect(err).toBeInstanceOf(InternalServerError);
+    expect(err).toMatchObject({ name: 'ServiceUnavailableError', status: 503 });
+    expect((err as Error).message).toContain('overloaded');
+    expect(upstream().callCount()).toBe(2);
+    upstream().script('model-a', { status: 500, retryAfter: 0 }, { status: 500, retryAfter: 0 });
+    const plain = await router.completion({ model: 'a', messages: ask('y') }).catch((e: unknown) => e);
+    expect(plain).toMatchObject({ name: 'InternalServerError', status: 500 });
+    expect(plain).not.toBeInstanceOf(ServiceUnavailableError);
   });
 
   it('does not retry other 4xx', async () => {

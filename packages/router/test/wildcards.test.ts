@@ -174,6 +174,42 @@ describe('fallbacks to a wildcard group', () => {
     ).toThrow(/fallbacks\[0\]\.gpt-4o: must list model groups of this router/);
   });
 
+  it('from a model only a wildcard group serves (anthropic/x through anthropic/*), and aliases to one; names nothing serves are refused', async () => {
+    const modelList = [
+      { modelName: 'anthropic/*', params: { model: 'anthropic/*', apiBase: upstream().url, apiKey: 'ant-key' } },
+      { modelName: 'backup', params: { model: 'openai/backup-model', apiBase: upstream().openaiBase, apiKey: 'k' } },
+    ];
+    const router = make({
+      modelList,
+      fallbacks: [{ 'anthropic/claude-opus': ['anthropic/claude-haiku'] }, { 'anthropic/claude-haiku': ['backup'] }],
+      modelGroupAlias: { opus: 'anthropic/claude-opus' },
+      numRetries: 0,
+    });
+    const events: string[][] = [];
+    router.on('fallback', (e) => events.push([e.from, e.to]));
+    upstream().script('claude-opus', { status: 529 });
+    const res = await router.completion({ model: 'opus', messages: ask('via alias') });
+    expect(res.choices[0]!.message.content).toBe('Reply to "via alias" from claude-haiku');
+    upstream().script('claude-haiku', { status: 500 });
+    const toExact = await router.completion({ model: 'anthropic/claude-haiku', messages: ask('x') });
+    expect(toExact._hiddenParams.modelGroup).toBe('backup');
+    expect(upstream().calls.map((c) => [c.path, c.model])).toEqual([
+      ['/v1/messages', 'claude-opus'],
+      ['/v1/messages', 'claude-haiku'],
+      ['/v1/messages', 'claude-haiku'],
+      ['/v1/chat/completions', 'backup-model'],
+    ]);
+    expect(events).toEqual([
+      ['anthropic/*', 'anthropic/claude-haiku'],
+      ['anthropic/*', 'backup'],
+    ]);
+    expect(() => make({ modelList, fallbacks: [{ 'openai/gpt-4o': ['backup'] }] })).toThrow(/fallbacks\[0\]: "openai\/gpt-4o" is not a model group/);
+    expect(() => make({ modelList, contextWindowFallbacks: [{ 'gpt-5-mini': ['backup'] }] })).toThrow(
+      /contextWindowFallbacks\[0\]: "gpt-5-mini" is not a model group/,
+    );
+    expect(() => make({ modelList, modelGroupAlias: { opus: 'gpt-5.5' } })).toThrow(/modelGroupAlias\.opus: "gpt-5\.5" is not a model group/);
+  });
+
   it('an answer a wildcard fallback gave is not stored: its model was made for that request alone', async () => {
     upstream().script('broken-deployment', { status: 500 });
     const router = withFallbacks([{ 'claude-3-5-haiku': ['*'] }], new Cache());

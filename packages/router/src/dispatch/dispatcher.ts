@@ -214,7 +214,7 @@ export class Dispatcher {
           await sleep(delayMs, signal);
         }
       }
-      if (g === 0) order.push(...this.fallbacks.for(call.modelGroup, lastError).filter((name) => !order.includes(name)));
+      if (g === 0) order.push(...this.fallbacks.for(call.modelGroup, lastError, call.requestedModel).filter((name) => !order.includes(name)));
       const next = order[g + 1];
       if (next) this.events.emit('fallback', { from: order[g]!, to: next, error: lastError as Error });
       if (next) this.log.info('fallback', { from: order[g]!, to: next, error: lastError as Error });

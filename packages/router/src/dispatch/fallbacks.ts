@@ -20,8 +20,11 @@ export class Fallbacks {
     this.contentPolicyFallbacks = this.fallbackMap('contentPolicyFallbacks', options.contentPolicyFallbacks);
   }
 
-  /** The groups to try after `group` failed with `error`, in order. */
-  for(group: string, error: unknown): string[] {
+  /**
+   * The groups to try after `group` failed with `error`, in order. `requested` is the model the call named:
+   * for a call a wildcard group routed, fallbacks keyed by that name (`gpt-5-mini` served by `*`) apply first.
+   */
+  for(group: string, error: unknown, requested: string = group): string[] {
     // Without a context-window (or content-policy) fallback for the group, the ordinary fallbacks apply (as LiteLLM).
     const special =
       error instanceof ContextWindowExceededError
@@ -29,11 +32,11 @@ export class Fallbacks {
         : error instanceof ContentPolicyViolationError
           ? this.contentPolicyFallbacks
           : undefined;
-    const targets = special?.get(group) ?? special?.get('*');
+    const targets = special?.get(requested) ?? special?.get(group) ?? special?.get('*');
     if (targets) return [...targets];
     // Another group cannot fix a bad request (other than one this group's context window or content policy refused).
     if (error instanceof BadRequestError && !special) return [];
-    return [...(this.fallbacks.get(group) ?? this.fallbacks.get('*') ?? [])];
+    return [...(this.fallbacks.get(requested) ?? this.fallbacks.get(group) ?? this.fallbacks.get('*') ?? [])];
   }
 
   private fallbackMap(option: string, list: RouterOptions['fallbacks']): Map<string, string[]> {
@@ -42,11 +45,11 @@ export class Fallbacks {
     if (!Array.isArray(list)) throw new RouterConfigError(option, 'must be an array like [{ "gpt-4": ["gpt-3.5"] }]');
     list.forEach((entry, i) => {
       if (typeof entry !== 'object' || entry === null) throw new RouterConfigError(`${option}[${i}]`, 'must be an object of group → fallback groups');
+      // A key or target may also be a model a wildcard group routes (`azure/gpt-4o` through `azure/*`), as in LiteLLM.
+      const routable = (name: unknown) =>
+        typeof name === 'string' && (this.groups.has(name) || (!isPattern(name) && this.wildcards.groupFor(name) !== undefined));
       for (const [from, to] of Object.entries(entry)) {
-        if (from !== '*' && !this.groups.has(from)) throw new RouterConfigError(`${option}[${i}]`, `"${from}" is not a model group`);
-        // A target may also be a model a wildcard group routes (`azure/gpt-4o` through `azure/*`), as in LiteLLM.
-        const routable = (name: unknown) =>
-          typeof name === 'string' && (this.groups.has(name) || (!isPattern(name) && this.wildcards.groupFor(name) !== undefined));
+        if (from !== '*' && !routable(from)) throw new RouterConfigError(`${option}[${i}]`, `"${from}" is not a model group`);
         if (!Array.isArray(to) || !to.every(routable)) {
           throw new RouterConfigError(
             `${option}[${i}].${from}`,

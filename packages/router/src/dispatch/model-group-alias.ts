@@ -3,6 +3,7 @@
 import { describeValue } from '@llmcache/core/internal';
 import { RouterConfigError } from '../errors';
 import type { RouterOptions } from '../types';
+import { isPattern, type WildcardRoutes } from './wildcards';
 
 const OPTION = 'modelGroupAlias';
 
@@ -11,7 +12,7 @@ export class ModelGroupAliases {
   /** The aliases `router.modelGroups` lists: every one not marked `hidden`. */
   readonly listed: readonly string[];
 
-  constructor(option: RouterOptions['modelGroupAlias'], groups: ReadonlyMap<string, unknown>) {
+  constructor(option: RouterOptions['modelGroupAlias'], groups: ReadonlyMap<string, unknown>, wildcards: WildcardRoutes) {
     const listed: string[] = [];
     if (option !== undefined) {
       if (typeof option !== 'object' || option === null || Array.isArray(option)) {
@@ -22,7 +23,9 @@ export class ModelGroupAliases {
         // An alias that is also a group would make the name mean two things.
         if (groups.has(alias)) throw new RouterConfigError(at, `"${alias}" is already a model group; an alias must be a new name`);
         const { model, hidden } = readEntry(at, entry);
-        if (!groups.has(model)) throw new RouterConfigError(at, `"${model}" is not a model group; known: ${[...groups.keys()].join(', ')}`);
+        // A model only a wildcard group serves (`gpt-5.5` through `*`) is a target too, as in LiteLLM.
+        const served = groups.has(model) || (!isPattern(model) && wildcards.groupFor(model) !== undefined);
+        if (!served) throw new RouterConfigError(at, `"${model}" is not a model group; known: ${[...groups.keys()].join(', ')}`);
         this.targets.set(alias, model);
         if (!hidden) listed.push(alias);
       }
