@@ -84,12 +84,13 @@ export interface ChatCompletionChunk {
       role?: 'assistant';
       content?: string | null;
       refusal?: string | null;
+      // Function calls only: openai 6's chunk type has no `custom` delta, and the router's own chunks
+      // (replayed from the cache, assembled for it) carry function calls only.
       tool_calls?: Array<{
         index: number;
         id?: string;
-        type?: 'function' | 'custom';
+        type?: 'function';
         function?: { name?: string; arguments?: string };
-        custom?: { name?: string; input?: string };
       }>;
     };
     finish_reason: FinishReason | null;

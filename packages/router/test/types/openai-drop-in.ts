@@ -1,19 +1,8 @@
-// A type test, checked by `npm run typecheck` and never run: code typed with the `openai` package works
-// with the router both ways, and the request types are closed. Each `@ts-expect-error` fails the check
+// A type test, checked by `npm run typecheck` and never run: code typed with the `openai` package, 6 or 7,
+// works with the router both ways, and the request types are closed. Each `@ts-expect-error` fails the check
 // once its line compiles, so the types cannot silently grow loose.
-import type {
-  ChatCompletion as OpenAIChatCompletion,
-  ChatCompletionChunk as OpenAIChatCompletionChunk,
-  ChatCompletionCreateParams,
-  ChatCompletionCreateParamsNonStreaming,
-  ChatCompletionCreateParamsStreaming,
-  ChatCompletionMessageParam,
-  Completion as OpenAITextCompletion,
-  CompletionCreateParamsNonStreaming,
-  CompletionCreateParamsStreaming,
-  CreateEmbeddingResponse,
-  EmbeddingCreateParams,
-} from 'openai/resources';
+import type { OpenAI6 } from './openai6';
+import type { OpenAI7 } from './openai7';
 import {
   completion,
   embedding,
@@ -29,13 +18,18 @@ import {
   type TextCompletion,
 } from '@llmcache/router';
 
+// Every check runs against both majors at once: a param typed with either is accepted (a union), and an
+// answer is assignable to both's types (an intersection is assignable-to only when each part is).
+type Majors = OpenAI6 | OpenAI7;
+type Both<K extends keyof Majors> = OpenAI6[K] & OpenAI7[K];
+
 declare const router: Router;
-declare const nonStreaming: ChatCompletionCreateParamsNonStreaming;
-declare const streaming: ChatCompletionCreateParamsStreaming;
-declare const either: ChatCompletionCreateParams;
-declare const embeddingParams: EmbeddingCreateParams;
-declare const textParams: CompletionCreateParamsNonStreaming;
-declare const textStreamParams: CompletionCreateParamsStreaming;
+declare const nonStreaming: Majors['NonStreaming'];
+declare const streaming: Majors['Streaming'];
+declare const either: Majors['Either'];
+declare const embeddingParams: Majors['EmbeddingParams'];
+declare const textParams: Majors['TextParams'];
+declare const textStreamParams: Majors['TextStreamParams'];
 declare const flag: boolean;
 
 /** Compiles only when `T` is exactly `U`. */
@@ -92,15 +86,15 @@ export async function requestsTypedWithOpenAI(): Promise<void> {
   await router.textCompletion(textStreamParams);
 
   // 2. Every answer is what openai's types describe.
-  const openaiAnswer: OpenAIChatCompletion = answer;
-  const openaiText: OpenAITextCompletion = text;
-  const openaiVectors: CreateEmbeddingResponse = vectors;
+  const openaiAnswer: Both<'ChatCompletion'> = answer;
+  const openaiText: Both<'TextCompletion'> = text;
+  const openaiVectors: Both<'EmbeddingResponse'> = vectors;
   for await (const chunk of stream) {
-    const openaiChunk: OpenAIChatCompletionChunk = chunk;
+    const openaiChunk: Both<'ChatCompletionChunk'> = chunk;
     void openaiChunk;
   }
   // openai's messages and the router's answer go back into the conversation.
-  const openaiMessages: ChatCompletionMessageParam[] = nonStreaming.messages;
+  const openaiMessages: Majors['MessageParam'][] = nonStreaming.messages;
   const history: ChatMessage[] = [...openaiMessages, answer.choices[0]!.message];
   await router.completion({ model: 'g', messages: history });
   void [openaiAnswer, openaiText, openaiVectors];

@@ -1,0 +1,16 @@
+// The types of `openai` 6 (the `openai6` alias) that the drop-in type test (openai-drop-in.ts) checks the router against.
+import type * as openai from 'openai6/resources';
+
+export interface OpenAI6 {
+  NonStreaming: openai.ChatCompletionCreateParamsNonStreaming;
+  Streaming: openai.ChatCompletionCreateParamsStreaming;
+  Either: openai.ChatCompletionCreateParams;
+  MessageParam: openai.ChatCompletionMessageParam;
+  EmbeddingParams: openai.EmbeddingCreateParams;
+  TextParams: openai.CompletionCreateParamsNonStreaming;
+  TextStreamParams: openai.CompletionCreateParamsStreaming;
+  ChatCompletion: openai.ChatCompletion;
+  ChatCompletionChunk: openai.ChatCompletionChunk;
+  TextCompletion: openai.Completion;
+  EmbeddingResponse: openai.CreateEmbeddingResponse;
+}
